@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from panel.models import LoginFailure, Role
+from panel.models.teams import slug_validator
+from panel.requests import client_ip
+
+# Per address a little more lenient than per name: several people may share an address.
+IP_FAILURE_FACTOR = 4
+
+
+class RateLimitedLoginForm(auth_forms.AuthenticationForm):
+    """Sign-in that stops guessing per user name and per client address."""
+
+    def clean(self) -> dict[str, Any]:
+        username = (self.data.get("username") or "")[:150]
+        ip = client_ip(self.request) if self.request else None
+        if _too_many_failures(username, ip):
+            raise forms.ValidationError(
+                "Too many failed sign-ins. Wait a few minutes and try again.", code="rate_limited"
+            )
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            LoginFailure.objects.create(username=username, ip=ip)
+            raise
+
+
+def _too_many_failures(username: str, ip: str | None) -> bool:
+    since = timezone.now() - timedelta(seconds=settings.PANEL_LOGIN_WINDOW_SECONDS)
+    limit = settings.PANEL_LOGIN_MAX_FAILURES
+    recent = LoginFailure.objects.filter(at__gte=since)
+    if recent.filter(username=username).count() >= limit:
+        return True
+    return ip is not None and recent.filter(ip=ip).count() >= limit * IP_FAILURE_FACTOR
+
+
+class BaseUrlPasswordResetForm(auth_forms.PasswordResetForm):
+    """Reset links point at PANEL_BASE_URL, never at whatever Host header arrived."""
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        base = urlsplit(settings.PANEL_BASE_URL)
+        kwargs["domain_override"] = base.netloc
+        kwargs["use_https"] = base.scheme == "https"
+        super().save(*args, **kwargs)
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.CharField(required=False, max_length=200)
+    action = forms.CharField(required=False, max_length=64)
+    target = forms.CharField(required=False, max_length=200)
+    since = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    until = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    slug = forms.CharField(max_length=63, validators=[slug_validator])
+
+
+class MemberForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    email = forms.EmailField(required=False, help_text="For a new user: where the sign-in link goes.")
+    role = forms.ChoiceField(choices=Role.choices)
+
+    def clean_username(self) -> str:
+        username: str = self.cleaned_data["username"].strip()
+        field = User._meta.get_field("username")
+        for validator in field.validators:
+            validator(username)
+        return username

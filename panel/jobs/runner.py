@@ -1,0 +1,171 @@
+"""Runs one job inside a worker: claim it, heartbeat, log, honour cancel, finish cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from panel.jobs import locks
+from panel.jobs.log import JobLog, publish
+from panel.models import Job, JobStatus
+from panel.models.jobs import LogKind
+from panel.sensitive import Sensitive
+
+logger = logging.getLogger(__name__)
+
+Operation = Callable[["JobContext"], Awaitable[None] | None]
+
+
+class JobCancelled(Exception):
+    """Raised at a safe point after someone asked to cancel the job."""
+
+
+class JobLost(Exception):
+    """The job was reaped or claimed elsewhere; this worker must stop touching it."""
+
+
+class JobFailed(Exception):
+    """A failure with a message for the user; no stack trace goes to the page."""
+
+
+class JobContext:
+    """What an operation gets: the job, its log, its secrets and the cancel signal."""
+
+    def __init__(self, job: Job, log: JobLog) -> None:
+        self.job = job
+        self._log = log
+        self.cancelled = threading.Event()
+        self.lost = threading.Event()
+
+    def log(self, text: str, kind: str = LogKind.INFO) -> None:
+        self._log.write(text, kind)
+
+    def add_secret(self, secret: str | Sensitive[str]) -> None:
+        """Redact this value from every later log line of the job."""
+        self._log.redact.add(secret)
+
+    def redact(self, text: str) -> str:
+        return self._log.redact(text)
+
+    def check_cancelled(self) -> None:
+        if self.lost.is_set():
+            raise JobLost("This job was taken over or reaped.")
+        if self.cancelled.is_set():
+            raise JobCancelled("Cancelled on request.")
+
+
+def run_job(job_id: int, operation: Operation) -> str | None:
+    """Claim the job (only one delivery wins), run the operation, record how it ended."""
+    token = uuid.uuid4()
+    now = timezone.now()
+    claimed = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        claim_token=token,
+        worker=f"{socket.gethostname()}:{os.getpid()}",
+    )
+    if claimed != 1:
+        logger.info("job %s was already claimed or cancelled; skipping", job_id)
+        return None
+    job = Job.objects.get(pk=job_id)
+    log = JobLog(job_id)
+    context = JobContext(job, log)
+    keeper = _Keeper(job_id, token, log, context)
+    keeper.start()
+    status, error = JobStatus.SUCCEEDED, ""
+    try:
+        log.write(f"Job #{job_id} ({job.kind}) started on {job.worker}.")
+        result = operation(context)
+        if inspect.isawaitable(result):
+            asyncio.run(_as_coroutine(result))
+        context.check_cancelled()
+    except JobCancelled:
+        status, error = JobStatus.CANCELLED, "Cancelled on request."
+    except JobLost:
+        status, error = JobStatus.INTERRUPTED, "The job was reaped while running."
+    except SoftTimeLimitExceeded:
+        status, error = JobStatus.FAILED, "The job ran past its time limit."
+    except JobFailed as failure:
+        status, error = JobStatus.FAILED, str(failure)
+    except Exception as failure:
+        logger.exception("job %s failed", job_id)
+        status, error = JobStatus.FAILED, f"Unexpected error: {type(failure).__name__}: {failure}"
+    finally:
+        keeper.stop()
+    error = log.redact(error)
+    log.write(error or "Job succeeded.", LogKind.ERROR if error else LogKind.INFO)
+    log.flush()
+    finish(job_id, token, status, error)
+    return str(status)
+
+
+def finish(job_id: int, token: uuid.UUID | None, status: str, error: str) -> bool:
+    """Record the end (unless someone else already did) and free the job's locks."""
+    rows = Job.objects.filter(pk=job_id, status=JobStatus.RUNNING)
+    if token is not None:
+        rows = rows.filter(claim_token=token)
+    ended = rows.update(status=status, finished_at=timezone.now(), error=error) == 1
+    locks.release_all(job_id)
+    publish(job_id, [], end=True)
+    return ended
+
+
+async def _as_coroutine(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
+
+
+class _Keeper(threading.Thread):
+    """Flushes the log often (live pages) and heartbeats; notices cancel requests."""
+
+    def __init__(self, job_id: int, token: uuid.UUID, log: JobLog, context: JobContext) -> None:
+        super().__init__(name=f"job-{job_id}-keeper", daemon=True)
+        self.job_id, self.token, self.log, self.context = job_id, token, log, context
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        interval = settings.PANEL_JOB_HEARTBEAT_SECONDS
+        next_beat = 0.0
+        try:
+            while not self._stopping.is_set():
+                self.log.wait_for_lines(0.1)
+                self.log.flush()
+                clock = timezone.now().timestamp()
+                if clock >= next_beat:
+                    self._beat()
+                    next_beat = clock + interval
+        finally:
+            connection.close()
+
+    def _beat(self) -> None:
+        try:
+            alive = Job.objects.filter(
+                pk=self.job_id, status=JobStatus.RUNNING, claim_token=self.token
+            ).update(heartbeat_at=timezone.now())
+            if alive != 1:
+                self.context.lost.set()
+                return
+            cancel_at = Job.objects.filter(pk=self.job_id).values_list(
+                "cancel_requested_at", flat=True
+            )[0]
+            if cancel_at is not None:
+                self.context.cancelled.set()
+        except Exception:  # a busy database must not kill the job; try again next beat
+            logger.warning("heartbeat of job %s failed", self.job_id, exc_info=True)
+            close_old_connections()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join(timeout=10)

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from panel.forms import BaseUrlPasswordResetForm, RateLimitedLoginForm
+from panel.views import audit, home, jobs, team
+
+urlpatterns = [
+    path("up", home.up, name="up"),
+    path("", home.dashboard, name="dashboard"),
+    path("team/switch", home.switch_team, name="switch_team"),
+    path("team/members", team.members, name="members"),
+    path("team/members/<int:user_id>", team.member_change, name="member_change"),
+    path("jobs/", jobs.job_list, name="job_list"),
+    path("jobs/<int:job_id>", jobs.job_detail, name="job_detail"),
+    path("jobs/<int:job_id>/cancel", jobs.job_cancel, name="job_cancel"),
+    path("jobs/<int:job_id>/stream", jobs.job_stream, name="job_stream"),
+    path("audit/", audit.audit_list, name="audit_list"),
+    path("audit/export.<str:fmt>", audit.audit_export, name="audit_export"),
+    path("audit/verify", audit.audit_verify, name="audit_verify"),
+    path(
+        "login",
+        auth_views.LoginView.as_view(authentication_form=RateLimitedLoginForm),
+        name="login",
+    ),
+    path("logout", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password/reset",
+        auth_views.PasswordResetView.as_view(form_class=BaseUrlPasswordResetForm),
+        name="password_reset",
+    ),
+    path("password/reset/sent", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password/reset/<uidb64>/<token>",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("password/change", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/change/done", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+]

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from panel.middleware import SESSION_TEAM_KEY
+from panel.models import AuditEvent, Job
+from panel.permissions import teams_of
+
+
+@require_GET
+def up(request: HttpRequest) -> HttpResponse:
+    """200 while the database answers; proxies and compose use it as the health check."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        return JsonResponse({"status": "database unreachable"}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    team = request.team  # type: ignore[attr-defined]
+    if team is None:
+        return render(request, "panel/no_team.html")
+    jobs = Job.objects.filter(team=team)[:10]
+    events = AuditEvent.objects.filter(team=team)[:10]
+    return render(request, "panel/dashboard.html", {"jobs": jobs, "events": events})
+
+
+@login_required
+@require_POST
+def switch_team(request: HttpRequest) -> HttpResponse:
+    team = get_object_or_404(teams_of(request.user), pk=request.POST.get("team") or 0)
+    request.session[SESSION_TEAM_KEY] = team.pk
+    target = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())
+    return redirect(target if safe and target else "dashboard")

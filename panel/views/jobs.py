@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from panel.jobs import services
+from panel.jobs.log import channel_name, line_payload
+from panel.models import Job, JobLogLine
+from panel.permissions import Action, get_for
+from panel.requests import actor_of
+
+KEEPALIVE_SECONDS = 15.0
+POLL_SECONDS = 0.25
+
+
+@login_required
+def job_list(request: HttpRequest) -> HttpResponse:
+    team = request.team  # type: ignore[attr-defined]
+    jobs = Job.objects.filter(team=team) if team else Job.objects.none()
+    page = Paginator(jobs, 50).get_page(request.GET.get("page"))
+    return render(request, "panel/job_list.html", {"page": page})
+
+
+@login_required
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = get_for(request.user, Job.objects.select_related("team"), job_id)
+    lines = list(job.log_lines.all())
+    return render(
+        request,
+        "panel/job_detail.html",
+        {"job": job, "lines": lines, "last_seq": lines[-1].seq if lines else -1},
+    )
+
+
+@login_required
+@require_POST
+def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = get_for(request.user, Job.objects.select_related("team"), job_id, Action.CANCEL_JOB)
+    outcome = services.cancel(job, actor_of(request))
+    if outcome == "not active":
+        messages.info(request, "The job had already ended.")
+    else:
+        messages.success(request, f"Job #{job.pk}: {outcome}.")
+    return redirect("job_detail", job_id=job.pk)
+
+
+async def job_stream(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Server-sent events: the stored lines after the client's cursor, then new ones live."""
+    user = await request.auser()
+    if not user.is_authenticated:
+        return HttpResponse("Sign in first.", status=401, content_type="text/plain")
+    job = await sync_to_async(get_for)(user, Job.objects.all(), job_id)
+    cursor = _cursor(request.headers.get("Last-Event-ID") or request.GET.get("after"))
+    response = StreamingHttpResponse(
+        follow(job.pk, cursor), content_type="text/event-stream; charset=utf-8"
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+async def follow(job_id: int, cursor: int) -> AsyncIterator[str]:
+    """Replay from the database, then wake on Redis messages (or poll) until the job ends."""
+    wake = _RedisWake(job_id) if settings.REDIS_URL else None
+    if wake is not None:
+        await wake.subscribe()
+    try:
+        yield "retry: 2000\n\n"
+        idle = 0.0
+        while True:
+            lines, status, active = await _lines_after(job_id, cursor)
+            for payload in lines:
+                cursor = int(payload["seq"])  # type: ignore[call-overload]
+                yield f"id: {cursor}\nevent: line\ndata: {json.dumps(payload)}\n\n"
+            if not active and not lines:
+                yield f"event: end\ndata: {json.dumps({'status': status})}\n\n"
+                return
+            if lines:
+                idle = 0.0
+                continue
+            waited = await wake.wait(POLL_SECONDS * 8) if wake else await _sleep(POLL_SECONDS)
+            idle += waited
+            if idle >= KEEPALIVE_SECONDS:
+                idle = 0.0
+                yield ": keepalive\n\n"
+    finally:
+        if wake is not None:
+            await wake.close()
+
+
+@sync_to_async
+def _lines_after(job_id: int, cursor: int) -> tuple[list[dict[str, object]], str, bool]:
+    job = Job.objects.only("status").get(pk=job_id)
+    rows = JobLogLine.objects.filter(job_id=job_id, seq__gt=cursor).order_by("seq")[:500]
+    return [line_payload(row) for row in rows], job.status, job.is_active
+
+
+async def _sleep(seconds: float) -> float:
+    await asyncio.sleep(seconds)
+    return seconds
+
+
+class _RedisWake:
+    def __init__(self, job_id: int) -> None:
+        import redis.asyncio as aioredis
+
+        self.client = aioredis.Redis.from_url(settings.REDIS_URL)
+        self.pubsub = self.client.pubsub()
+        self.channel = channel_name(job_id)
+
+    async def subscribe(self) -> None:
+        await self.pubsub.subscribe(self.channel)
+
+    async def wait(self, timeout: float) -> float:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
+        except Exception:  # Redis went away: keep following by polling
+            await asyncio.sleep(POLL_SECONDS)
+        return loop.time() - started
+
+    async def close(self) -> None:
+        await self.pubsub.aclose()
+        await self.client.aclose()
+
+
+def _cursor(raw: str | None) -> int:
+    try:
+        return max(-1, int(raw)) if raw is not None else -1
+    except ValueError:
+        return -1

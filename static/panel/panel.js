@@ -1,0 +1,53 @@
+// Small progressive enhancements: every page works without this file.
+"use strict";
+
+function followJobLog(log) {
+  const status = document.getElementById("job-status");
+  const note = document.getElementById("live-note");
+  let after = log.dataset.after;
+  const source = new EventSource(`${log.dataset.streamUrl}?after=${encodeURIComponent(after)}`);
+
+  source.addEventListener("line", (event) => {
+    const line = JSON.parse(event.data);
+    if (log.querySelector(`[data-seq="${line.seq}"]`)) return;
+    const stick = log.scrollTop + log.clientHeight >= log.scrollHeight - 8;
+    const row = document.createElement("div");
+    row.className = `line kind-${line.kind}`;
+    row.dataset.seq = line.seq;
+    const time = document.createElement("time");
+    time.textContent = new Date(line.at).toISOString().slice(11, 19);
+    const text = document.createElement("span");
+    text.textContent = line.text; // log lines are text, never markup
+    row.append(time, text);
+    log.append(row);
+    if (stick) log.scrollTop = log.scrollHeight;
+  });
+
+  source.addEventListener("end", (event) => {
+    source.close();
+    const { status: ended } = JSON.parse(event.data);
+    if (status) {
+      status.textContent = ended.charAt(0).toUpperCase() + ended.slice(1);
+      status.className = `status status-${ended}`;
+    }
+    if (note) note.textContent = "Finished";
+    const cancel = document.getElementById("cancel-form");
+    if (cancel) cancel.remove();
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const log = document.getElementById("job-log");
+  if (log && log.dataset.streamUrl) {
+    log.scrollTop = log.scrollHeight;
+    followJobLog(log);
+  }
+  document.querySelectorAll("form[data-confirm]").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  });
+  document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
+    select.addEventListener("change", () => select.form.requestSubmit());
+  });
+});
