@@ -1,0 +1,97 @@
+"""Lab images, built here because no image registry is reachable: a Debian base made by
+debootstrap (cached), then Caddy, PostgreSQL, Redis, restic and tiny busybox test apps."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from tests.lab import registry
+from tests.lab.config import CACHE_DIR, DEBIAN_SUITE, STATE_DIR, HostSpec
+from tests.lab.hosts import docker_env
+from tests.lab.proc import LabError, ok, sh
+
+HERE = Path(__file__).parent / "images"
+BASE = f"panel-lab/base:{DEBIAN_SUITE}"
+SERVICES = ("caddy", "postgres", "redis", "restic")
+APP_VARIANTS = ("v1", "v2", "unhealthy", "slow")
+BUILD_ENV = {"DOCKER_BUILDKIT": "0"}
+CLIENT_CONFIG = STATE_DIR / "docker-client"
+
+
+def app_image(variant: str) -> str:
+    return f"panel-lab/app:{variant}"
+
+
+def service_image(name: str) -> str:
+    return f"panel-lab/{name}:latest"
+
+
+def build_all() -> None:
+    build_base()
+    for name in SERVICES:
+        _build(service_image(name), HERE / name)
+    build_apps()
+
+
+def build_base() -> None:
+    if _exists(BASE):
+        return
+    tarball = CACHE_DIR / f"{DEBIAN_SUITE}-minbase.tar"
+    if not tarball.exists():
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=CACHE_DIR) as scratch:
+            root = Path(scratch) / "rootfs"
+            sh("debootstrap", "--variant=minbase", DEBIAN_SUITE, str(root), timeout=1800)
+            partial = tarball.with_suffix(".partial")
+            sh("tar", "-C", str(root), "-cf", str(partial), ".")
+            partial.rename(tarball)
+    sh("docker", "import", str(tarball), BASE, timeout=600)
+
+
+def build_apps() -> None:
+    busybox = shutil.which("busybox")
+    if busybox is None:
+        raise LabError("busybox-static is not installed (apt-get install busybox-static).")
+    with tempfile.TemporaryDirectory() as context:
+        shutil.copy(HERE / "app" / "Dockerfile", context)
+        shutil.copy(HERE / "app" / "start.sh", context)
+        shutil.copy(busybox, Path(context) / "busybox")
+        for variant in APP_VARIANTS:
+            if not _exists(app_image(variant)):
+                sh("docker", "build", "-q", "--build-arg", f"VARIANT={variant}",
+                   "-t", app_image(variant), context, env=BUILD_ENV)
+
+
+def load_into(host: HostSpec, image: str) -> None:
+    """Copy an image from this machine's engine into a lab host's engine, if it differs."""
+    wanted = sh("docker", "image", "inspect", "-f", "{{.Id}}", image).stdout.strip()
+    have = sh("docker", "image", "inspect", "-f", "{{.Id}}", image,
+              env=docker_env(host), check=False).stdout.strip()
+    if have == wanted:
+        return
+    saved = sh("docker", "save", image, timeout=600).stdout
+    sh("docker", "load", "-q", input=saved, env=docker_env(host), timeout=600)
+
+
+def push_to_registry(via: HostSpec, image: str, name: str) -> str:
+    """Push a lab image to the lab registry through a lab host's engine; return its ref."""
+    load_into(via, image)
+    ref = registry.image(name)
+    env = {**docker_env(via), "DOCKER_CONFIG": str(CLIENT_CONFIG)}
+    user, password = registry.credentials()
+    sh("docker", "login", "-u", user, "--password-stdin", registry.image("").rstrip("/"),
+       input=password.encode(), env=env)
+    sh("docker", "tag", image, ref, env=env)
+    sh("docker", "push", "-q", ref, env=env, timeout=600)
+    return ref
+
+
+def _build(tag: str, context: Path) -> None:
+    if not _exists(tag):
+        sh("docker", "build", "-q", "-t", tag, str(context), env=BUILD_ENV, timeout=1800)
+
+
+def _exists(image: str) -> bool:
+    return ok("docker", "image", "inspect", image)

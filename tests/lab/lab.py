@@ -1,0 +1,114 @@
+"""Bring the whole lab up or down, and describe it to tests."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.lab import engine, hosts, images, registry, services
+from tests.lab.config import HOSTS, REGISTRY_ADDRESS, RUN_DIR, HostSpec
+from tests.lab.proc import LabError, read_pid
+
+STARTED_MARK = RUN_DIR / "started-host-dockerd"
+
+
+@dataclass(frozen=True)
+class LabHost:
+    name: str
+    address: str
+    port: int
+    user: str
+    client_key: Path
+    host_public_key: str
+    docker_host: str
+    spec: HostSpec
+
+    def docker_env(self) -> dict[str, str]:
+        return {"DOCKER_HOST": self.docker_host}
+
+
+@dataclass(frozen=True)
+class Lab:
+    hosts: list[LabHost]
+    registry: str
+    registry_user: str
+    registry_password: str
+    redis_url: str
+    s3_endpoint: str
+    app_images: dict[str, str] = field(default_factory=dict)
+
+
+def up() -> Lab:
+    if os.geteuid() != 0:
+        raise LabError("The lab needs root (network namespaces, sshd, dockerd).")
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    if engine.start():
+        STARTED_MARK.touch()
+    hosts.up_network()
+    hosts.client_key()
+    for host in HOSTS:
+        hosts.up_host(host)
+    registry.start()
+    services.start_redis()
+    services.start_s3()
+    images.build_all()
+    for host in HOSTS:
+        images.load_into(host, images.service_image("caddy"))
+        for variant in images.APP_VARIANTS:
+            images.load_into(host, images.app_image(variant))
+    for variant in ("v1", "v2"):
+        images.push_to_registry(HOSTS[0], images.app_image(variant), f"lab/app:{variant}")
+    return describe()
+
+
+def down() -> None:
+    services.stop_all()
+    registry.stop()
+    for host in HOSTS:
+        hosts.down_host(host)
+    hosts.down_network()
+    if STARTED_MARK.exists():
+        engine.stop()
+        STARTED_MARK.unlink()
+
+
+def is_up() -> bool:
+    return all(hosts.host_up(h) for h in HOSTS) and registry.answers() and (
+        read_pid(services.REDIS_PIDFILE) is not None
+        and read_pid(services.S3_PIDFILE) is not None
+    )
+
+
+def describe() -> Lab:
+    user, password = registry.credentials()
+    return Lab(
+        hosts=[
+            LabHost(
+                name=h.name,
+                address=h.address,
+                port=22,
+                user=h.user,
+                client_key=hosts.CLIENT_KEY,
+                host_public_key=hosts.host_public_key(h),
+                docker_host=h.docker_host,
+                spec=h,
+            )
+            for h in HOSTS
+        ],
+        registry=REGISTRY_ADDRESS,
+        registry_user=user,
+        registry_password=password,
+        redis_url=services.REDIS_URL,
+        s3_endpoint=services.S3_ENDPOINT,
+        app_images={v: registry.image(f"lab/app:{v}") for v in ("v1", "v2")},
+    )
+
+
+def status() -> dict[str, bool]:
+    report = {"docker engine": engine.running(), "registry": registry.answers()}
+    for host in HOSTS:
+        report[f"{host.name} ({host.address})"] = hosts.host_up(host)
+    report["redis"] = read_pid(services.REDIS_PIDFILE) is not None
+    report["s3"] = read_pid(services.S3_PIDFILE) is not None
+    return report
