@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import IN_CI
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@dataclass(frozen=True)
+class RunningPanel:
+    url: str
+    admin_user: str
+    admin_password: str
+    data_dir: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def panel(lab) -> Iterator[RunningPanel]:  # type: ignore[no-untyped-def]
+    """The panel as `make run` starts it (web, worker, beat), on a fresh data directory,
+    with the lab's Redis as broker and log channel."""
+    data_dir = Path(tempfile.mkdtemp(prefix="panel-e2e-"))
+    port = _free_port()
+    redis_url = lab.redis_url.rsplit("/", 1)[0] + "/1"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("PANEL_", "DJANGO_"))},
+        "DJANGO_SETTINGS_MODULE": "panel.settings",
+        "PANEL_DATA_DIR": str(data_dir),
+        "REDIS_URL": redis_url,
+        "PANEL_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput"], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=120)
+    created = subprocess.run([*manage, "ensure_admin"], cwd=ROOT, env=env, check=True,
+                             capture_output=True, text=True, timeout=60).stdout
+    password = re.search(r"password: (\S+)", created)
+    assert password, created
+    log = (data_dir / "serve.log").open("wb")
+    server = subprocess.Popen([*manage, "serve", "--port", str(port)], cwd=ROOT, env=env,
+                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/up", timeout=2)  # noqa: S310
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError((data_dir / "serve.log").read_text()[-3000:]) from None
+            time.sleep(0.3)
+    yield RunningPanel(url, "admin", password.group(1), data_dir)
+    os.killpg(server.pid, signal.SIGINT)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        if IN_CI:
+            pytest.fail("Chromium is not installed; make test installs Debian's chromium.")
+        pytest.skip("Chromium is not installed.")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+
+from panel.audit import Actor
+from panel.models import Membership, Role, Team
+
+IN_CI = bool(os.environ.get("CI"))
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+class Crew:
+    """Named users and their teams, the way every view test needs them."""
+
+    def __init__(self) -> None:
+        self.team = Team.objects.create(name="Acme", slug="acme")
+        self.other_team = Team.objects.create(name="Globex", slug="globex")
+        self.owner = self._member("olivia", self.team, Role.OWNER)
+        self.admin = self._member("adam", self.team, Role.ADMIN)
+        self.deployer = self._member("dora", self.team, Role.DEPLOYER)
+        self.viewer = self._member("victor", self.team, Role.VIEWER)
+        self.outsider = self._member("oscar", self.other_team, Role.OWNER)
+
+    def _member(self, username: str, team: Team, role: str) -> User:
+        user = User.objects.create_user(username, f"{username}@example.com", "correct horse 42")
+        Membership.objects.create(team=team, user=user, role=role)
+        return user
+
+    def by_role(self, role: str) -> User:
+        return {
+            Role.OWNER: self.owner,
+            Role.ADMIN: self.admin,
+            Role.DEPLOYER: self.deployer,
+            Role.VIEWER: self.viewer,
+        }[Role(role)]
+
+    def actor(self, user: User) -> Actor:
+        return Actor.for_user(user, ip="192.0.2.10")
+
+
+@pytest.fixture
+def crew(db: None) -> Crew:
+    return Crew()
+
+
+@pytest.fixture
+def artifacts() -> Iterator[Path]:
+    ARTIFACTS.mkdir(exist_ok=True)
+    yield ARTIFACTS
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Lab and browser tests run last, after the fast unit tests have had their say.
+    def needs_lab(item: pytest.Item) -> bool:
+        return any(item.get_closest_marker(name) for name in ("lab", "browser"))
+
+    items.sort(key=needs_lab)
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[object]:
+    """The running lab; brought up when missing and torn down after, if this run started it."""
+    from tests.lab import lab as lab_module
+    from tests.lab.proc import LabError
+
+    if lab_module.is_up():
+        yield lab_module.describe()
+        return
+    try:
+        described = lab_module.up()
+    except (LabError, OSError) as error:
+        if IN_CI:
+            pytest.fail(f"The lab could not start: {error}")
+        pytest.skip(f"The lab could not start here: {error}")
+    yield described
+    lab_module.down()

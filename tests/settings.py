@@ -1,0 +1,19 @@
+"""Test settings: the real settings, with a throwaway data directory and fast hashing."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ.setdefault("PANEL_DATA_DIR", tempfile.mkdtemp(prefix="panel-test-"))
+os.environ["PANEL_ENV"] = "test"
+
+from panel.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PANEL_JOB_HEARTBEAT_SECONDS = 0.2
+REDIS_URL = ""
+
+# A file, not shared-cache memory: threads (job keepers, async views) then wait for locks
+# instead of failing with "table is locked".
+DATABASES["default"]["TEST"] = {"NAME": str(PANEL_DATA_DIR / "test.sqlite3")}  # noqa: F405
