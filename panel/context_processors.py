@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from panel.permissions import Action, role_of, role_allows, teams_of
+from panel.permissions import Action, role_allows, role_of, teams_of
 
 
 def current_team(request: HttpRequest) -> dict[str, Any]:

@@ -58,8 +58,12 @@ class AuditFilterForm(forms.Form):
     actor = forms.CharField(required=False, max_length=200)
     action = forms.CharField(required=False, max_length=64)
     target = forms.CharField(required=False, max_length=200)
-    since = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    until = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    since = forms.DateTimeField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    until = forms.DateTimeField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
 
 
 class TeamForm(forms.Form):
@@ -69,7 +73,9 @@ class TeamForm(forms.Form):
 
 class MemberForm(forms.Form):
     username = forms.CharField(max_length=150)
-    email = forms.EmailField(required=False, help_text="For a new user: where the sign-in link goes.")
+    email = forms.EmailField(
+        required=False, help_text="For a new user: where the sign-in link goes."
+    )
     role = forms.ChoiceField(choices=Role.choices)
 
     def clean_username(self) -> str:

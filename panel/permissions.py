@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404
 
@@ -91,7 +91,7 @@ def get_for(user: Any, queryset: models.QuerySet[M], pk: Any, action: Action = A
     403 when their role there does not allow the action."""
     try:
         obj = queryset.filter(team__memberships__user=user).distinct().get(pk=pk)
-    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError) as error:
+    except (ObjectDoesNotExist, ValueError, TypeError, ValidationError) as error:
         raise Http404("No such object.") from error
     require(user, obj.team_id, action)  # type: ignore[attr-defined]
     return obj

@@ -87,9 +87,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": env.db(
-        "DATABASE_URL", default=f"sqlite:///{PANEL_DATA_DIR / 'panel.sqlite3'}"
-    )
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{PANEL_DATA_DIR / 'panel.sqlite3'}")
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE makes writers queue instead of failing with "database is locked" on upgrade.

@@ -16,7 +16,9 @@ def create_team(actor: Actor, *, name: str, slug: str, owner: User) -> Team:
     with transaction.atomic():
         team = Team.objects.create(name=name, slug=slug)
         Membership.objects.create(team=team, user=owner, role=Role.OWNER)
-        audit.record(actor, "team.create", team=team, target=team, details={"owner": owner.username})
+        audit.record(
+            actor, "team.create", team=team, target=team, details={"owner": owner.username}
+        )
     return team
 
 
@@ -46,13 +48,19 @@ def remove_member(actor: Actor, team: Team, user: User) -> None:
     current = Membership.objects.filter(team=team, user=user).first()
     if current is None:
         return
-    _require(actor, team, Action.MANAGE_OWNERS if current.role == Role.OWNER else Action.MANAGE_MEMBERS)
+    _require(
+        actor, team, Action.MANAGE_OWNERS if current.role == Role.OWNER else Action.MANAGE_MEMBERS
+    )
     with transaction.atomic():
         if current.role == Role.OWNER:
             _keep_one_owner(team, leaving=user)
         current.delete()
         audit.record(
-            actor, "member.remove", team=team, target=user, target_label=user.username,
+            actor,
+            "member.remove",
+            team=team,
+            target=user,
+            target_label=user.username,
             details={"role": current.role},
         )
 

@@ -30,7 +30,11 @@ urlpatterns = [
         auth_views.PasswordResetView.as_view(form_class=BaseUrlPasswordResetForm),
         name="password_reset",
     ),
-    path("password/reset/sent", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password/reset/sent",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
     path(
         "password/reset/<uidb64>/<token>",
         auth_views.PasswordResetConfirmView.as_view(),
@@ -42,5 +46,9 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("password/change", auth_views.PasswordChangeView.as_view(), name="password_change"),
-    path("password/change/done", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path(
+        "password/change/done",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
 ]

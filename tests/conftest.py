@@ -55,11 +55,13 @@ def artifacts() -> Iterator[Path]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Lab and browser tests run last, after the fast unit tests have had their say.
-    def needs_lab(item: pytest.Item) -> bool:
-        return any(item.get_closest_marker(name) for name in ("lab", "browser"))
+    # Unit tests first, then lab tests, then browser tests (Playwright holds an event loop).
+    def stage(item: pytest.Item) -> int:
+        if item.get_closest_marker("browser"):
+            return 2
+        return 1 if item.get_closest_marker("lab") else 0
 
-    items.sort(key=needs_lab)
+    items.sort(key=stage)
 
 
 @pytest.fixture(scope="session")

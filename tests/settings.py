@@ -8,7 +8,7 @@ import tempfile
 os.environ.setdefault("PANEL_DATA_DIR", tempfile.mkdtemp(prefix="panel-test-"))
 os.environ["PANEL_ENV"] = "test"
 
-from panel.settings import *  # noqa: E402, F403
+from panel.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 PANEL_JOB_HEARTBEAT_SECONDS = 0.2

@@ -26,7 +26,12 @@ def acquire(name: str, job_id: int) -> Held | None:
     Lock.objects.get_or_create(name=name)
     with transaction.atomic():
         free = models.Q(holder__isnull=True) | ~models.Q(holder__status__in=ACTIVE_STATUSES)
-        lock = Lock.objects.select_for_update().filter(name=name).filter(free | models.Q(holder_id=job_id)).first()
+        lock = (
+            Lock.objects.select_for_update()
+            .filter(name=name)
+            .filter(free | models.Q(holder_id=job_id))
+            .first()
+        )
         if lock is None:
             return None
         if lock.holder_id != job_id:
@@ -38,7 +43,11 @@ def acquire(name: str, job_id: int) -> Held | None:
 
 
 def holder_of(name: str) -> Job | None:
-    lock = Lock.objects.filter(name=name, holder__status__in=ACTIVE_STATUSES).select_related("holder").first()
+    lock = (
+        Lock.objects.filter(name=name, holder__status__in=ACTIVE_STATUSES)
+        .select_related("holder")
+        .first()
+    )
     return lock.holder if lock else None
 
 

@@ -69,7 +69,7 @@ class JobLog:
 
     def write(self, text: str, kind: str = LogKind.INFO) -> None:
         now = timezone.now().isoformat()
-        for raw in (text.splitlines() or [""]):
+        for raw in text.splitlines() or [""]:
             line = self.redact(raw)
             if len(line) > MAX_LINE_CHARS:
                 line = line[:MAX_LINE_CHARS] + " …(line cut)"
@@ -129,4 +129,3 @@ def publish(job_id: int, payloads: list[dict[str, object]], *, end: bool = False
 @functools.cache
 def _redis_client() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
-

@@ -103,7 +103,10 @@ def reap_stale(now: Callable[[], Any] = timezone.now) -> list[int]:
         locks.release_all(job.pk)
         publish(job.pk, [], end=True)
         audit.record(
-            Actor.system("reaper"), "job.interrupted", team=job.team, target=job,
+            Actor.system("reaper"),
+            "job.interrupted",
+            team=job.team,
+            target=job,
             details={"worker": job.worker},
         )
         job_interrupted.send(sender=Job, job=job)

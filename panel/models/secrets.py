@@ -24,7 +24,9 @@ class Secret(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["team", "name"], name="secret_name_per_team")]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="secret_name_per_team")
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -20,8 +21,18 @@ from panel.requests import actor_of
 from panel.tasks import verify_audit_chain
 
 EXPORT_FIELDS = (
-    "id", "at", "team_label", "actor_type", "actor_label", "action",
-    "target_type", "target_id", "target_label", "ip", "details", "hash",
+    "id",
+    "at",
+    "team_label",
+    "actor_type",
+    "actor_label",
+    "action",
+    "target_type",
+    "target_id",
+    "target_label",
+    "ip",
+    "details",
+    "hash",
 )
 
 
@@ -39,7 +50,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def audit_export(request: HttpRequest, fmt: str) -> HttpResponse:
+def audit_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     team = _team(request)
     require(request.user, team, Action.EXPORT_AUDIT)
     events = filtered_events(team, AuditFilterForm(request.GET or None)).order_by("id")
@@ -60,7 +71,10 @@ def audit_verify(request: HttpRequest) -> HttpResponse:
     team = _team(request)
     require(request.user, team, Action.EXPORT_AUDIT)
     job = services.enqueue(
-        kind="audit.verify", team=team, actor=actor_of(request), task=verify_audit_chain,
+        kind="audit.verify",
+        team=team,
+        actor=actor_of(request),
+        task=verify_audit_chain,
         target_label="audit chain",
     )
     messages.success(request, "Verifying the audit chain.")

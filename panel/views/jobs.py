@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -54,7 +55,7 @@ def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
     return redirect("job_detail", job_id=job.pk)
 
 
-async def job_stream(request: HttpRequest, job_id: int) -> HttpResponse:
+async def job_stream(request: HttpRequest, job_id: int) -> HttpResponseBase:
     """Server-sent events: the stored lines after the client's cursor, then new ones live."""
     user = await request.auser()
     if not user.is_authenticated:
@@ -131,7 +132,7 @@ class _RedisWake:
         return loop.time() - started
 
     async def close(self) -> None:
-        await self.pubsub.aclose()
+        await self.pubsub.aclose()  # type: ignore[no-untyped-call]
         await self.client.aclose()
 
 

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.contrib.auth.tokens import default_token_generator
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.conf import settings
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_POST
@@ -47,11 +47,18 @@ def members(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"{user.username} is now {form.cleaned_data['role']}.")
                 if not sign_in_link:
                     return redirect("members")
-    memberships = Membership.objects.filter(team=team).select_related("user").order_by("user__username")
+    memberships = (
+        Membership.objects.filter(team=team).select_related("user").order_by("user__username")
+    )
     return render(
         request,
         "panel/members.html",
-        {"form": form, "memberships": memberships, "roles": Role.choices, "sign_in_link": sign_in_link},
+        {
+            "form": form,
+            "memberships": memberships,
+            "roles": Role.choices,
+            "sign_in_link": sign_in_link,
+        },
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,9 @@ pytestmark = pytest.mark.browser
 
 
 def test_the_first_admin_signs_in_and_follows_a_job_live(
-    panel: RunningPanel, chromium, artifacts: Path  # type: ignore[no-untyped-def]
+    panel: RunningPanel,
+    chromium: Any,
+    artifacts: Path,
 ) -> None:
     from playwright.sync_api import expect
 

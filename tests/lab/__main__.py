@@ -18,8 +18,10 @@ def main() -> int:
             described = lab.up()
             for host in described.hosts:
                 print(f"{host.name}: ssh {host.user}@{host.address} (key {host.client_key})")
-            print(f"registry: {described.registry}  redis: {described.redis_url}  "
-                  f"s3: {described.s3_endpoint}")
+            print(
+                f"registry: {described.registry}  redis: {described.redis_url}  "
+                f"s3: {described.s3_endpoint}"
+            )
             print(f"lab up in {time.monotonic() - started:.1f}s")
         elif command == "down":
             lab.down()

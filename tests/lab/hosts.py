@@ -85,8 +85,19 @@ def _up_namespace(host: HostSpec) -> None:
     if not ok("ip", "netns", "pids", host.netns):
         sh("ip", "netns", "add", host.netns)
     if not ok("ip", "link", "show", host.veth_outside):
-        sh("ip", "link", "add", host.veth_outside, "type", "veth", "peer", "name", "eth0",
-           "netns", host.netns)
+        sh(
+            "ip",
+            "link",
+            "add",
+            host.veth_outside,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "eth0",
+            "netns",
+            host.netns,
+        )
         sh("ip", "link", "set", host.veth_outside, "master", BRIDGE, "up")
     inside = ["ip", "netns", "exec", host.netns]
     addresses = sh(*inside, "ip", "-4", "-o", "addr", "show", "dev", "eth0").stdout.decode()
@@ -104,8 +115,16 @@ def _ensure_user(host: HostSpec) -> None:
         # /bin/sh and an empty home: no shell start-up files slow every command down.
         empty_skel = STATE_DIR / "empty-skel"
         empty_skel.mkdir(parents=True, exist_ok=True)
-        sh("useradd", "--create-home", "--skel", str(empty_skel), "--shell", "/bin/sh",
-           "--user-group", host.user)
+        sh(
+            "useradd",
+            "--create-home",
+            "--skel",
+            str(empty_skel),
+            "--shell",
+            "/bin/sh",
+            "--user-group",
+            host.user,
+        )
     # No password, but not locked: with UsePAM off sshd refuses locked accounts even for keys.
     sh("usermod", "--password", "*", host.user)
     home = Path(pwd.getpwnam(host.user).pw_dir)
@@ -128,16 +147,26 @@ def _start_dockerd(host: HostSpec) -> None:
         data = host.state_dir / "docker"
         data.mkdir(parents=True, exist_ok=True)
         argv = [
-            *_nsenter(host), "dockerd",
-            "--host", host.docker_host,
-            "--data-root", str(data),
-            "--exec-root", str(host.run_dir / "exec"),
-            "--pidfile", str(pidfile),
-            "--cgroup-parent", host.netns,
-            "--group", host.user,
-            "--insecure-registry", REGISTRY_ADDRESS,
-            "--bip", "172.31.250.1/24",
-            "--default-address-pool", "base=172.30.0.0/16,size=24",
+            *_nsenter(host),
+            "dockerd",
+            "--host",
+            host.docker_host,
+            "--data-root",
+            str(data),
+            "--exec-root",
+            str(host.run_dir / "exec"),
+            "--pidfile",
+            str(pidfile),
+            "--cgroup-parent",
+            host.netns,
+            "--group",
+            host.user,
+            "--insecure-registry",
+            REGISTRY_ADDRESS,
+            "--bip",
+            "172.31.250.1/24",
+            "--default-address-pool",
+            "base=172.30.0.0/16,size=24",
         ]
         spawn(argv, STATE_DIR / "logs" / f"{host.name}-dockerd.log")
     wait_for(lambda: ok("docker", "info", env=docker_env(host)), f"Docker on {host.name}", 60)
@@ -152,27 +181,34 @@ def _start_sshd(host: HostSpec) -> None:
         sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(host_key))
     config = host.run_dir / "sshd_config"
     config.write_text(
-        "\n".join([
-            f"ListenAddress {host.address}:22",
-            f"HostKey {host_key}",
-            f"PidFile {pidfile}",
-            f"AllowUsers {host.user}",
-            "PermitRootLogin no",
-            "PasswordAuthentication no",
-            "KbdInteractiveAuthentication no",
-            "UsePAM no",
-            "PrintMotd no",
-            "MaxSessions 10",
-            "MaxStartups 100:30:200",
-            "ClientAliveInterval 15",
-            "AllowTcpForwarding yes",
-            f"SetEnv DOCKER_HOST={host.docker_host}",
-            "Subsystem sftp internal-sftp",
-            "",
-        ])
+        "\n".join(
+            [
+                f"ListenAddress {host.address}:22",
+                f"HostKey {host_key}",
+                f"PidFile {pidfile}",
+                f"AllowUsers {host.user}",
+                "PermitRootLogin no",
+                "PasswordAuthentication no",
+                "KbdInteractiveAuthentication no",
+                "UsePAM no",
+                "PrintMotd no",
+                "MaxSessions 10",
+                "MaxStartups 100:30:200",
+                "ClientAliveInterval 15",
+                "AllowTcpForwarding yes",
+                f"SetEnv DOCKER_HOST={host.docker_host}",
+                "Subsystem sftp internal-sftp",
+                "",
+            ]
+        )
     )
     Path("/run/sshd").mkdir(exist_ok=True)
-    sh(*_nsenter(host), "/usr/sbin/sshd", "-f", str(config),
-       "-E", str(STATE_DIR / "logs" / f"{host.name}-sshd.log"))
+    sh(
+        *_nsenter(host),
+        "/usr/sbin/sshd",
+        "-f",
+        str(config),
+        "-E",
+        str(STATE_DIR / "logs" / f"{host.name}-sshd.log"),
+    )
     wait_for(lambda: read_pid(pidfile) is not None, f"sshd on {host.name}", 20)
-

@@ -60,15 +60,25 @@ def build_apps() -> None:
         shutil.copy(busybox, Path(context) / "busybox")
         for variant in APP_VARIANTS:
             if not _exists(app_image(variant)):
-                sh("docker", "build", "-q", "--build-arg", f"VARIANT={variant}",
-                   "-t", app_image(variant), context, env=BUILD_ENV)
+                sh(
+                    "docker",
+                    "build",
+                    "-q",
+                    "--build-arg",
+                    f"VARIANT={variant}",
+                    "-t",
+                    app_image(variant),
+                    context,
+                    env=BUILD_ENV,
+                )
 
 
 def load_into(host: HostSpec, image: str) -> None:
     """Copy an image from this machine's engine into a lab host's engine, if it differs."""
     wanted = sh("docker", "image", "inspect", "-f", "{{.Id}}", image).stdout.strip()
-    have = sh("docker", "image", "inspect", "-f", "{{.Id}}", image,
-              env=docker_env(host), check=False).stdout.strip()
+    have = sh(
+        "docker", "image", "inspect", "-f", "{{.Id}}", image, env=docker_env(host), check=False
+    ).stdout.strip()
     if have == wanted:
         return
     saved = sh("docker", "save", image, timeout=600).stdout
@@ -81,8 +91,16 @@ def push_to_registry(via: HostSpec, image: str, name: str) -> str:
     ref = registry.image(name)
     env = {**docker_env(via), "DOCKER_CONFIG": str(CLIENT_CONFIG)}
     user, password = registry.credentials()
-    sh("docker", "login", "-u", user, "--password-stdin", registry.image("").rstrip("/"),
-       input=password.encode(), env=env)
+    sh(
+        "docker",
+        "login",
+        "-u",
+        user,
+        "--password-stdin",
+        registry.image("").rstrip("/"),
+        input=password.encode(),
+        env=env,
+    )
     sh("docker", "tag", image, ref, env=env)
     sh("docker", "push", "-q", ref, env=env, timeout=600)
     return ref

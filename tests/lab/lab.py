@@ -74,9 +74,13 @@ def down() -> None:
 
 
 def is_up() -> bool:
-    return all(hosts.host_up(h) for h in HOSTS) and registry.answers() and (
-        read_pid(services.REDIS_PIDFILE) is not None
-        and read_pid(services.S3_PIDFILE) is not None
+    return (
+        all(hosts.host_up(h) for h in HOSTS)
+        and registry.answers()
+        and (
+            read_pid(services.REDIS_PIDFILE) is not None
+            and read_pid(services.S3_PIDFILE) is not None
+        )
     )
 
 

@@ -13,10 +13,18 @@ class LabError(RuntimeError):
     pass
 
 
-def sh(*argv: str, input: bytes | None = None, env: dict[str, str] | None = None,
-       check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess[bytes]:
+def sh(
+    *argv: str,
+    input: bytes | None = None,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+    timeout: float = 900,
+) -> subprocess.CompletedProcess[bytes]:
     result = subprocess.run(
-        argv, input=input, capture_output=True, timeout=timeout,
+        argv,
+        input=input,
+        capture_output=True,
+        timeout=timeout,
         env={**os.environ, **(env or {})},
     )
     if check and result.returncode != 0:
@@ -34,7 +42,10 @@ def spawn(argv: list[str], log: Path) -> int:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         child = subprocess.Popen(
-            argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            argv,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
     return child.pid

@@ -33,17 +33,19 @@ def start() -> None:
     htpasswd.write_bytes(sh("htpasswd", "-Bbn", user, password).stdout)
     config = ROOT / "config.yml"
     config.write_text(
-        "\n".join([
-            "version: 0.1",
-            "log: {level: warn}",
-            "storage:",
-            f"  filesystem: {{rootdirectory: {ROOT / 'data'}}}",
-            "  delete: {enabled: true}",
-            f"http: {{addr: '{REGISTRY_ADDRESS}'}}",
-            "auth:",
-            f"  htpasswd: {{realm: panel-lab, path: {htpasswd}}}",
-            "",
-        ])
+        "\n".join(
+            [
+                "version: 0.1",
+                "log: {level: warn}",
+                "storage:",
+                f"  filesystem: {{rootdirectory: {ROOT / 'data'}}}",
+                "  delete: {enabled: true}",
+                f"http: {{addr: '{REGISTRY_ADDRESS}'}}",
+                "auth:",
+                f"  htpasswd: {{realm: panel-lab, path: {htpasswd}}}",
+                "",
+            ]
+        )
     )
     pid = spawn(["docker-registry", "serve", str(config)], STATE_DIR / "logs" / "registry.log")
     RUN_DIR.mkdir(parents=True, exist_ok=True)
@@ -60,7 +62,7 @@ def stop() -> None:
 
 def answers() -> bool:
     try:
-        urllib.request.urlopen(f"http://{REGISTRY_ADDRESS}/v2/", timeout=2)  # noqa: S310
+        urllib.request.urlopen(f"http://{REGISTRY_ADDRESS}/v2/", timeout=2)
     except urllib.error.HTTPError as error:
         return error.code == 401
     except OSError:
@@ -70,5 +72,3 @@ def answers() -> bool:
 
 def image(name: str) -> str:
     return f"{REGISTRY_ADDRESS}/{name}"
-
-

@@ -22,8 +22,17 @@ def start_redis() -> None:
     if server is None:
         raise LabError("redis-server is not installed (apt-get install redis-server).")
     pid = spawn(
-        [server, "--bind", "127.0.0.1", "--port", str(REDIS_PORT), "--save", "",
-         "--appendonly", "no"],
+        [
+            server,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(REDIS_PORT),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
         STATE_DIR / "logs" / "redis.log",
     )
     REDIS_PIDFILE.write_text(str(pid))

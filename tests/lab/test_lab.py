@@ -14,13 +14,27 @@ from tests.lab.lab import Lab, LabHost
 pytestmark = pytest.mark.lab
 
 
-async def _run(host: LabHost, command: str, stdin: str | None = None) -> asyncssh.SSHCompletedProcess:
+async def _run(
+    host: LabHost, command: str, stdin: str | None = None
+) -> asyncssh.SSHCompletedProcess:
     known = asyncssh.import_known_hosts(f"{host.address} {host.host_public_key}\n")
     async with asyncssh.connect(
-        host.address, port=host.port, username=host.user, known_hosts=known,
-        client_keys=[str(host.client_key)], config=None, agent_path=None, connect_timeout=10,
+        host.address,
+        port=host.port,
+        username=host.user,
+        known_hosts=known,
+        client_keys=[str(host.client_key)],
+        config=None,
+        agent_path=None,
+        connect_timeout=10,
     ) as conn:
         return await conn.run(command, input=stdin, check=False, timeout=120)
+
+
+def docker_login(host: LabHost, lab: Lab, env: str) -> asyncssh.SSHCompletedProcess:
+    user = shlex.quote(lab.registry_user)
+    command = f"{env} docker login -u {user} --password-stdin {lab.registry}"
+    return run(host, command, stdin=lab.registry_password)
 
 
 def run(host: LabHost, command: str, stdin: str | None = None) -> asyncssh.SSHCompletedProcess:
@@ -69,8 +83,14 @@ def test_a_host_user_cannot_reach_another_hosts_engine(lab: Lab) -> None:
 async def _http_get_through_host(host: LabHost, address: str, port: int, path: str) -> bytes:
     known = asyncssh.import_known_hosts(f"{host.address} {host.host_public_key}\n")
     async with asyncssh.connect(
-        host.address, port=host.port, username=host.user, known_hosts=known,
-        client_keys=[str(host.client_key)], config=None, agent_path=None, connect_timeout=10,
+        host.address,
+        port=host.port,
+        username=host.user,
+        known_hosts=known,
+        client_keys=[str(host.client_key)],
+        config=None,
+        agent_path=None,
+        connect_timeout=10,
     ) as conn:
         for _ in range(50):
             try:
@@ -110,11 +130,7 @@ def test_the_registry_accepts_a_push_with_auth_and_refuses_without(lab: Lab) -> 
         refused = run(host, f"{env} docker push {ref}")
         assert refused.exit_status != 0
         assert "no basic auth credentials" in str(refused.stderr) + str(refused.stdout)
-        login = run(
-            host,
-            f"{env} docker login -u {shlex.quote(lab.registry_user)} --password-stdin {lab.registry}",
-            stdin=lab.registry_password,
-        )
+        login = docker_login(host, lab, env)
         assert login.exit_status == 0, login.stderr
         pushed = run(host, f"{env} docker push {ref}")
         assert pushed.exit_status == 0, pushed.stderr
@@ -126,11 +142,7 @@ def test_the_lab_registry_serves_the_app_images_to_every_host(lab: Lab) -> None:
     host = lab.hosts[2]
     config = f"/tmp/lab-docker-config-{uuid.uuid4().hex[:8]}"
     env = f"DOCKER_CONFIG={config}"
-    login = run(
-        host,
-        f"{env} docker login -u {shlex.quote(lab.registry_user)} --password-stdin {lab.registry}",
-        stdin=lab.registry_password,
-    )
+    login = docker_login(host, lab, env)
     assert login.exit_status == 0, login.stderr
     pulled = run(host, f"{env} docker pull -q {lab.app_images['v2']}; rm -rf {config}")
     assert pulled.exit_status == 0, pulled.stderr

@@ -6,9 +6,10 @@ from django.core.management import CommandError, call_command
 from panel import audit
 from panel.models import AuditEvent
 from panel.sensitive import Sensitive
+from tests.conftest import Crew
 
 
-def _three_events(crew) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
+def _three_events(crew: Crew) -> list[AuditEvent]:
     actor = crew.actor(crew.admin)
     return [
         audit.record(actor, f"thing.{verb}", team=crew.team, target=crew.team)
@@ -16,19 +17,19 @@ def _three_events(crew) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
     ]
 
 
-def test_an_untouched_chain_verifies(crew) -> None:  # type: ignore[no-untyped-def]
+def test_an_untouched_chain_verifies(crew: Crew) -> None:
     _three_events(crew)
     assert list(audit.verify_chain()) == []
     call_command("audit", "verify")
 
 
-def test_each_event_carries_the_previous_hash(crew) -> None:  # type: ignore[no-untyped-def]
+def test_each_event_carries_the_previous_hash(crew: Crew) -> None:
     first, second, third = _three_events(crew)
     assert first.prev_hash == audit.GENESIS_HASH
     assert second.prev_hash == first.hash and third.prev_hash == second.hash
 
 
-def test_an_edited_event_is_detected(crew) -> None:  # type: ignore[no-untyped-def]
+def test_an_edited_event_is_detected(crew: Crew) -> None:
     _, second, _ = _three_events(crew)
     AuditEvent.objects.filter(pk=second.pk).update(actor_label="someone else")
     problems = list(audit.verify_chain())
@@ -37,19 +38,19 @@ def test_an_edited_event_is_detected(crew) -> None:  # type: ignore[no-untyped-d
         call_command("audit", "verify")
 
 
-def test_a_removed_event_is_detected(crew) -> None:  # type: ignore[no-untyped-def]
+def test_a_removed_event_is_detected(crew: Crew) -> None:
     _, second, third = _three_events(crew)
-    AuditEvent.objects.filter(pk=second.pk)._raw_delete(AuditEvent.objects.db)  # type: ignore[attr-defined]
+    AuditEvent.objects.filter(pk=second.pk)._raw_delete(AuditEvent.objects.db)
     assert [p.event_id for p in audit.verify_chain()] == [third.pk]
 
 
-def test_removing_the_newest_event_is_detected(crew) -> None:  # type: ignore[no-untyped-def]
+def test_removing_the_newest_event_is_detected(crew: Crew) -> None:
     *_, third = _three_events(crew)
-    AuditEvent.objects.filter(pk=third.pk)._raw_delete(AuditEvent.objects.db)  # type: ignore[attr-defined]
+    AuditEvent.objects.filter(pk=third.pk)._raw_delete(AuditEvent.objects.db)
     assert [p.event_id for p in audit.verify_chain()] == [0]
 
 
-def test_events_cannot_be_edited_or_deleted_through_the_app(crew) -> None:  # type: ignore[no-untyped-def]
+def test_events_cannot_be_edited_or_deleted_through_the_app(crew: Crew) -> None:
     event = _three_events(crew)[0]
     event.action = "changed"
     with pytest.raises(PermissionError):
@@ -58,7 +59,7 @@ def test_events_cannot_be_edited_or_deleted_through_the_app(crew) -> None:  # ty
         event.delete()
 
 
-def test_secret_values_in_details_are_masked(crew) -> None:  # type: ignore[no-untyped-def]
+def test_secret_values_in_details_are_masked(crew: Crew) -> None:
     event = audit.record(
         crew.actor(crew.admin),
         "secret.set",
@@ -79,6 +80,6 @@ def test_secret_values_in_details_are_masked(crew) -> None:  # type: ignore[no-u
     }
 
 
-def test_the_actor_and_address_are_recorded(crew) -> None:  # type: ignore[no-untyped-def]
+def test_the_actor_and_address_are_recorded(crew: Crew) -> None:
     event = audit.record(crew.actor(crew.deployer), "app.deploy", team=crew.team)
     assert (event.actor_type, event.actor_label, event.ip) == ("user", "dora", "192.0.2.10")

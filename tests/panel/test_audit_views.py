@@ -1,28 +1,32 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.test import Client
 from django.urls import reverse
 
 from panel import audit
 from panel.models import Job
+from tests.conftest import Crew
 
 
-def _events(crew) -> None:  # type: ignore[no-untyped-def]
+def _events(crew: Crew) -> None:
     audit.record(crew.actor(crew.admin), "server.create", team=crew.team, target_label="web-1")
     audit.record(crew.actor(crew.deployer), "app.deploy", team=crew.team, target_label="shop")
-    audit.record(crew.actor(crew.outsider), "app.deploy", team=crew.other_team, target_label="theirs")
+    audit.record(
+        crew.actor(crew.outsider), "app.deploy", team=crew.other_team, target_label="theirs"
+    )
 
 
-def test_the_audit_page_lists_only_the_current_teams_events(crew, client: Client) -> None:  # type: ignore[no-untyped-def]
+def test_the_audit_page_lists_only_the_current_teams_events(crew: Crew, client: Client) -> None:
     _events(crew)
     client.force_login(crew.viewer)
     page = client.get(reverse("audit_list")).content.decode()
     assert "web-1" in page and "shop" in page and "theirs" not in page
 
 
-def test_the_audit_page_filters_by_actor_action_and_target(crew, client: Client) -> None:  # type: ignore[no-untyped-def]
+def test_the_audit_page_filters_by_actor_action_and_target(crew: Crew, client: Client) -> None:
     _events(crew)
     client.force_login(crew.viewer)
     by_actor = client.get(reverse("audit_list"), {"actor": "dora"}).content.decode()
@@ -35,7 +39,7 @@ def test_the_audit_page_filters_by_actor_action_and_target(crew, client: Client)
     assert "web-1" not in future and "No events match" in future
 
 
-def test_admins_export_csv_and_json_with_the_same_filters(crew, client: Client) -> None:  # type: ignore[no-untyped-def]
+def test_admins_export_csv_and_json_with_the_same_filters(crew: Crew, client: Client) -> None:
     _events(crew)
     client.force_login(crew.admin)
     csv_body = b"".join(
@@ -49,19 +53,21 @@ def test_admins_export_csv_and_json_with_the_same_filters(crew, client: Client) 
     assert {row["target_label"] for row in rows} == {"web-1", "shop"}
 
 
-def test_viewers_cannot_export(crew, client: Client) -> None:  # type: ignore[no-untyped-def]
+def test_viewers_cannot_export(crew: Crew, client: Client) -> None:
     client.force_login(crew.viewer)
     assert client.get(reverse("audit_export", args=["csv"])).status_code == 403
 
 
-def test_csv_cells_that_would_run_as_formulas_are_quoted(crew, client: Client) -> None:  # type: ignore[no-untyped-def]
+def test_csv_cells_that_would_run_as_formulas_are_quoted(crew: Crew, client: Client) -> None:
     audit.record(crew.actor(crew.admin), "app.create", team=crew.team, target_label="=HYPERLINK()")
     client.force_login(crew.admin)
     body = b"".join(client.get(reverse("audit_export", args=["csv"])).streaming_content).decode()  # type: ignore[attr-defined]
     assert "'=HYPERLINK()" in body
 
 
-def test_verifying_the_chain_starts_an_audited_job(crew, client: Client, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_verifying_the_chain_starts_an_audited_job(
+    crew: Crew, client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
     client.force_login(crew.admin)
     with django_capture_on_commit_callbacks(execute=False):
         response = client.post(reverse("audit_verify"))

@@ -5,18 +5,22 @@ import re
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings as SettingsWrapper
 
 from panel.models import LoginFailure
+from tests.conftest import Crew
 
 
 def _login(client: Client, password: str, **extra: str) -> int:
     response = client.post(
-        reverse("login"), {"username": "dora", "password": password}, **extra  # type: ignore[arg-type]
+        reverse("login"),
+        {"username": "dora", "password": password},
+        **extra,  # type: ignore[arg-type]
     )
     return response.status_code
 
 
-def test_a_member_signs_in_and_sees_the_dashboard(crew, client: Client) -> None:  # type: ignore[no-untyped-def]
+def test_a_member_signs_in_and_sees_the_dashboard(crew: Crew, client: Client) -> None:
     assert _login(client, "correct horse 42") == 302
     response = client.get(reverse("dashboard"))
     assert response.status_code == 200 and b"Acme" in response.content
@@ -27,7 +31,9 @@ def test_the_dashboard_asks_for_sign_in_first(client: Client, db: None) -> None:
     assert response.status_code == 302 and response["Location"].startswith("/login")
 
 
-def test_sign_in_stops_after_repeated_failures(crew, client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_stops_after_repeated_failures(
+    crew: Crew, client: Client, settings: SettingsWrapper
+) -> None:
     settings.PANEL_LOGIN_MAX_FAILURES = 3
     for _ in range(3):
         assert _login(client, "wrong") == 200
@@ -36,7 +42,9 @@ def test_sign_in_stops_after_repeated_failures(crew, client: Client, settings) -
     assert "_auth_user_id" not in client.session
 
 
-def test_a_forged_forwarded_for_header_does_not_reset_the_limit(crew, client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_forged_forwarded_for_header_does_not_reset_the_limit(
+    crew: Crew, client: Client, settings: SettingsWrapper
+) -> None:
     settings.PANEL_LOGIN_MAX_FAILURES = 3
     for i in range(3):
         _login(client, "wrong", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}")
@@ -49,7 +57,9 @@ def test_a_forged_forwarded_for_header_does_not_reset_the_limit(crew, client: Cl
     assert b"Too many failed sign-ins" in response.content
 
 
-def test_many_names_from_one_address_are_limited_too(crew, client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+def test_many_names_from_one_address_are_limited_too(
+    crew: Crew, client: Client, settings: SettingsWrapper
+) -> None:
     settings.PANEL_LOGIN_MAX_FAILURES = 2
     for i in range(8):
         client.post(reverse("login"), {"username": f"guess{i}", "password": "x"})
@@ -57,13 +67,17 @@ def test_many_names_from_one_address_are_limited_too(crew, client: Client, setti
     assert b"Too many failed sign-ins" in response.content
 
 
-def test_reset_links_use_the_configured_base_url_not_the_host_header(crew, client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+def test_reset_links_use_the_configured_base_url_not_the_host_header(
+    crew: Crew, client: Client, settings: SettingsWrapper
+) -> None:
     settings.PANEL_BASE_URL = "https://panel.example.com"
     settings.ALLOWED_HOSTS = ["*"]
     client.post(reverse("password_reset"), {"email": "dora@example.com"}, HTTP_HOST="evil.example")
     assert len(mail.outbox) == 1
-    links = re.findall(r"https?://\S+", mail.outbox[0].body)
-    assert links and all(link.startswith("https://panel.example.com/password/reset/") for link in links)
+    links = re.findall(r"https?://\S+", str(mail.outbox[0].body))
+    assert links and all(
+        link.startswith("https://panel.example.com/password/reset/") for link in links
+    )
     assert "evil" not in mail.outbox[0].body
 
 

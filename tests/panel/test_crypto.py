@@ -2,16 +2,19 @@ from __future__ import annotations
 
 import base64
 import pickle
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
+from pytest_django.fixtures import Settings as SettingsWrapper
 
 from panel.crypto import DecryptionError, KeyRing, key_ring
 from panel.keyfiles import new_encryption_key_line
 from panel.models import Secret
 from panel.sensitive import Sensitive
+from tests.conftest import Crew
 
 
 def _raw(secret: Secret) -> str:
@@ -26,21 +29,21 @@ def _set_raw(secret: Secret, value: str) -> None:
         cursor.execute("UPDATE panel_secret SET value = %s WHERE id = %s", [value, secret.pk.hex])
 
 
-def test_a_secret_round_trips_and_is_not_stored_in_clear(crew) -> None:  # type: ignore[no-untyped-def]
+def test_a_secret_round_trips_and_is_not_stored_in_clear(crew: Crew) -> None:
     secret = Secret.objects.create(team=crew.team, name="DB_PASSWORD", value="hunter2-ü")
     stored = _raw(secret)
     assert "hunter2" not in stored and stored.startswith("v1:")
     assert Secret.objects.get(pk=secret.pk).value.reveal() == "hunter2-ü"
 
 
-def test_each_save_uses_a_fresh_nonce(crew) -> None:  # type: ignore[no-untyped-def]
+def test_each_save_uses_a_fresh_nonce(crew: Crew) -> None:
     secret = Secret.objects.create(team=crew.team, name="A", value="same")
     first = _raw(secret)
     secret.save()
     assert _raw(secret) != first
 
 
-def test_a_tampered_ciphertext_does_not_open(crew) -> None:  # type: ignore[no-untyped-def]
+def test_a_tampered_ciphertext_does_not_open(crew: Crew) -> None:
     secret = Secret.objects.create(team=crew.team, name="A", value="value")
     version, key_id, payload = _raw(secret).split(":")
     raw = bytearray(base64.urlsafe_b64decode(payload))
@@ -50,7 +53,7 @@ def test_a_tampered_ciphertext_does_not_open(crew) -> None:  # type: ignore[no-u
         Secret.objects.get(pk=secret.pk).value  # noqa: B018
 
 
-def test_a_ciphertext_copied_to_another_row_does_not_open(crew) -> None:  # type: ignore[no-untyped-def]
+def test_a_ciphertext_copied_to_another_row_does_not_open(crew: Crew) -> None:
     source = Secret.objects.create(team=crew.team, name="A", value="for A only")
     target = Secret.objects.create(team=crew.team, name="B", value="b")
     _set_raw(target, _raw(source))
@@ -58,14 +61,16 @@ def test_a_ciphertext_copied_to_another_row_does_not_open(crew) -> None:  # type
         Secret.objects.get(pk=target.pk).value  # noqa: B018
 
 
-def test_a_row_moved_to_another_team_does_not_open(crew) -> None:  # type: ignore[no-untyped-def]
+def test_a_row_moved_to_another_team_does_not_open(crew: Crew) -> None:
     secret = Secret.objects.create(team=crew.team, name="A", value="acme only")
     Secret.objects.filter(pk=secret.pk).update(team=crew.other_team)
     with pytest.raises(DecryptionError):
         Secret.objects.get(pk=secret.pk).value  # noqa: B018
 
 
-def test_rotation_keeps_every_value_readable_under_the_new_key(crew, settings) -> None:  # type: ignore[no-untyped-def]
+def test_rotation_keeps_every_value_readable_under_the_new_key(
+    crew: Crew, settings: SettingsWrapper
+) -> None:
     values = {f"S{i}": f"value-{i}" for i in range(5)}
     for name, value in values.items():
         Secret.objects.create(team=crew.team, name=name, value=value)
@@ -83,7 +88,9 @@ def test_rotation_keeps_every_value_readable_under_the_new_key(crew, settings) -
         assert {s.name: s.value.reveal() for s in Secret.objects.all()} == values
 
 
-def test_rotate_keys_new_key_writes_the_key_file(crew, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_rotate_keys_new_key_writes_the_key_file(
+    crew: Crew, settings: SettingsWrapper, tmp_path: Path
+) -> None:
     key_file = tmp_path / "encryption_keys"
     key_file.write_text("\n".join(settings.PANEL_ENCRYPTION_KEYS) + "\n")
     key_file.chmod(0o600)

@@ -9,13 +9,14 @@ from django.utils import timezone
 
 from panel.jobs.log import JobLog
 from panel.models import Job, JobStatus
+from tests.conftest import Crew
 
 
-def _job(crew, status: str = JobStatus.RUNNING) -> Job:  # type: ignore[no-untyped-def]
+def _job(crew: Crew, status: str = JobStatus.RUNNING) -> Job:
     return Job.objects.create(kind="deploy", team=crew.team, actor_label="dora", status=status)
 
 
-def test_html_in_log_lines_is_shown_as_text(crew, client: Client) -> None:  # type: ignore[no-untyped-def]
+def test_html_in_log_lines_is_shown_as_text(crew: Crew, client: Client) -> None:
     job = _job(crew)
     log = JobLog(job.pk)
     log.write("<script>alert(1)</script>")
@@ -25,14 +26,14 @@ def test_html_in_log_lines_is_shown_as_text(crew, client: Client) -> None:  # ty
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
 
 
-def test_another_team_gets_404_for_a_job(crew, client: Client) -> None:  # type: ignore[no-untyped-def]
+def test_another_team_gets_404_for_a_job(crew: Crew, client: Client) -> None:
     job = _job(crew)
     client.force_login(crew.outsider)
     assert client.get(reverse("job_detail", args=[job.pk])).status_code == 404
     assert client.post(reverse("job_cancel", args=[job.pk])).status_code == 404
 
 
-def test_a_viewer_cannot_cancel_a_job(crew, client: Client) -> None:  # type: ignore[no-untyped-def]
+def test_a_viewer_cannot_cancel_a_job(crew: Crew, client: Client) -> None:
     job = _job(crew)
     client.force_login(crew.viewer)
     assert client.post(reverse("job_cancel", args=[job.pk])).status_code == 403
@@ -40,7 +41,7 @@ def test_a_viewer_cannot_cancel_a_job(crew, client: Client) -> None:  # type: ig
     assert job.cancel_requested_at is None
 
 
-def test_a_deployer_asks_a_running_job_to_cancel(crew, client: Client) -> None:  # type: ignore[no-untyped-def]
+def test_a_deployer_asks_a_running_job_to_cancel(crew: Crew, client: Client) -> None:
     job = _job(crew)
     client.force_login(crew.deployer)
     assert client.post(reverse("job_cancel", args=[job.pk])).status_code == 302
@@ -56,7 +57,7 @@ async def _read_stream(client: AsyncClient, url: str, **headers: str) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_stream_replays_after_the_cursor_then_follows_until_the_end(crew) -> None:  # type: ignore[no-untyped-def]
+def test_the_stream_replays_after_the_cursor_then_follows_until_the_end(crew: Crew) -> None:
     job = _job(crew)
     log = JobLog(job.pk)
     log.write("one\ntwo")
@@ -86,7 +87,7 @@ def _finish_with_line(job_id: int) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_stream_refuses_anonymous_and_other_teams(crew) -> None:  # type: ignore[no-untyped-def]
+def test_the_stream_refuses_anonymous_and_other_teams(crew: Crew) -> None:
     job = _job(crew, status=JobStatus.SUCCEEDED)
 
     async def scenario() -> tuple[int, int]:

@@ -3,14 +3,17 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
+from pytest_django.fixtures import Settings as SettingsWrapper
 
 from panel.jobs import locks, services
 from panel.jobs.log import JobLog, Redactor
 from panel.jobs.runner import JobContext, JobFailed, run_job
 from panel.models import Job, JobStatus
+from tests.conftest import Crew
 
 
 class FakeTask:
@@ -23,7 +26,7 @@ class FakeTask:
         self.sent.append(args)
 
 
-def _job(crew, **fields) -> Job:  # type: ignore[no-untyped-def]
+def _job(crew: Crew, **fields: Any) -> Job:
     return Job.objects.create(kind="test", team=crew.team, actor_label="dora", **fields)
 
 
@@ -32,7 +35,7 @@ def _log_text(job: Job) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_enqueue_creates_an_audited_job_and_sends_its_id_after_commit(crew) -> None:  # type: ignore[no-untyped-def]
+def test_enqueue_creates_an_audited_job_and_sends_its_id_after_commit(crew: Crew) -> None:
     task = FakeTask()
     job = services.enqueue(kind="test", team=crew.team, actor=crew.actor(crew.deployer), task=task)
     assert task.sent == [(job.pk,)]
@@ -41,7 +44,7 @@ def test_enqueue_creates_an_audited_job_and_sends_its_id_after_commit(crew) -> N
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_job_delivered_twice_runs_once(crew) -> None:  # type: ignore[no-untyped-def]
+def test_a_job_delivered_twice_runs_once(crew: Crew) -> None:
     job = _job(crew)
     runs: list[int] = []
     assert run_job(job.pk, lambda ctx: runs.append(1)) == "succeeded"
@@ -50,7 +53,7 @@ def test_a_job_delivered_twice_runs_once(crew) -> None:  # type: ignore[no-untyp
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failed_job_keeps_its_log_and_a_plain_error(crew) -> None:  # type: ignore[no-untyped-def]
+def test_a_failed_job_keeps_its_log_and_a_plain_error(crew: Crew) -> None:
     job = _job(crew)
 
     def operation(ctx: JobContext) -> None:
@@ -64,7 +67,7 @@ def test_a_failed_job_keeps_its_log_and_a_plain_error(crew) -> None:  # type: ig
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_async_operation_runs_to_the_end(crew) -> None:  # type: ignore[no-untyped-def]
+def test_an_async_operation_runs_to_the_end(crew: Crew) -> None:
     job = _job(crew)
 
     async def operation(ctx: JobContext) -> None:
@@ -75,7 +78,7 @@ def test_an_async_operation_runs_to_the_end(crew) -> None:  # type: ignore[no-un
 
 
 @pytest.mark.django_db(transaction=True)
-def test_secret_values_never_reach_the_stored_log(crew) -> None:  # type: ignore[no-untyped-def]
+def test_secret_values_never_reach_the_stored_log(crew: Crew) -> None:
     job = _job(crew)
 
     def operation(ctx: JobContext) -> None:
@@ -100,7 +103,7 @@ def test_the_redactor_replaces_longer_secrets_first() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_log_lines_get_consecutive_numbers_across_writers(crew) -> None:  # type: ignore[no-untyped-def]
+def test_log_lines_get_consecutive_numbers_across_writers(crew: Crew) -> None:
     job = _job(crew)
     first, second = JobLog(job.pk), JobLog(job.pk)
     first.write("a\nb")
@@ -111,7 +114,7 @@ def test_log_lines_get_consecutive_numbers_across_writers(crew) -> None:  # type
 
 
 @pytest.mark.django_db(transaction=True)
-def test_cancelling_a_queued_job_ends_it_at_once(crew) -> None:  # type: ignore[no-untyped-def]
+def test_cancelling_a_queued_job_ends_it_at_once(crew: Crew) -> None:
     job = _job(crew)
     assert services.cancel(job, crew.actor(crew.deployer)) == "cancelled"
     job.refresh_from_db()
@@ -120,7 +123,7 @@ def test_cancelling_a_queued_job_ends_it_at_once(crew) -> None:  # type: ignore[
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_running_job_notices_cancel_within_seconds_and_cleans_up(crew) -> None:  # type: ignore[no-untyped-def]
+def test_a_running_job_notices_cancel_within_seconds_and_cleans_up(crew: Crew) -> None:
     job = _job(crew)
     started, cleaned = threading.Event(), threading.Event()
 
@@ -147,7 +150,7 @@ def test_a_running_job_notices_cancel_within_seconds_and_cleans_up(crew) -> None
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_reaper_interrupts_silent_jobs_and_frees_their_locks(crew) -> None:  # type: ignore[no-untyped-def]
+def test_the_reaper_interrupts_silent_jobs_and_frees_their_locks(crew: Crew) -> None:
     stale = _job(crew, status=JobStatus.RUNNING, heartbeat_at=timezone.now() - timedelta(minutes=5))
     fresh = _job(crew, status=JobStatus.RUNNING, heartbeat_at=timezone.now())
     assert locks.acquire("deploy:app-1", stale.pk) is not None
@@ -167,7 +170,7 @@ def test_the_reaper_interrupts_silent_jobs_and_frees_their_locks(crew) -> None: 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_reaped_job_stops_at_its_next_safe_point(crew, settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_reaped_job_stops_at_its_next_safe_point(crew: Crew, settings: SettingsWrapper) -> None:
     job = _job(crew)
 
     def operation(ctx: JobContext) -> None:
@@ -183,7 +186,7 @@ def test_a_reaped_job_stops_at_its_next_safe_point(crew, settings) -> None:  # t
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_lock_admits_one_job_and_fences_each_holder(crew) -> None:  # type: ignore[no-untyped-def]
+def test_a_lock_admits_one_job_and_fences_each_holder(crew: Crew) -> None:
     first, second = _job(crew, status=JobStatus.RUNNING), _job(crew, status=JobStatus.RUNNING)
     held = locks.acquire("deploy:web", first.pk)
     assert held is not None and locks.acquire("deploy:web", second.pk) is None
@@ -195,7 +198,7 @@ def test_a_lock_admits_one_job_and_fences_each_holder(crew) -> None:  # type: ig
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_lock_whose_holder_ended_is_free(crew) -> None:  # type: ignore[no-untyped-def]
+def test_a_lock_whose_holder_ended_is_free(crew: Crew) -> None:
     first, second = _job(crew, status=JobStatus.RUNNING), _job(crew, status=JobStatus.RUNNING)
     locks.acquire("deploy:web", first.pk)
     Job.objects.filter(pk=first.pk).update(status=JobStatus.FAILED)

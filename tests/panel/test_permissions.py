@@ -6,6 +6,7 @@ from django.http import Http404
 
 from panel.models import Job, Role
 from panel.permissions import Action, can, get_for, require, role_allows
+from tests.conftest import Crew
 
 EXPECTED = {
     Role.VIEWER: {Action.VIEW},
@@ -27,13 +28,13 @@ def test_a_non_member_may_do_nothing() -> None:
 
 @pytest.mark.parametrize("role", list(Role))
 @pytest.mark.parametrize("action", list(Action))
-def test_can_answers_from_the_users_membership(crew, role: Role, action: Action) -> None:  # type: ignore[no-untyped-def]
+def test_can_answers_from_the_users_membership(crew: Crew, role: Role, action: Action) -> None:
     user = crew.by_role(role)
     assert can(user, crew.team, action) is (action in EXPECTED[role])
     assert can(user, crew.other_team, action) is False
 
 
-def test_require_gives_404_to_outsiders_and_403_to_weak_roles(crew) -> None:  # type: ignore[no-untyped-def]
+def test_require_gives_404_to_outsiders_and_403_to_weak_roles(crew: Crew) -> None:
     with pytest.raises(Http404):
         require(crew.outsider, crew.team, Action.VIEW)
     with pytest.raises(PermissionDenied):
@@ -41,7 +42,7 @@ def test_require_gives_404_to_outsiders_and_403_to_weak_roles(crew) -> None:  # 
     require(crew.deployer, crew.team, Action.DEPLOY)
 
 
-def test_get_for_returns_404_for_another_teams_object(crew) -> None:  # type: ignore[no-untyped-def]
+def test_get_for_returns_404_for_another_teams_object(crew: Crew) -> None:
     job = Job.objects.create(kind="x", team=crew.team, actor_label="t")
     assert get_for(crew.viewer, Job.objects.all(), job.pk) == job
     with pytest.raises(Http404):
@@ -50,13 +51,13 @@ def test_get_for_returns_404_for_another_teams_object(crew) -> None:  # type: ig
         get_for(crew.viewer, Job.objects.all(), "not-a-number")
 
 
-def test_get_for_gives_403_when_the_role_is_too_weak(crew) -> None:  # type: ignore[no-untyped-def]
+def test_get_for_gives_403_when_the_role_is_too_weak(crew: Crew) -> None:
     job = Job.objects.create(kind="x", team=crew.team, actor_label="t")
     with pytest.raises(PermissionDenied):
         get_for(crew.viewer, Job.objects.all(), job.pk, Action.CANCEL_JOB)
 
 
-def test_an_inactive_user_has_no_role(crew) -> None:  # type: ignore[no-untyped-def]
+def test_an_inactive_user_has_no_role(crew: Crew) -> None:
     crew.owner.is_active = False
     crew.owner.save()
     assert not can(crew.owner, crew.team, Action.VIEW)

@@ -15,8 +15,11 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     clean.pop("SECRET_KEY", None)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
-        cwd=ROOT, env={**clean, "DJANGO_SETTINGS_MODULE": "panel.settings", **env},
-        capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "panel.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -26,7 +29,9 @@ def test_production_refuses_to_start_without_its_keys(tmp_path: Path) -> None:
     assert not (tmp_path / "secret_key").exists()
 
 
-def test_the_first_development_run_creates_key_files_readable_only_by_the_owner(tmp_path: Path) -> None:
+def test_the_first_development_run_creates_key_files_readable_only_by_the_owner(
+    tmp_path: Path,
+) -> None:
     result = _manage("check", env={"PANEL_DATA_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     for name in ("secret_key", "encryption_keys"):

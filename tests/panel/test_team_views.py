@@ -5,9 +5,10 @@ from django.test import Client
 from django.urls import reverse
 
 from panel.models import AuditEvent, Membership, Role
+from tests.conftest import Crew
 
 
-def test_an_admin_adds_a_new_member_and_gets_a_one_time_link(crew, client: Client) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_adds_a_new_member_and_gets_a_one_time_link(crew: Crew, client: Client) -> None:
     client.force_login(crew.admin)
     response = client.post(
         reverse("members"), {"username": "newbie", "email": "n@example.com", "role": "deployer"}
@@ -19,26 +20,26 @@ def test_an_admin_adds_a_new_member_and_gets_a_one_time_link(crew, client: Clien
     assert AuditEvent.objects.filter(action="member.add", target_label="newbie").exists()
 
 
-def test_a_viewer_cannot_add_members(crew, client: Client) -> None:  # type: ignore[no-untyped-def]
+def test_a_viewer_cannot_add_members(crew: Crew, client: Client) -> None:
     client.force_login(crew.viewer)
     response = client.post(reverse("members"), {"username": "x", "role": "owner"})
     assert response.status_code == 403 and not User.objects.filter(username="x").exists()
 
 
-def test_an_admin_cannot_make_owners(crew, client: Client) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_cannot_make_owners(crew: Crew, client: Client) -> None:
     client.force_login(crew.admin)
     response = client.post(reverse("member_change", args=[crew.viewer.pk]), {"role": "owner"})
     assert response.status_code == 403
     assert Membership.objects.get(user=crew.viewer).role == Role.VIEWER
 
 
-def test_the_last_owner_cannot_leave(crew, client: Client) -> None:  # type: ignore[no-untyped-def]
+def test_the_last_owner_cannot_leave(crew: Crew, client: Client) -> None:
     client.force_login(crew.owner)
     client.post(reverse("member_change", args=[crew.owner.pk]), {"remove": "1"})
     assert Membership.objects.filter(user=crew.owner, team=crew.team).exists()
 
 
-def test_an_owner_changes_a_role_with_an_audit_event(crew, client: Client) -> None:  # type: ignore[no-untyped-def]
+def test_an_owner_changes_a_role_with_an_audit_event(crew: Crew, client: Client) -> None:
     client.force_login(crew.owner)
     client.post(reverse("member_change", args=[crew.viewer.pk]), {"role": "deployer"})
     assert Membership.objects.get(user=crew.viewer).role == Role.DEPLOYER
@@ -46,13 +47,13 @@ def test_an_owner_changes_a_role_with_an_audit_event(crew, client: Client) -> No
     assert event.details == {"role": "deployer", "previous": "viewer"}
 
 
-def test_switching_to_a_team_you_are_not_in_is_404(crew, client: Client) -> None:  # type: ignore[no-untyped-def]
+def test_switching_to_a_team_you_are_not_in_is_404(crew: Crew, client: Client) -> None:
     client.force_login(crew.viewer)
     response = client.post(reverse("switch_team"), {"team": crew.other_team.pk})
     assert response.status_code == 404
 
 
-def test_the_team_switch_never_redirects_off_site(crew, client: Client) -> None:  # type: ignore[no-untyped-def]
+def test_the_team_switch_never_redirects_off_site(crew: Crew, client: Client) -> None:
     client.force_login(crew.viewer)
     response = client.post(
         reverse("switch_team"), {"team": crew.team.pk, "next": "https://evil.example/"}

@@ -23,12 +23,45 @@ class Command(BaseCommand):
         python = sys.executable
         schedule = str(settings.PANEL_DATA_DIR / "celerybeat-schedule")
         commands = {
-            "web": [python, "-m", "uvicorn", "panel.asgi:application", "--host", host,
-                    "--port", port, "--no-access-log", "--timeout-graceful-shutdown", "3"],
-            "worker": [python, "-m", "celery", "-A", "panel", "worker", "--loglevel", "INFO",
-                       "--concurrency", concurrency, "--without-gossip", "--without-mingle"],
-            "beat": [python, "-m", "celery", "-A", "panel", "beat", "--loglevel", "INFO",
-                     "--schedule", schedule],
+            "web": [
+                python,
+                "-m",
+                "uvicorn",
+                "panel.asgi:application",
+                "--host",
+                host,
+                "--port",
+                port,
+                "--no-access-log",
+                "--timeout-graceful-shutdown",
+                "3",
+            ],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "panel",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                concurrency,
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            "beat": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "panel",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                schedule,
+            ],
         }
         children = {name: subprocess.Popen(argv) for name, argv in commands.items()}
         self.stdout.write(f"Panel at http://{host}:{port} (Ctrl-C stops it)")
