@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from panel.fields import EncryptedTextField
+from servers.validators import validate_host, validate_name, validate_posix_user
+
+
+class SshKey(models.Model):
+    """A client key the panel logs in with; the private half never leaves the database."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey("panel.Team", on_delete=models.CASCADE, related_name="ssh_keys")
+    name = models.CharField(max_length=63, validators=[validate_name])
+    public_key = models.TextField()
+    fingerprint = models.CharField(max_length=100)
+    private_key = EncryptedTextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="ssh_key_name_per_team")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def authorized_keys_line(self) -> str:
+        return f"{self.public_key} panel-{self.name}"
+
+
+class HostKeyState(models.TextChoices):
+    UNCONFIRMED = "unconfirmed", "Not confirmed"
+    TRUSTED = "trusted", "Trusted"
+    CHANGED = "changed", "Host key changed"
+
+
+class Server(models.Model):
+    team = models.ForeignKey("panel.Team", on_delete=models.CASCADE, related_name="servers")
+    name = models.CharField(max_length=63, validators=[validate_name])
+    host = models.CharField(max_length=253, validators=[validate_host])
+    port = models.PositiveIntegerField(
+        default=22, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
+    user = models.CharField(max_length=32, default="root", validators=[validate_posix_user])
+    ssh_key = models.ForeignKey(SshKey, on_delete=models.PROTECT, related_name="servers")
+    labels = models.JSONField(default=list, blank=True)
+
+    host_key_state = models.CharField(
+        max_length=16, choices=HostKeyState.choices, default=HostKeyState.UNCONFIRMED
+    )
+    host_key = models.TextField(blank=True)
+    host_key_fingerprint = models.CharField(max_length=100, blank=True)
+    offered_host_key = models.TextField(blank=True)
+    offered_host_key_fingerprint = models.CharField(max_length=100, blank=True)
+
+    reachable = models.BooleanField(null=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    docker_version = models.CharField(max_length=64, blank=True)
+    proxy_running = models.BooleanField(null=True)
+    facts = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="server_name_per_team")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def address(self) -> str:
+        return f"{self.user}@{self.host}" + (f":{self.port}" if self.port != 22 else "")
+
+    @property
+    def is_trusted(self) -> bool:
+        return self.host_key_state == HostKeyState.TRUSTED and bool(self.host_key)
