@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core import checks
 from django.db import models
@@ -38,7 +38,13 @@ class _EncryptedDescriptor:
         instance.__dict__[self.field.attname] = value
 
 
-class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
+if TYPE_CHECKING:
+    _TextField = models.TextField[str | Sensitive[str], Sensitive[str]]
+else:
+    _TextField = models.TextField
+
+
+class EncryptedTextField(_TextField):
     """Holds a `Sensitive[str]` in Python and AES-GCM ciphertext in the database.
 
     The model needs a UUID primary key set before saving and a `team` foreign key: both are

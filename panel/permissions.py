@@ -17,6 +17,7 @@ M = TypeVar("M", bound=models.Model)
 class Action(StrEnum):
     VIEW = "view"
     CANCEL_JOB = "cancel_job"
+    CHECK_SERVER = "check_server"
     DEPLOY = "deploy"
     APP_EXEC = "app_exec"
     MANAGE_APPS = "manage_apps"
@@ -32,7 +33,7 @@ class Action(StrEnum):
 
 
 _VIEWER = frozenset({Action.VIEW})
-_DEPLOYER = _VIEWER | {Action.DEPLOY, Action.APP_EXEC, Action.CANCEL_JOB}
+_DEPLOYER = _VIEWER | {Action.DEPLOY, Action.APP_EXEC, Action.CANCEL_JOB, Action.CHECK_SERVER}
 _ADMIN = _DEPLOYER | {
     Action.MANAGE_APPS,
     Action.MANAGE_SERVERS,

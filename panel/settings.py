@@ -160,6 +160,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 PANEL_JOB_HEARTBEAT_SECONDS = env.float("PANEL_JOB_HEARTBEAT_SECONDS", default=2.0)
 PANEL_JOB_STALE_SECONDS = env.float("PANEL_JOB_STALE_SECONDS", default=30.0)
 
+PANEL_PROXY_IMAGE = env.str("PANEL_PROXY_IMAGE", default="caddy:2")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from panel.forms import BaseUrlPasswordResetForm, RateLimitedLoginForm
 from panel.views import audit, home, jobs, team
@@ -12,6 +12,7 @@ urlpatterns = [
     path("team/switch", home.switch_team, name="switch_team"),
     path("team/members", team.members, name="members"),
     path("team/members/<int:user_id>", team.member_change, name="member_change"),
+    path("", include("servers.urls")),
     path("jobs/", jobs.job_list, name="job_list"),
     path("jobs/<int:job_id>", jobs.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/cancel", jobs.job_cancel, name="job_cancel"),

@@ -49,6 +49,7 @@ def fingerprint(public_key: str) -> str:
 
 def same_fingerprint(expected: str, actual: str) -> bool:
     """Compare fingerprints the way people paste them: with or without `SHA256:`."""
+
     def bare(value: str) -> str:
         return value.strip().removeprefix("SHA256:").rstrip("=")
 
@@ -58,4 +59,6 @@ def same_fingerprint(expected: str, actual: str) -> bool:
 def _pair(key: asyncssh.SSHKey) -> KeyPair:
     public = public_key_line(key.export_public_key("openssh").decode())
     private = key.export_private_key("openssh").decode()
-    return KeyPair(public_key=public, fingerprint=fingerprint(public), private_key=Sensitive(private))
+    return KeyPair(
+        public_key=public, fingerprint=fingerprint(public), private_key=Sensitive(private)
+    )

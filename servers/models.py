@@ -26,7 +26,9 @@ class SshKey(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["team", "name"], name="ssh_key_name_per_team")]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="ssh_key_name_per_team")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -52,6 +54,9 @@ class Server(models.Model):
     user = models.CharField(max_length=32, default="root", validators=[validate_posix_user])
     ssh_key = models.ForeignKey(SshKey, on_delete=models.PROTECT, related_name="servers")
     labels = models.JSONField(default=list, blank=True)
+    proxy_image = models.CharField(
+        max_length=255, blank=True, help_text="Caddy image for the proxy; empty for the default."
+    )
 
     host_key_state = models.CharField(
         max_length=16, choices=HostKeyState.choices, default=HostKeyState.UNCONFIRMED
@@ -71,7 +76,9 @@ class Server(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["team", "name"], name="server_name_per_team")]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="server_name_per_team")
+        ]
 
     def __str__(self) -> str:
         return self.name

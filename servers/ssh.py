@@ -14,8 +14,8 @@ import os
 import shlex
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -117,7 +117,7 @@ async def run(
 
 async def stream(
     target: Target, argv: Sequence[str], *, timeout: float | None = None
-) -> AsyncIterator[tuple[str, str]]:
+) -> AsyncGenerator[tuple[str, str], None]:
     """Yield (stream name, line) as the command prints them; closing the iterator closes the
     channel on the server. Raises CommandFailed at the end on a non-zero exit."""
     loop = asyncio.get_running_loop()
@@ -287,9 +287,7 @@ class _Pool:
             del self.connections[key]
         connection.conn.abort()
 
-    async def with_channel(
-        self, target: Target, use: Callable[[_Connection], Awaitable[T]]
-    ) -> T:
+    async def with_channel(self, target: Target, use: Callable[[_Connection], Awaitable[T]]) -> T:
         """Open a channel, reconnecting once if the pooled connection turned out dead
         before the channel opened (no side effect can have happened then)."""
         for attempt in (1, 2):
@@ -316,16 +314,14 @@ class _Pool:
         log_output: bool,
     ) -> CommandResult:
         command = shlex.join(argv)
-        if log:
-            log(f"[{target.name}] {command}", "cmd")
         started = time.monotonic()
 
         async def use(connection: _Connection) -> CommandResult:
             process = await _open_process(connection, command, target)
+            if log:  # only once the channel is open: the log shows what really ran
+                log(f"[{target.name}] {command}", "cmd")
             try:
-                stdout, stderr = await asyncio.wait_for(
-                    process.communicate(stdin), timeout=timeout
-                )
+                stdout, stderr = await asyncio.wait_for(process.communicate(stdin), timeout=timeout)
             except TimeoutError as error:
                 process.kill()
                 process.close()
@@ -376,6 +372,7 @@ class _Pool:
         async def use(connection: _Connection) -> None:
             process = await _open_process(connection, command, target, hang_up_on_close=True)
             try:
+
                 async def pump(reader: asyncssh.SSHReader[bytes], name: str) -> None:
                     async for raw in reader:
                         if raw:  # the reader yields b"" once at end of file
@@ -518,10 +515,8 @@ async def _connect(target: Target) -> asyncssh.SSHClientConnection:
         )
     except asyncssh.HostKeyNotVerifiable as error:
         offered = None
-        try:
+        with suppress(SshError):
             offered = await _fetch_host_key(target.host, target.port, CONNECT_TIMEOUT)
-        except SshError:
-            pass
         raise HostKeyMismatch(target, offered) from error
     except asyncssh.PermissionDenied as error:
         raise ConnectFailed(
@@ -542,7 +537,9 @@ async def _fetch_host_key(host: str, port: int, timeout: float) -> str:
         )
     except (OSError, asyncssh.Error, TimeoutError) as error:
         reason = str(error) or type(error).__name__
-        raise ConnectFailed(f"cannot reach {host}:{port} to read its host key ({reason}).") from error
+        raise ConnectFailed(
+            f"cannot reach {host}:{port} to read its host key ({reason})."
+        ) from error
     if key is None:
         raise ConnectFailed(f"{host}:{port} presented no host key.")
     algorithm, encoded = key.export_public_key().split()[:2]

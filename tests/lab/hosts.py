@@ -8,6 +8,8 @@ files, then deletes the namespaces (which removes their veth ends) and the bridg
 from __future__ import annotations
 
 import pwd
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tests.lab.config import (
@@ -172,11 +174,34 @@ def _start_dockerd(host: HostSpec) -> None:
     wait_for(lambda: ok("docker", "info", env=docker_env(host)), f"Docker on {host.name}", 60)
 
 
-def _start_sshd(host: HostSpec) -> None:
+@contextmanager
+def swapped_host_key(host: HostSpec) -> Iterator[str]:
+    """Restart the host's sshd with a new host key (as a reinstall or an impostor would),
+    then put the original back. Yields the new public key."""
+    other_key = host.run_dir / "ssh_host_ed25519_key.swapped"
+    other_key.unlink(missing_ok=True)
+    other_key.with_suffix(".swapped.pub").unlink(missing_ok=True)
+    sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other_key))
+    _stop_sshd(host)
+    _start_sshd(host, other_key)
+    try:
+        yield Path(f"{other_key}.pub").read_text().strip()
+    finally:
+        _stop_sshd(host)
+        _start_sshd(host)
+
+
+def _stop_sshd(host: HostSpec) -> None:
+    pid = read_pid(host.run_dir / "sshd.pid")
+    if pid is not None:
+        stop_pid(pid, timeout=5)
+
+
+def _start_sshd(host: HostSpec, host_key: Path | None = None) -> None:
     pidfile = host.run_dir / "sshd.pid"
     if read_pid(pidfile) is not None:
         return
-    host_key = host.state_dir / "ssh_host_ed25519_key"
+    host_key = host_key or host.state_dir / "ssh_host_ed25519_key"
     if not host_key.exists():
         sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(host_key))
     config = host.run_dir / "sshd_config"

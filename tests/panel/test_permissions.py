@@ -10,7 +10,13 @@ from tests.conftest import Crew
 
 EXPECTED = {
     Role.VIEWER: {Action.VIEW},
-    Role.DEPLOYER: {Action.VIEW, Action.DEPLOY, Action.APP_EXEC, Action.CANCEL_JOB},
+    Role.DEPLOYER: {
+        Action.VIEW,
+        Action.DEPLOY,
+        Action.APP_EXEC,
+        Action.CANCEL_JOB,
+        Action.CHECK_SERVER,
+    },
     Role.ADMIN: set(Action) - {Action.MANAGE_OWNERS, Action.DELETE_TEAM},
     Role.OWNER: set(Action),
 }

@@ -7,6 +7,7 @@ import os
 import signal
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -22,9 +23,7 @@ def test_many_concurrent_commands_share_one_connection(lab: Lab) -> None:
     target = target_for(lab.hosts[0])
 
     async def scenario() -> list[str]:
-        results = await asyncio.gather(
-            *(ssh.run(target, ["echo", f"n{i}"]) for i in range(25))
-        )
+        results = await asyncio.gather(*(ssh.run(target, ["echo", f"n{i}"]) for i in range(25)))
         return [r.stdout.strip() for r in results]
 
     assert asyncio.run(scenario()) == [f"n{i}" for i in range(25)]
@@ -34,11 +33,19 @@ def test_many_concurrent_commands_share_one_connection(lab: Lab) -> None:
 
 def test_each_argument_arrives_as_one_argument(lab: Lab) -> None:
     target = target_for(lab.hosts[0])
-    payloads = [";touch /tmp/canary", "$(touch /tmp/canary)", "`touch /tmp/canary`",
-                "a | b", "x && touch /tmp/canary", "line\nbreak", "'\"quotes", "-oProxyCommand=x"]
+    payloads = [
+        ";touch /tmp/canary",
+        "$(touch /tmp/canary)",
+        "`touch /tmp/canary`",
+        "a | b",
+        "x && touch /tmp/canary",
+        "line\nbreak",
+        "'\"quotes",
+        "-oProxyCommand=x",
+    ]
     result = asyncio.run(ssh.run(target, ["printf", "%s\\0", *payloads]))
     assert result.stdout.split("\0")[:-1] == payloads
-    assert not os.path.exists("/tmp/canary")
+    assert not Path("/tmp/canary").exists()
 
 
 def test_a_failing_command_raises_with_its_output(lab: Lab) -> None:
@@ -121,13 +128,17 @@ def test_http_through_a_tunnel_reaches_a_container_port(lab: Lab) -> None:
 def test_a_wrong_host_key_runs_nothing(lab: Lab) -> None:
     real = target_for(lab.hosts[0])
     wrong = ssh.Target(
-        name="lab1-wrong", host=real.host, port=real.port, user=real.user,
-        client_key=real.client_key, host_key=lab.hosts[1].host_public_key,
+        name="lab1-wrong",
+        host=real.host,
+        port=real.port,
+        user=real.user,
+        client_key=real.client_key,
+        host_key=lab.hosts[1].host_public_key,
     )
     with pytest.raises(ssh.HostKeyMismatch) as mismatch:
         asyncio.run(ssh.run(wrong, ["touch", "/tmp/canary"]))
     assert mismatch.value.offered_key == public_key_line(real.host_key)
-    assert not os.path.exists("/tmp/canary")
+    assert not Path("/tmp/canary").exists()
 
 
 def test_a_killed_sshd_mid_command_gives_a_clear_error(lab: Lab) -> None:
@@ -152,13 +163,13 @@ def test_a_killed_sshd_mid_command_gives_a_clear_error(lab: Lab) -> None:
 
 def _session_sshd_pids(user: str) -> list[int]:
     pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
             continue
         try:
-            cmdline = open(f"/proc/{entry}/cmdline", "rb").read().replace(b"\0", b" ")
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             continue
         if cmdline.startswith(b"sshd: " + user.encode()):
-            pids.append(int(entry))
+            pids.append(int(entry.name))
     return pids

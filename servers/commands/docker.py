@@ -1,0 +1,36 @@
+"""Docker Engine and its network on a host. Pure builders."""
+
+from __future__ import annotations
+
+NETWORK = "panel"
+SUPPORTED_SYSTEMS = ("debian", "ubuntu")
+
+
+def server_version() -> list[str]:
+    return ["docker", "version", "--format", "{{.Server.Version}}"]
+
+
+def install(*, sudo: bool) -> list[str]:
+    """Docker Engine from the distribution's apt repository (Debian and Ubuntu)."""
+    script = (
+        "set -e; export DEBIAN_FRONTEND=noninteractive; "
+        "apt-get update -qq; apt-get install -y -qq docker.io; "
+        "if command -v systemctl >/dev/null 2>&1; then systemctl enable --now docker; fi"
+    )
+    return _privileged(["sh", "-c", script], sudo=sudo)
+
+
+def add_user_to_docker_group(user: str, *, sudo: bool) -> list[str]:
+    return _privileged(["usermod", "--append", "--groups", "docker", "--", user], sudo=sudo)
+
+
+def network_inspect(name: str = NETWORK) -> list[str]:
+    return ["docker", "network", "inspect", "--format", "{{.Name}}", name]
+
+
+def network_create(name: str = NETWORK) -> list[str]:
+    return ["docker", "network", "create", "--driver", "bridge", name]
+
+
+def _privileged(argv: list[str], *, sudo: bool) -> list[str]:
+    return ["sudo", "-n", "--", *argv] if sudo else argv

@@ -1,0 +1,72 @@
+"""The proxy container (`panel-proxy`, Caddy) on each web server. Pure builders."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from servers.commands.docker import NETWORK
+
+CONTAINER = "panel-proxy"
+DEFAULT_IMAGE = "caddy:2"
+ADMIN_PORT = 2019
+CONFIG_VOLUME = "panel-proxy-config"
+DATA_VOLUME = "panel-proxy-data"
+CONFIG_PATH_IN_CONTAINER = "/etc/caddy/panel.json"
+HTTP_SERVER = "panel"
+
+
+def initial_config() -> dict[str, object]:
+    """Caddy's first config: the admin API (reachable only through the host's loopback, see
+    `run`) and an HTTP server whose routes deploys fill in through that API."""
+    return {
+        "admin": {
+            "listen": f"0.0.0.0:{ADMIN_PORT}",
+            "origins": [f"127.0.0.1:{ADMIN_PORT}", f"localhost:{ADMIN_PORT}"],
+        },
+        "apps": {"http": {"servers": {HTTP_SERVER: {"listen": [":80"], "routes": []}}}},
+    }
+
+
+def config_json() -> bytes:
+    return json.dumps(initial_config(), indent=2, sort_keys=True).encode()
+
+
+def config_hash(image: str) -> str:
+    return hashlib.sha256(image.encode() + b"\0" + config_json()).hexdigest()[:16]
+
+
+def inspect() -> list[str]:
+    template = '{{.State.Running}} {{index .Config.Labels "panel.proxy-config"}}'
+    return ["docker", "container", "inspect", "--format", template, CONTAINER]
+
+
+def run(image: str, config_file: str) -> list[str]:
+    """Start Caddy: ports 80/443 public, the admin API on the host's loopback only, config
+    and certificates on volumes, restarted unless stopped. `--resume` keeps the routes that
+    deploys added through the admin API across restarts."""
+    return [
+        "docker", "run", "--detach",
+        "--name", CONTAINER,
+        "--network", NETWORK,
+        "--restart", "unless-stopped",
+        "--publish", "80:80",
+        "--publish", "443:443",
+        "--publish", "443:443/udp",
+        "--publish", f"127.0.0.1:{ADMIN_PORT}:{ADMIN_PORT}",
+        "--volume", f"{CONFIG_VOLUME}:/config",
+        "--volume", f"{DATA_VOLUME}:/data",
+        "--volume", f"{config_file}:{CONFIG_PATH_IN_CONTAINER}:ro",
+        "--label", f"panel.proxy-config={config_hash(image)}",
+        "--label", "panel.role=proxy",
+        image,
+        "caddy", "run", "--resume", "--config", CONFIG_PATH_IN_CONTAINER,
+    ]  # fmt: skip
+
+
+def start() -> list[str]:
+    return ["docker", "start", CONTAINER]
+
+
+def remove() -> list[str]:
+    return ["docker", "rm", "--force", CONTAINER]

@@ -1,0 +1,115 @@
+"""Bootstrap job (Kamal's `server bootstrap` and proxy boot): Docker, the network, the proxy.
+
+Idempotent: each step looks first and changes only what is missing or different.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import posixpath
+from typing import Any
+
+from panel.jobs.runner import JobContext, JobFailed
+from servers import services, ssh
+from servers.commands import docker, proxy
+from servers.models import Server
+from servers.operations.check import read_facts
+
+PROXY_READY_SECONDS = 20
+
+
+def bootstrap(ctx: JobContext) -> None:
+    server = Server.objects.select_related("ssh_key").get(pk=ctx.job.target_id)
+    try:
+        target = services.target_for(server)
+        facts = asyncio.run(Bootstrap(ctx, target, server, services.proxy_image(server)).run())
+    except ssh.HostKeyMismatch as mismatch:
+        services.record_host_key_change(server.pk, mismatch.offered_key)
+        raise JobFailed(str(mismatch)) from mismatch
+    except ssh.SshError as error:
+        raise JobFailed(str(error)) from error
+    services.record_facts(server.pk, facts)
+
+
+class Bootstrap:
+    def __init__(self, ctx: JobContext, target: ssh.Target, server: Server, image: str) -> None:
+        self.ctx, self.target, self.server, self.image = ctx, target, server, image
+
+    async def run(self) -> dict[str, Any]:
+        facts = await self.step("Checking the host", self.check)
+        if not facts.get("docker_server"):
+            await self.step("Installing Docker", lambda: self.install_docker(facts))
+        await self.step("Docker network", self.network)
+        await self.step("Proxy", self.proxy)
+        return await read_facts(self.target, self.ctx)
+
+    async def step(self, title: str, action: Any) -> Any:
+        self.ctx.check_cancelled()
+        self.ctx.log(f"== {title}")
+        return await action()
+
+    async def check(self) -> dict[str, Any]:
+        return await read_facts(self.target, self.ctx)
+
+    async def install_docker(self, facts: dict[str, Any]) -> None:
+        family = {facts.get("os_id", ""), *str(facts.get("os_like", "")).split()}
+        if not family & set(docker.SUPPORTED_SYSTEMS):
+            raise JobFailed(
+                f"Docker is missing and {facts.get('os')} is not Debian or Ubuntu: install "
+                "Docker Engine yourself, then run bootstrap again."
+            )
+        sudo = facts.get("uid") != "0"
+        await self.run_cmd(docker.install(sudo=sudo), timeout=900)
+        if sudo:
+            await self.run_cmd(docker.add_user_to_docker_group(self.target.user, sudo=True))
+            await ssh.close_all()  # a new login picks up the docker group
+        version = await self.run_cmd(docker.server_version())
+        self.ctx.log(f"Docker {version.stdout.strip()} is installed.")
+
+    async def network(self) -> None:
+        if (await self.run_cmd(docker.network_inspect(), check=False)).ok:
+            self.ctx.log(f"Network `{docker.NETWORK}` exists.")
+            return
+        await self.run_cmd(docker.network_create())
+
+    async def proxy(self) -> None:
+        folder = posixpath.join(await ssh.home_dir(self.target), ".panel", "proxy")
+        config_file = posixpath.join(folder, "caddy.json")
+        await self.run_cmd(["mkdir", "-p", "--", folder])
+        await ssh.put(self.target, config_file, proxy.config_json(), 0o644)
+        state = await self.run_cmd(proxy.inspect(), check=False)
+        running, _, label = state.stdout.strip().partition(" ")
+        if state.ok and label == proxy.config_hash(self.image):
+            if running == "true":
+                self.ctx.log(f"Proxy `{proxy.CONTAINER}` is running with this image and config.")
+            else:
+                await self.run_cmd(proxy.start())
+        else:
+            if state.ok:
+                self.ctx.log("The proxy's image or config differs: replacing the container.")
+                await self.run_cmd(proxy.remove())
+            await self.run_cmd(proxy.run(self.image, config_file), timeout=600)
+        await self.wait_for_admin_api()
+
+    async def wait_for_admin_api(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + PROXY_READY_SECONDS
+        while True:
+            try:
+                response = await ssh.http(
+                    self.target, "127.0.0.1", proxy.ADMIN_PORT, "GET", "/config/"
+                )
+                if response.status == 200:
+                    self.ctx.log("The proxy's admin API answers on the host's loopback.")
+                    return
+                reason = f"HTTP {response.status}"
+            except ssh.SshError as error:
+                reason = str(error)
+            if loop.time() > deadline:
+                raise JobFailed(
+                    f"The proxy did not come up within {PROXY_READY_SECONDS}s: {reason}"
+                )
+            await asyncio.sleep(0.5)
+
+    async def run_cmd(self, argv: list[str], **options: Any) -> ssh.CommandResult:
+        return await ssh.run(self.target, argv, log=self.ctx.log, **options)

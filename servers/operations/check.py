@@ -1,0 +1,71 @@
+"""Check job: connect, read the host's facts, record them on the server."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from panel.jobs.runner import JobContext, JobFailed
+from servers import services, ssh
+from servers.commands import host
+from servers.models import Server
+
+
+def check(ctx: JobContext) -> None:
+    server = Server.objects.select_related("ssh_key").get(pk=ctx.job.target_id)
+    ctx.log(f"Checking {server.name} ({server.address})")
+    try:
+        target = services.target_for(server)
+        facts = asyncio.run(read_facts(target, ctx))
+    except ssh.HostKeyMismatch as mismatch:
+        services.record_host_key_change(server.pk, mismatch.offered_key)
+        raise JobFailed(str(mismatch)) from mismatch
+    except ssh.SshError as error:
+        services.record_unreachable(server.pk, str(error))
+        raise JobFailed(str(error)) from error
+    services.record_facts(server.pk, facts)
+    for line in describe(facts):
+        ctx.log(line)
+
+
+async def read_facts(target: ssh.Target, ctx: JobContext) -> dict[str, Any]:
+    sent = time.time()
+    result = await ssh.run(target, host.facts(), timeout=30, log=ctx.log, log_output=False)
+    received = time.time()
+    facts: dict[str, Any] = dict(host.parse_facts(result.stdout))
+    try:
+        facts["time_offset"] = round(float(facts.pop("time")) - (sent + received) / 2, 3)
+    except (KeyError, ValueError):
+        facts["time_offset"] = None
+    facts["can_docker"] = bool(facts.get("docker_server"))
+    return facts
+
+
+def describe(facts: dict[str, Any]) -> list[str]:
+    docker = facts.get("docker_server") or (
+        "installed, but this user cannot use it" if facts.get("docker_cli") == "yes" else "missing"
+    )
+    return [
+        f"System: {facts.get('os')} ({facts.get('kernel')}, {facts.get('arch')})",
+        f"CPUs: {facts.get('cpus')}  memory: {_gib(facts.get('memory_bytes'))}  "
+        f"disk: {_disk(facts.get('disk'))}",
+        f"Docker: {docker}",
+        f"Proxy: {'running' if facts.get('proxy') == 'true' else 'not running'}",
+        f"Clock offset: {facts.get('time_offset')} s",
+    ]
+
+
+def _gib(value: object) -> str:
+    try:
+        return f"{int(str(value)) / 2**30:.1f} GiB"
+    except ValueError:
+        return "unknown"
+
+
+def _disk(value: object) -> str:
+    try:
+        total, free = (int(part) for part in str(value).split())
+    except ValueError:
+        return "unknown"
+    return f"{free / 2**30:.1f} GiB free of {total / 2**30:.1f} GiB"

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from panel.jobs.runner import run_job
+from servers.operations.bootstrap import bootstrap
+from servers.operations.check import check
+from servers.operations.exec import exec_on_servers as exec_operation
+
+
+@shared_task(name="servers.check", soft_time_limit=120, time_limit=150)
+def check_server(job_id: int) -> str | None:
+    return run_job(job_id, check)
+
+
+@shared_task(name="servers.bootstrap", soft_time_limit=1800, time_limit=1860)
+def bootstrap_server(job_id: int) -> str | None:
+    return run_job(job_id, bootstrap)
+
+
+@shared_task(name="servers.exec", soft_time_limit=3600, time_limit=3660)
+def exec_on_servers(job_id: int) -> str | None:
+    return run_job(job_id, exec_operation)

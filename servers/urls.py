@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from servers import views
+
+urlpatterns = [
+    path("servers/", views.server_list, name="server_list"),
+    path("servers/new", views.server_new, name="server_new"),
+    path("servers/exec", views.server_exec, name="server_exec"),
+    path("servers/<int:server_id>", views.server_detail, name="server_detail"),
+    path("servers/<int:server_id>/edit", views.server_edit, name="server_edit"),
+    path("servers/<int:server_id>/delete", views.server_delete, name="server_delete"),
+    path("servers/<int:server_id>/host-key/fetch", views.host_key_fetch, name="host_key_fetch"),
+    path("servers/<int:server_id>/host-key/trust", views.host_key_trust, name="host_key_trust"),
+    path("servers/<int:server_id>/check", views.server_check, name="server_check"),
+    path("servers/<int:server_id>/bootstrap", views.server_bootstrap, name="server_bootstrap"),
+    path("keys/", views.key_list, name="key_list"),
+    path("keys/new", views.key_new, name="key_new"),
+    path("keys/<uuid:key_id>", views.key_detail, name="key_detail"),
+    path("keys/<uuid:key_id>/delete", views.key_delete, name="key_delete"),
+]
