@@ -109,7 +109,9 @@ async def run(
     log_output: bool = True,
 ) -> CommandResult:
     """Run one command; every value in argv reaches the server as one quoted argument."""
-    result = await _on_pool(_pool().run(target, tuple(argv), timeout, stdin, log, log_output))
+    result = await _on_pool(
+        _pool().run(target, tuple(argv), timeout, stdin, log, log_output, failure_is_error=check)
+    )
     if check and not result.ok:
         raise CommandFailed(target, result)
     return result
@@ -312,6 +314,7 @@ class _Pool:
         stdin: bytes | None,
         log: LogFn | None,
         log_output: bool,
+        failure_is_error: bool = True,
     ) -> CommandResult:
         command = shlex.join(argv)
         started = time.monotonic()
@@ -352,10 +355,11 @@ class _Pool:
         if log:
             if log_output:
                 for line in (result.stdout + result.stderr).splitlines():
-                    log(f"[{target.name}] {line}", "out")
+                    if line.strip():
+                        log(f"[{target.name}] {line}", "out")
             log(
                 f"[{target.name}] exit {result.exit_status} ({result.seconds:.2f}s)",
-                "info" if result.ok else "err",
+                "info" if result.ok or not failure_is_error else "err",
             )
         return result
 

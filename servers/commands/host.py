@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-# A fixed script (no user input in it): one `key=value` line per fact.
-FACTS_SCRIPT = r"""
-. /etc/os-release 2>/dev/null
-echo "os=${PRETTY_NAME:-unknown}"
-echo "os_id=${ID:-unknown}"
-echo "os_like=${ID_LIKE:-}"
-echo "kernel=$(uname -sr)"
-echo "arch=$(uname -m)"
-echo "cpus=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"
-echo "memory_bytes=$(awk '/^MemTotal:/ {print $2 * 1024}' /proc/meminfo)"
-echo "disk=$(df -P -k / | awk 'NR == 2 {print $2 * 1024, $4 * 1024}')"
-echo "user=$(id -un)"
-echo "uid=$(id -u)"
-echo "docker_cli=$(command -v docker >/dev/null 2>&1 && echo yes || echo no)"
-echo "docker_server=$(docker version --format '{{.Server.Version}}' 2>/dev/null)"
-echo "proxy=$(docker container inspect --format '{{.State.Running}}' panel-proxy 2>/dev/null)"
-echo "time=$(date +%s.%N)"
-"""
+# A fixed script (no user input in it) printing one `key=value` line per fact; one line so
+# the job log shows it as one command.
+FACTS_SCRIPT = "; ".join(
+    [
+        ". /etc/os-release 2>/dev/null",
+        'echo "os=${PRETTY_NAME:-unknown}"',
+        'echo "os_id=${ID:-unknown}"',
+        'echo "os_like=${ID_LIKE:-}"',
+        'echo "kernel=$(uname -sr)"',
+        'echo "arch=$(uname -m)"',
+        'echo "cpus=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"',
+        "echo \"memory_kib=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)\"",
+        "echo \"disk_kib=$(df -P -k / | awk 'NR == 2 {print $2, $4}')\"",
+        'echo "user=$(id -un)"',
+        'echo "uid=$(id -u)"',
+        'echo "docker_cli=$(command -v docker >/dev/null 2>&1 && echo yes || echo no)"',
+        "echo \"docker_server=$(docker version --format '{{.Server.Version}}' 2>/dev/null)\"",
+        "echo \"proxy=$(docker container inspect --format '{{.State.Running}}' panel-proxy"
+        ' 2>/dev/null)"',
+        'echo "time=$(date +%s.%N)"',
+    ]
+)
 
 
 def facts() -> list[str]:
@@ -31,10 +35,17 @@ def shell(command: str) -> list[str]:
     return ["sh", "-c", command]
 
 
-def parse_facts(output: str) -> dict[str, str]:
-    facts: dict[str, str] = {}
+def parse_facts(output: str) -> dict[str, object]:
+    """The script's lines as facts; sizes become bytes (ints) where they parse."""
+    facts: dict[str, object] = {}
     for line in output.splitlines():
         key, sep, value = line.partition("=")
         if sep and key.isidentifier():
             facts[key] = value.strip()
+    memory = str(facts.pop("memory_kib", ""))
+    if memory.isdigit():
+        facts["memory_bytes"] = int(memory) * 1024
+    disk = str(facts.pop("disk_kib", "")).split()
+    if len(disk) == 2 and all(part.isdigit() for part in disk):
+        facts["disk_total_bytes"], facts["disk_free_bytes"] = (int(p) * 1024 for p in disk)
     return facts

@@ -49,7 +49,8 @@ def describe(facts: dict[str, Any]) -> list[str]:
     return [
         f"System: {facts.get('os')} ({facts.get('kernel')}, {facts.get('arch')})",
         f"CPUs: {facts.get('cpus')}  memory: {_gib(facts.get('memory_bytes'))}  "
-        f"disk: {_disk(facts.get('disk'))}",
+        f"disk: {_gib(facts.get('disk_free_bytes'))} free of "
+        f"{_gib(facts.get('disk_total_bytes'))}",
         f"Docker: {docker}",
         f"Proxy: {'running' if facts.get('proxy') == 'true' else 'not running'}",
         f"Clock offset: {facts.get('time_offset')} s",
@@ -57,15 +58,4 @@ def describe(facts: dict[str, Any]) -> list[str]:
 
 
 def _gib(value: object) -> str:
-    try:
-        return f"{int(str(value)) / 2**30:.1f} GiB"
-    except ValueError:
-        return "unknown"
-
-
-def _disk(value: object) -> str:
-    try:
-        total, free = (int(part) for part in str(value).split())
-    except ValueError:
-        return "unknown"
-    return f"{free / 2**30:.1f} GiB free of {total / 2**30:.1f} GiB"
+    return f"{value / 2**30:.1f} GiB" if isinstance(value, int) else "unknown"

@@ -33,7 +33,7 @@ async def _run_everywhere(ctx: JobContext, servers: list[Server], command: str) 
         async with limit:
             try:
                 target = services.target_for(server)
-                ctx.log(f"[{server.name}] $ {command}", "cmd")
+                ctx.log(f"[{server.name}] {command}", "cmd")
                 async for _, line in ssh.stream(target, host.shell(command), timeout=3600):
                     ctx.log(f"[{server.name}] {line}", "out")
                     ctx.check_cancelled()

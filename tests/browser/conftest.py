@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,3 +121,17 @@ def chromium() -> Iterator[object]:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def admin_page(panel: RunningPanel, chromium: Any) -> Iterator[Any]:
+    """A signed-in admin's page; dialogs (confirmations) are accepted."""
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(f"{panel.url}/login")
+    page.get_by_label("User name").fill(panel.admin_user)
+    page.get_by_label("Password").fill(panel.admin_password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{panel.url}/")
+    yield page
+    page.close()

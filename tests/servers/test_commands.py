@@ -7,14 +7,18 @@ from servers.commands import docker, host, proxy
 
 def test_facts_is_one_fixed_script() -> None:
     argv = host.facts()
-    assert argv[:2] == ["sh", "-c"] and len(argv) == 3
+    assert argv[:2] == ["sh", "-c"] and len(argv) == 3 and "\n" not in argv[2]
     assert "os_id=" in argv[2] and "docker_server=" in argv[2]
 
 
-def test_parse_facts_reads_key_value_lines() -> None:
-    assert host.parse_facts("os=Debian GNU/Linux 12\nnoise\ncpus=2\n=x\n") == {
+def test_parse_facts_reads_key_value_lines_and_sizes_in_bytes() -> None:
+    output = "os=Debian GNU/Linux 12\nnoise\ncpus=2\n=x\nmemory_kib=2048\ndisk_kib=10 4\n"
+    assert host.parse_facts(output) == {
         "os": "Debian GNU/Linux 12",
         "cpus": "2",
+        "memory_bytes": 2048 * 1024,
+        "disk_total_bytes": 10 * 1024,
+        "disk_free_bytes": 4 * 1024,
     }
 
 
