@@ -19,6 +19,11 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
+bench: $(VENV)/.installed-test
+	$(BIN)/pip install -q -e '.[test,bench]'
+	$(BIN)/python -m tests.lab up
+	$(BIN)/python -m bench.ssh_fanout
+
 lab-up: $(VENV)/.installed-test
 	$(BIN)/python -m tests.lab up
 

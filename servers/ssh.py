@@ -45,7 +45,14 @@ class Target:
 
     def pool_key(self) -> str:
         material = "|".join(
-            [self.host, str(self.port), self.user, self.host_key, self.client_key.reveal()]
+            [
+                self.name,
+                self.host,
+                str(self.port),
+                self.user,
+                self.host_key,
+                self.client_key.reveal(),
+            ]
         )
         return hashlib.sha256(material.encode()).hexdigest()
 

@@ -173,3 +173,17 @@ def _session_sshd_pids(user: str) -> list[int]:
         if cmdline.startswith(b"sshd: " + user.encode()):
             pids.append(int(entry.name))
     return pids
+
+
+def test_a_connection_dropped_while_idle_is_replaced_before_the_next_command(lab: Lab) -> None:
+    host = lab.hosts[2]
+    target = target_for(host, name="lab3-idle")
+
+    async def scenario() -> str:
+        await ssh.run(target, ["true"])
+        for pid in _session_sshd_pids(host.user):
+            os.kill(pid, signal.SIGKILL)
+        await asyncio.sleep(0.3)
+        return (await ssh.run(target, ["echo", "again"])).stdout.strip()
+
+    assert asyncio.run(scenario()) == "again"
