@@ -22,9 +22,10 @@ from tests.lab.lab import Lab, LabHost, describe
 
 RECORDS = 10
 COMMANDS = [
-    "test 1 = 1", "uname -a", "id -un", "hostname", "uptime", "date +%s", "cat /etc/os-release",
-    "df -P /", "free", "nproc", "ls /", "echo hello", "docker version --format '{{.Server.Version}}'",
-    "docker ps -q", "env", "cat /proc/loadavg", "whoami", "test -d /tmp", "pwd", "printf done",
+    "test 1 = 1", "uname -a", "id -un", "hostname", "uptime", "date +%s",
+    "cat /etc/os-release", "df -P /", "free", "nproc", "ls /", "echo hello",
+    "docker version --format '{{.Server.Version}}'", "docker ps -q", "env",
+    "cat /proc/loadavg", "whoami", "test -d /tmp", "pwd", "printf done",
 ]  # fmt: skip
 ROUNDS = 3
 
