@@ -5,3 +5,6 @@ from django.apps import AppConfig
 
 class DeploymentsConfig(AppConfig):
     name = "deployments"
+
+    def ready(self) -> None:
+        from deployments import signals  # noqa: F401

@@ -565,7 +565,10 @@ async def _close_listener(listener: asyncssh.SSHListener) -> None:
 def _http_request(
     method: str, path: str, address: str, port: int, body: bytes, headers: dict[str, str]
 ) -> bytes:
-    lines = [f"{method} {path} HTTP/1.1", f"Host: {address}:{port}", "Connection: close"]
+    given = {name.lower() for name in headers}
+    lines = [f"{method} {path} HTTP/1.1", "Connection: close"]
+    if "host" not in given:
+        lines.append(f"Host: {address}:{port}")
     lines += [f"{name}: {value}" for name, value in headers.items()]
     if body or method in ("POST", "PUT", "PATCH"):
         lines.append(f"Content-Length: {len(body)}")

@@ -24,7 +24,18 @@ def initial_config() -> dict[str, object]:
             "listen": f"0.0.0.0:{ADMIN_PORT}",
             "origins": [f"127.0.0.1:{ADMIN_PORT}", f"localhost:{ADMIN_PORT}"],
         },
-        "apps": {"http": {"servers": {HTTP_SERVER: {"listen": [":80"], "routes": []}}}},
+        "apps": {
+            "http": {
+                "servers": {
+                    HTTP_SERVER: {
+                        "listen": [":80"],
+                        "routes": [],
+                        # HTTPS per domain comes with TLS settings; until then plain HTTP only.
+                        "automatic_https": {"disable": True},
+                    }
+                }
+            }
+        },
     }
 
 

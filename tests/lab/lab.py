@@ -57,7 +57,7 @@ def up() -> Lab:
         images.load_into(host, images.service_image("caddy"))
         for variant in images.APP_VARIANTS:
             images.load_into(host, images.app_image(variant))
-    for variant in ("v1", "v2"):
+    for variant in images.APP_VARIANTS:
         images.push_to_registry(HOSTS[0], images.app_image(variant), f"lab/app:{variant}")
     return describe()
 
@@ -105,7 +105,7 @@ def describe() -> Lab:
         registry_password=password,
         redis_url=services.REDIS_URL,
         s3_endpoint=services.S3_ENDPOINT,
-        app_images={v: registry.image(f"lab/app:{v}") for v in ("v1", "v2")},
+        app_images={v: registry.image(f"lab/app:{v}") for v in images.APP_VARIANTS},
     )
 
 

@@ -1,0 +1,100 @@
+"""Docker commands for an app's containers. Pure: values in, argv lists out."""
+
+from __future__ import annotations
+
+import shlex
+
+from servers.commands.docker import NETWORK
+
+# `. envfile` exports the values inside the shell, and `docker run --env NAME` passes them on
+# to the daemon: values never appear on a command line, in `ps`, or in the job log.
+LOAD_ENV_AND_RUN = '. "$0" && exec "$@"'
+LABEL_APP = "panel.app"
+LABEL_ROLE = "panel.role"
+LABEL_RELEASE = "panel.release"
+
+
+def registry_of(image: str) -> str | None:
+    """The registry host of an image reference, or None for Docker Hub."""
+    first, sep, _ = image.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        return first
+    return None
+
+
+def login(registry: str, username: str) -> list[str]:
+    """The password goes on stdin."""
+    return ["docker", "login", "--username", username, "--password-stdin", registry]
+
+
+def pull(image: str) -> list[str]:
+    return ["docker", "pull", "--quiet", image]
+
+
+def env_file(values: dict[str, str]) -> bytes:
+    """A file for `sh` to source: one `export NAME='value'` per variable, any bytes kept."""
+    return "".join(
+        f"export {name}={shlex.quote(value)}\n" for name, value in values.items()
+    ).encode()
+
+
+def run(
+    *,
+    name: str,
+    image: str,
+    app: str,
+    role: str,
+    release: str,
+    env_path: str,
+    env_names: list[str],
+    volumes: list[str],
+    command: list[str],
+) -> list[str]:
+    argv = ["sh", "-c", LOAD_ENV_AND_RUN, env_path, "docker", "run", "--detach", "--name", name,
+            "--network", NETWORK, "--restart", "unless-stopped",
+            "--label", f"{LABEL_APP}={app}", "--label", f"{LABEL_ROLE}={role}",
+            "--label", f"{LABEL_RELEASE}={release}"]  # fmt: skip
+    for env_name in env_names:
+        argv += ["--env", env_name]
+    for volume in volumes:
+        argv += ["--volume", volume]
+    return [*argv, image, *command]
+
+
+def address(name: str) -> list[str]:
+    template = '{{with index .NetworkSettings.Networks "' + NETWORK + '"}}{{.IPAddress}}{{end}}'
+    return ["docker", "inspect", "--format", template, name]
+
+
+def state(name: str) -> list[str]:
+    template = "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}"
+    return ["docker", "inspect", "--format", template, name]
+
+
+def logs(name: str, tail: int = 30) -> list[str]:
+    return ["docker", "logs", "--tail", str(tail), name]
+
+
+def follow_logs(name: str, tail: int = 100) -> list[str]:
+    return ["docker", "logs", "--follow", "--tail", str(tail), name]
+
+
+def stop(name: str, timeout: int) -> list[str]:
+    return ["docker", "stop", "--time", str(timeout), name]
+
+
+def start(name: str) -> list[str]:
+    return ["docker", "start", name]
+
+
+def remove(name: str) -> list[str]:
+    return ["docker", "rm", "--force", name]
+
+
+def remove_image(image: str) -> list[str]:
+    return ["docker", "image", "rm", image]
+
+
+def list_for_app(app: str) -> list[str]:
+    return ["docker", "ps", "--all", "--no-trunc", "--filter", f"label={LABEL_APP}={app}",
+            "--format", "{{.Names}}"]  # fmt: skip

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from panel.fields import EncryptedTextField
+from panel.validators import validate_image_reference
+from servers.validators import validate_name
+
+
+class App(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey("panel.Team", on_delete=models.CASCADE, related_name="apps")
+    name = models.CharField(max_length=40, validators=[validate_name])
+    image = models.CharField(
+        max_length=255,
+        validators=[validate_image_reference],
+        help_text="Repository without tag, e.g. registry.example.com/team/shop",
+    )
+    registry_username = models.CharField(max_length=100, blank=True)
+    registry_password = EncryptedTextField(blank=True, default="")
+    container_port = models.PositiveIntegerField(
+        default=80, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
+    health_path = models.CharField(max_length=200, default="/up")
+    health_interval = models.FloatField(default=1.0, validators=[MinValueValidator(0.1)])
+    health_timeout = models.FloatField(default=5.0, validators=[MinValueValidator(0.1)])
+    deploy_timeout = models.PositiveIntegerField(default=30, validators=[MinValueValidator(1)])
+    drain_timeout = models.PositiveIntegerField(default=5)
+    stop_timeout = models.PositiveIntegerField(default=10)
+    retain_releases = models.PositiveIntegerField(default=5, validators=[MinValueValidator(1)])
+    volumes = models.JSONField(default=list, blank=True)
+    domains = models.JSONField(default=list, blank=True)
+    current_release = models.ForeignKey(
+        "deployments.Release", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    stopped = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="app_name_per_team")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def lock_name(self) -> str:
+        return f"app:{self.pk}"
+
+
+class Role(models.Model):
+    """A group of containers of one app: `web` is proxied, others (workers) are not."""
+
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="roles")
+    name = models.CharField(max_length=31, default="web")
+    command = models.CharField(max_length=1000, blank=True)
+    servers = models.ManyToManyField("servers.Server", related_name="roles", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["app", "name"], name="role_name_per_app")]
+
+    def __str__(self) -> str:
+        return f"{self.app.name}/{self.name}"
+
+    @property
+    def proxied(self) -> bool:
+        return self.name == "web"
+
+
+class EnvVar(models.Model):
+    """One environment variable; every value is encrypted at rest, secret ones are never shown."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey("panel.Team", on_delete=models.CASCADE, related_name="+")
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="env")
+    role = models.CharField(max_length=31, blank=True, help_text="Empty: every role.")
+    key = models.CharField(max_length=128)
+    value = EncryptedTextField()
+    secret = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["app", "role", "key"], name="env_key_per_app_role")
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ReleaseStatus(models.TextChoices):
+    PENDING = "pending", "Deploying"
+    LIVE = "live", "Live"
+    FAILED = "failed", "Failed"
+    RETIRED = "retired", "Retired"
+
+
+class Release(models.Model):
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="releases")
+    version = models.CharField(max_length=128)
+    image = models.CharField(max_length=400)
+    status = models.CharField(
+        max_length=16, choices=ReleaseStatus.choices, default=ReleaseStatus.PENDING
+    )
+    job = models.ForeignKey(
+        "panel.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=16, default="deploy")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    live_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.app.name}@{self.version}"
+
+
+class Container(models.Model):
+    """A container the panel started, so failures and the reaper know what to remove."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="containers")
+    server = models.ForeignKey("servers.Server", on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(max_length=31)
+    name = models.CharField(max_length=200)
+    running = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.name

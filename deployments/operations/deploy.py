@@ -1,0 +1,320 @@
+"""The deploy job (Kamal's deploy): pull, run, health-check, switch the proxy, stop the old.
+
+Until the switch nothing the users see changes: any failure before it removes the new
+containers and the old release keeps serving. Redeploy, rollback and restart are this same
+flow with another release.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from deployments.commands import containers, routes
+from deployments.models import App, Container, Release, ReleaseStatus
+from deployments.operations.plan import Placement, placements, run_command
+from deployments.operations.prune import prune
+from panel.jobs import locks
+from panel.jobs.runner import JobContext, JobFailed
+from servers import services as server_services
+from servers import ssh
+from servers.commands import proxy
+from servers.models import Server
+
+PARALLEL_SERVERS = 10
+
+
+def deploy(ctx: JobContext) -> None:
+    release = Release.objects.select_related("app__team").get(pk=ctx.job.params["release"])
+    app = release.app
+    held = locks.acquire(app.lock_name, ctx.job.pk)
+    if held is None:
+        holder = locks.holder_of(app.lock_name)
+        raise JobFailed(
+            f"{app.name} is being deployed by job #{holder.pk if holder else '?'}; "
+            "this deploy changed nothing."
+        )
+    ctx.log(f"Deploying {app.name} {release.version} ({release.image}), lock fence {held.fence}")
+    if app.registry_password:
+        ctx.add_secret(app.registry_password)
+    for variable in app.env.filter(secret=True):
+        ctx.add_secret(variable.value)
+    where = placements(app, release)
+    _attach_previous(app, release, where)
+    Release.objects.filter(pk=release.pk).update(status=ReleaseStatus.PENDING, job=ctx.job)
+    flow = DeployFlow(ctx, app, release, where, held)
+    try:
+        asyncio.run(flow.run())
+    except ssh.HostKeyMismatch as mismatch:
+        _fail(release)
+        raise JobFailed(str(mismatch)) from mismatch
+    except ssh.SshError as error:
+        _fail(release)
+        raise JobFailed(str(error)) from error
+    except BaseException:
+        _fail(release)
+        raise
+    _go_live(app, release, where)
+    ctx.log(f"{app.name} {release.version} is live.")
+    asyncio.run(prune(ctx, app, where))
+
+
+class DeployFlow:
+    def __init__(
+        self,
+        ctx: JobContext,
+        app: App,
+        release: Release,
+        where: list[Placement],
+        held: locks.Held,
+    ) -> None:
+        self.ctx, self.app, self.release, self.where, self.held = ctx, app, release, where, held
+        self.targets = {p.server.pk: server_services.target_for(p.server) for p in where}
+        self.started: list[Placement] = []
+        self.switched = False
+
+    async def run(self) -> None:
+        try:
+            await self.step("Pull", self.pull_everywhere)
+            await self.step("Start new containers", self.start_all)
+            await self.step("Health", self.check_all)
+            self.ctx.check_cancelled()
+            if not await asyncio.to_thread(locks.is_current, self.held):
+                raise JobFailed("The deploy lock was taken over; stopping before the switch.")
+            await self.step("Switch", self.switch_all)
+        except BaseException:
+            if not self.switched:
+                await self.remove_started()
+            raise
+        await self.step("Stop previous containers", self.stop_previous)
+
+    async def step(self, title: str, action: Any) -> None:
+        self.ctx.check_cancelled()
+        self.ctx.log(f"== {title}")
+        await action()
+
+    def target(self, placement: Placement) -> ssh.Target:
+        return self.targets[placement.server.pk]
+
+    async def run_cmd(self, server: Server, argv: list[str], **options: Any) -> ssh.CommandResult:
+        return await ssh.run(self.targets[server.pk], argv, log=self.ctx.log, **options)
+
+    async def pull_everywhere(self) -> None:
+        servers = {p.server.pk: p.server for p in self.where}
+        await _bounded([self.pull(server) for server in servers.values()])
+
+    async def pull(self, server: Server) -> None:
+        registry = containers.registry_of(self.release.image)
+        password = self.app.registry_password
+        if registry and self.app.registry_username and password:
+            login = containers.login(registry, self.app.registry_username)
+            await self.run_cmd(server, login, stdin=password.reveal().encode())
+        await self.run_cmd(server, containers.pull(self.release.image), timeout=900)
+
+    async def start_all(self) -> None:
+        await _bounded([self.start(p) for p in self.where])
+
+    async def start(self, placement: Placement) -> None:
+        target = self.target(placement)
+        home = await ssh.home_dir(target)
+        env_path = placement.env_path(home, self.app.name)
+        await self.run_cmd(
+            placement.server, ["mkdir", "-p", "-m", "700", "--", env_path.rsplit("/", 1)[0]]
+        )
+        await ssh.put(target, env_path, containers.env_file(placement.env), 0o600)
+        self.started.append(placement)
+        await asyncio.to_thread(_record_container, self.release, placement)
+        await self.run_cmd(placement.server, run_command(self.app, self.release, placement, home))
+
+    async def check_all(self) -> None:
+        await _bounded([self.check(p) for p in self.where])
+
+    async def check(self, placement: Placement) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.app.deploy_timeout
+        label = f"[{placement.server.name}] {placement.name}"
+        reason = "no answer yet"
+        while True:
+            self.ctx.check_cancelled()
+            state = (
+                await self.run_cmd(
+                    placement.server, containers.state(placement.name), log_output=False
+                )
+            ).stdout.split()
+            if state and state[0] in ("exited", "dead"):
+                reason = f"the container exited ({state[0]})"
+                break
+            if placement.proxied:
+                healthy, reason = await self.probe(placement)
+            else:
+                healthy = bool(state) and state[0] == "running" and state[1] in ("none", "healthy")
+                reason = f"state {' '.join(state)}"
+            if healthy:
+                self.ctx.log(f"{label} is healthy.")
+                return
+            if loop.time() >= deadline:
+                break
+            await asyncio.sleep(self.app.health_interval)
+        logs = await self.run_cmd(
+            placement.server, containers.logs(placement.name), check=False, log_output=False
+        )
+        self.ctx.log(f"{label}: last log lines:", "err")
+        for line in (logs.stdout + logs.stderr).splitlines()[-30:]:
+            self.ctx.log(f"{label} | {line}", "err")
+        raise JobFailed(
+            f"{placement.name} on {placement.server.name} did not become healthy within "
+            f"{self.app.deploy_timeout}s ({reason}); the previous release keeps serving."
+        )
+
+    async def probe(self, placement: Placement) -> tuple[bool, str]:
+        target = self.target(placement)
+        if not placement.address:
+            found = await ssh.run(target, containers.address(placement.name), check=False)
+            placement.address = found.stdout.strip()
+            if not placement.address:
+                return False, "no address on the panel network yet"
+        try:
+            response = await ssh.http(
+                target,
+                placement.address,
+                self.app.container_port,
+                "GET",
+                self.app.health_path,
+                timeout=self.app.health_timeout,
+            )
+        except ssh.SshError as error:
+            return False, str(error)
+        return 200 <= response.status < 300, f"HTTP {response.status}"
+
+    async def switch_all(self) -> None:
+        web = [p for p in self.where if p.proxied]
+        self.switched = bool(web)
+        await _bounded([self.switch(p) for p in web])
+
+    async def switch(self, placement: Placement) -> None:
+        upstream = f"{placement.name}:{self.app.container_port}"
+        await point_route(
+            self.ctx, self.target(placement), self.app, routes.proxy_handler(upstream)
+        )
+        self.ctx.log(f"[{placement.server.name}] the proxy now sends {self.app.name} to {upstream}")
+
+    async def stop_previous(self) -> None:
+        old = [(p, name) for p in self.where for name in p.previous]
+        if not old:
+            return
+        if any(p.proxied for p, _ in old) and self.app.drain_timeout:
+            self.ctx.log(f"Draining for {self.app.drain_timeout}s")
+            await asyncio.sleep(self.app.drain_timeout)
+        await _bounded(
+            [
+                self.run_cmd(
+                    p.server,
+                    containers.stop(name, self.app.stop_timeout),
+                    check=False,
+                    timeout=self.app.stop_timeout + 30,
+                )
+                for p, name in old
+            ]
+        )
+
+    async def remove_started(self) -> None:
+        if not self.started:
+            return
+        self.ctx.log("Removing the new containers; the previous release keeps serving.", "err")
+        await asyncio.gather(
+            *(self.run_cmd(p.server, containers.remove(p.name), check=False) for p in self.started),
+            return_exceptions=True,
+        )
+        await asyncio.to_thread(_forget_containers, [p.name for p in self.started])
+
+
+async def point_route(
+    ctx: JobContext, target: ssh.Target, app: App, handle: list[dict[str, object]]
+) -> None:
+    """Make the app's route on this server's proxy use `handle` (creating the route once)."""
+    exists = await admin(target, routes.get_route(app.pk.hex))
+    if exists.status == 200:
+        requests = [
+            routes.set_handle(app.pk.hex, handle),
+            routes.set_domains(app.pk.hex, list(app.domains)),
+        ]
+    else:
+        requests = [routes.add_route(app.pk.hex, list(app.domains), handle)]
+    for request in requests:
+        response = await admin(target, request)
+        if not 200 <= response.status < 300:
+            raise JobFailed(
+                f"{target.name}: the proxy refused {request.method} {request.path}: "
+                f"HTTP {response.status} {response.body[:300].decode(errors='replace')}"
+            )
+        ctx.log(f"[{target.name}] proxy {request.method} {request.path} → {response.status}")
+
+
+async def admin(target: ssh.Target, request: routes.AdminRequest) -> ssh.HttpResponse:
+    headers = {"Content-Type": "application/json"} if request.body else {}
+    return await ssh.http(
+        target,
+        "127.0.0.1",
+        proxy.ADMIN_PORT,
+        request.method,
+        request.path,
+        body=request.body,
+        headers=headers,
+    )
+
+
+async def _bounded(work: list[Any]) -> None:
+    limit = asyncio.Semaphore(PARALLEL_SERVERS)
+
+    async def one(coroutine: Any) -> None:
+        async with limit:
+            await coroutine
+
+    results = await asyncio.gather(*(one(w) for w in work), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
+
+def _attach_previous(app: App, release: Release, where: list[Placement]) -> None:
+    running = list(Container.objects.filter(release__app=app, running=True))
+    for placement in where:
+        placement.previous = [
+            c.name
+            for c in running
+            if c.server_id == placement.server.pk and c.role == placement.role
+        ]
+
+
+def _record_container(release: Release, placement: Placement) -> None:
+    Container.objects.create(
+        release=release,
+        server=placement.server,
+        role=placement.role,
+        name=placement.name,
+        running=True,
+    )
+
+
+def _forget_containers(names: list[str]) -> None:
+    Container.objects.filter(name__in=names).delete()
+
+
+def _fail(release: Release) -> None:
+    Release.objects.filter(pk=release.pk).update(status=ReleaseStatus.FAILED)
+
+
+def _go_live(app: App, release: Release, where: list[Placement]) -> None:
+    with transaction.atomic():
+        previous = [name for p in where for name in p.previous]
+        Container.objects.filter(name__in=previous).update(running=False)
+        Release.objects.filter(app=app, status=ReleaseStatus.LIVE).exclude(pk=release.pk).update(
+            status=ReleaseStatus.RETIRED
+        )
+        Release.objects.filter(pk=release.pk).update(
+            status=ReleaseStatus.LIVE, live_at=timezone.now()
+        )
+        App.objects.filter(pk=app.pk).update(current_release=release, stopped=False)

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from deployments.operations import lifecycle
+from deployments.operations.deploy import deploy
+from panel.jobs.runner import run_job
+
+
+@shared_task(name="deployments.deploy", soft_time_limit=1800, time_limit=1860)
+def deploy_app(job_id: int) -> str | None:
+    return run_job(job_id, deploy)
+
+
+@shared_task(name="deployments.stop", soft_time_limit=600, time_limit=660)
+def stop_app(job_id: int) -> str | None:
+    return run_job(job_id, lifecycle.stop)
+
+
+@shared_task(name="deployments.start", soft_time_limit=600, time_limit=660)
+def start_app(job_id: int) -> str | None:
+    return run_job(job_id, lifecycle.start)

@@ -1,0 +1,61 @@
+"""Validation of app fields that reach a command line, a path, a URL or the proxy."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+
+from servers.validators import validate_host
+
+ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+ROLE_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+VOLUME_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$")
+CONTAINER_PATH_RE = re.compile(r"^/[A-Za-z0-9_./@+-]*$")
+HEALTH_PATH_RE = re.compile(r"^/[A-Za-z0-9_./~%+-]*(\?[A-Za-z0-9_./~%+=&-]*)?$")
+
+
+def validate_env_key(value: str) -> None:
+    if not ENV_KEY_RE.fullmatch(value):
+        raise ValidationError(
+            f"“{value[:40]}” is not a variable name: letters, digits and _, not starting "
+            "with a digit."
+        )
+
+
+def validate_tag(value: str) -> None:
+    if not TAG_RE.fullmatch(value):
+        raise ValidationError("A tag is letters, digits, _, . and -, at most 128 characters.")
+
+
+def validate_role_name(value: str) -> None:
+    if not ROLE_RE.fullmatch(value):
+        raise ValidationError("A role name is lowercase letters, digits and dashes.")
+
+
+def validate_domain(value: str) -> None:
+    try:
+        validate_host(value)
+    except ValidationError:
+        raise ValidationError(f"“{value[:60]}” is not a domain name.") from None
+    if value.replace(".", "").isdigit() or ":" in value:
+        raise ValidationError(f"“{value[:60]}” is an address; enter a domain name.")
+
+
+def validate_volume(value: str) -> None:
+    """`name:/path` or `/host/path:/path`, optionally `:ro`; no `..` anywhere."""
+    parts = value.split(":")
+    if len(parts) == 3 and parts[2] in ("ro", "rw"):
+        parts = parts[:2]
+    if len(parts) != 2 or ".." in value:
+        raise ValidationError(f"“{value[:60]}”: write a volume as name:/path or /host/path:/path.")
+    source, target = parts
+    source_ok = VOLUME_NAME_RE.fullmatch(source) or CONTAINER_PATH_RE.fullmatch(source)
+    if not source_ok or not CONTAINER_PATH_RE.fullmatch(target) or target == "/":
+        raise ValidationError(f"“{value[:60]}”: write a volume as name:/path or /host/path:/path.")
+
+
+def validate_health_path(value: str) -> None:
+    if not HEALTH_PATH_RE.fullmatch(value) or len(value) > 200:
+        raise ValidationError("The health check path starts with / and has no spaces.")

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from deployments.commands import routes
+from deployments.models import App, Role
+from deployments.operations.deploy import admin
+from panel.jobs.runner import run_job
+from panel.models import Job
+from panel.sensitive import Sensitive
+from servers import services as server_services
+from servers import ssh
+from servers.models import Server
+from servers.operations.bootstrap import bootstrap
+from tests.conftest import Crew
+from tests.lab.lab import Lab
+from tests.servers.conftest import lab_server
+
+
+def job_for(crew: Crew, job_kind: str, target: object = None, **params: object) -> Job:
+    return Job.objects.create(
+        kind=job_kind,
+        team=crew.team,
+        actor_label="dora",
+        params=params,
+        target_type=target._meta.label_lower if target is not None else "",  # type: ignore[attr-defined]
+        target_id=str(target.pk) if target is not None else "",  # type: ignore[attr-defined]
+    )
+
+
+def log_of(job: Job) -> str:
+    return "\n".join(job.log_lines.values_list("text", flat=True))
+
+
+@pytest.fixture
+def web_servers(lab: Lab, crew: Crew) -> list[Server]:
+    """Every lab host as a server of the crew's team, bootstrapped (proxy running)."""
+    servers = [lab_server(crew, host) for host in lab.hosts]
+    for server in servers:
+        job = job_for(crew, "server.bootstrap", server)
+        assert run_job(job.pk, bootstrap) == "succeeded", log_of(job)
+    return servers
+
+
+MakeApp = Callable[..., App]
+
+
+@pytest.fixture
+def make_app(crew: Crew, lab: Lab) -> Iterator[MakeApp]:
+    created: list[App] = []
+
+    def make(name: str, servers: list[Server], **fields: object) -> App:
+        app = App(
+            team=crew.team,
+            name=name,
+            image=lab.app_images["v1"].rsplit(":", 1)[0],
+            registry_username=lab.registry_user,
+            domains=[f"{name}.lab.test"],
+            deploy_timeout=10,
+            drain_timeout=1,
+            stop_timeout=2,
+            health_interval=0.2,
+        )
+        for key, value in fields.items():
+            setattr(app, key, value)
+        app.registry_password = Sensitive(lab.registry_password)
+        app.save()
+        role = Role.objects.create(app=app, name="web")
+        role.servers.set(servers)
+        created.append(app)
+        return app
+
+    yield make
+    for app in created:
+        for server in Server.objects.filter(roles__app=app).distinct():
+            target = server_services.target_for(server)
+            asyncio.run(admin(target, routes.delete_route(app.pk.hex)))
+            names = asyncio.run(
+                ssh.run(target, ["docker", "ps", "-aq", "--filter", f"label=panel.app={app.name}"])
+            ).stdout.split()
+            if names:
+                asyncio.run(ssh.run(target, ["docker", "rm", "-f", *names], check=False))
+
+
+def fetch(server: Server, domain: str, path: str = "/") -> tuple[int, bytes]:
+    """A request through the server's proxy, as a visitor of the domain would send it."""
+    target = server_services.target_for(server)
+    response = asyncio.run(
+        ssh.http(target, server.host, 80, "GET", path, headers={"Host": domain}, timeout=5)
+    )
+    return response.status, response.body
+
+
+def wait_for_body(server: Server, domain: str, body: bytes, timeout: float = 5) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        status, got = fetch(server, domain)
+        if status == 200 and got.strip() == body:
+            return
+        assert time.monotonic() < deadline, (status, got[:200])
+        time.sleep(0.1)

@@ -1,0 +1,130 @@
+"""Deploys on the lab: real registry, real Docker, real Caddy switching upstreams."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from deployments.models import App, Container, Release, ReleaseStatus
+from deployments.operations.deploy import deploy
+from panel.jobs.runner import run_job
+from servers import services as server_services
+from servers import ssh
+from servers.models import Server
+from tests.conftest import Crew
+from tests.deployments.conftest import MakeApp, job_for, log_of, wait_for_body
+
+pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
+
+
+def deploy_version(
+    crew: Crew, app: App, version: str, kind: str = "deploy"
+) -> tuple[str | None, Release]:
+    release = Release.objects.create(
+        app=app, version=version, image=f"{app.image}:{version}", kind=kind, created_by_label="dora"
+    )
+    job = job_for(crew, f"app.{kind}", app, release=release.pk, kind=kind)
+    outcome = run_job(job.pk, deploy)
+    release.refresh_from_db()
+    release.log = log_of(job)  # type: ignore[attr-defined]
+    return outcome, release
+
+
+def containers_on(server: Server, app: App) -> list[str]:
+    target = server_services.target_for(server)
+    listed = asyncio.run(
+        ssh.run(
+            target,
+            [
+                "docker",
+                "ps",
+                "-a",
+                "--format",
+                "{{.Names}} {{.State}}",
+                "--filter",
+                f"label=panel.app={app.name}",
+            ],
+        )
+    )
+    return sorted(listed.stdout.splitlines())
+
+
+def test_deploy_v1_then_v2_then_roll_back(
+    crew: Crew, web_servers: list[Server], make_app: MakeApp
+) -> None:
+    server = web_servers[0]
+    app = make_app("shop", [server])
+    outcome, v1 = deploy_version(crew, app, "v1")
+    assert outcome == "succeeded", v1.log  # type: ignore[attr-defined]
+    wait_for_body(server, "shop.lab.test", b"v1")
+    assert "--password-stdin" in v1.log and app.registry_password.reveal() not in v1.log  # type: ignore[attr-defined]
+
+    outcome, v2 = deploy_version(crew, app, "v2")
+    assert outcome == "succeeded", v2.log  # type: ignore[attr-defined]
+    wait_for_body(server, "shop.lab.test", b"v2")
+    v1.refresh_from_db()
+    assert (v1.status, v2.status) == (ReleaseStatus.RETIRED, ReleaseStatus.LIVE)
+    states = containers_on(server, app)
+    assert len(states) == 2 and sum("running" in s for s in states) == 1
+
+    outcome, back = deploy_version(crew, app, "v1", kind="rollback")
+    assert outcome == "succeeded", back.log  # type: ignore[attr-defined]
+    wait_for_body(server, "shop.lab.test", b"v1")
+    app.refresh_from_db()
+    assert app.current_release == back
+
+
+def test_an_unhealthy_release_never_takes_traffic_and_leaves_nothing(
+    crew: Crew,
+    web_servers: list[Server],
+    make_app: MakeApp,
+) -> None:
+    server = web_servers[0]
+    app = make_app("sick", [server], deploy_timeout=4)
+    assert deploy_version(crew, app, "v1")[0] == "succeeded"
+    before = containers_on(server, app)
+    started = time.monotonic()
+    outcome, bad = deploy_version(crew, app, "unhealthy")
+    assert outcome == "failed" and time.monotonic() - started < app.deploy_timeout + 5 + 5
+    assert "did not become healthy" in bad.log and "last log lines" in bad.log  # type: ignore[attr-defined]
+    assert bad.status == ReleaseStatus.FAILED
+    wait_for_body(server, "sick.lab.test", b"v1")
+    assert containers_on(server, app) == before
+    assert not Container.objects.filter(release=bad).exists()
+
+
+def test_a_slow_starting_release_is_waited_for(
+    crew: Crew, web_servers: list[Server], make_app: MakeApp
+) -> None:
+    server = web_servers[1]
+    app = make_app("slowpoke", [server], deploy_timeout=20)
+    assert deploy_version(crew, app, "v1")[0] == "succeeded"
+    outcome, slow = deploy_version(crew, app, "slow")
+    assert outcome == "succeeded", slow.log  # type: ignore[attr-defined]
+    wait_for_body(server, "slowpoke.lab.test", b"slow")
+
+
+def test_old_releases_are_pruned_past_the_retained_count(
+    crew: Crew,
+    web_servers: list[Server],
+    make_app: MakeApp,
+) -> None:
+    server = web_servers[2]
+    app = make_app("pruned", [server], retain_releases=2, drain_timeout=0)
+    for version in ("v1", "v2", "v1", "v2"):
+        assert deploy_version(crew, app, version)[0] == "succeeded"
+    states = containers_on(server, app)
+    assert len(states) == 2, states
+    wait_for_body(server, "pruned.lab.test", b"v2")
+
+
+def test_one_app_on_every_lab_host(
+    crew: Crew, web_servers: list[Server], make_app: MakeApp
+) -> None:
+    app = make_app("everywhere", web_servers)
+    outcome, release = deploy_version(crew, app, "v2")
+    assert outcome == "succeeded", release.log  # type: ignore[attr-defined]
+    for server in web_servers:
+        wait_for_body(server, "everywhere.lab.test", b"v2")
