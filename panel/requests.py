@@ -5,9 +5,10 @@ from __future__ import annotations
 import ipaddress
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
 from panel.audit import Actor
+from panel.models import Team
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -27,3 +28,11 @@ def client_ip(request: HttpRequest) -> str | None:
 
 def actor_of(request: HttpRequest) -> Actor:
     return Actor.for_user(request.user, ip=client_ip(request))
+
+
+def team_of(request: HttpRequest) -> Team:
+    """The request's current team; 404 for someone who is in no team yet."""
+    team: Team | None = getattr(request, "team", None)
+    if team is None:
+        raise Http404("You are not in a team yet.")
+    return team

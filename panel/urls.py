@@ -13,6 +13,7 @@ urlpatterns = [
     path("team/members", team.members, name="members"),
     path("team/members/<int:user_id>", team.member_change, name="member_change"),
     path("", include("servers.urls")),
+    path("", include("deployments.urls")),
     path("jobs/", jobs.job_list, name="job_list"),
     path("jobs/<int:job_id>", jobs.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/cancel", jobs.job_cancel, name="job_cancel"),

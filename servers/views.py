@@ -3,13 +3,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import ProtectedError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from panel.models import Job, Team
+from panel.models import Job
 from panel.permissions import Action, get_for, require
-from panel.requests import actor_of
+from panel.requests import actor_of, team_of
 from servers import keys, services
 from servers.forms import ConfirmHostKeyForm, ExecForm, KeyForm, NewServerForm, ServerForm
 from servers.models import Server, SshKey
@@ -19,14 +19,14 @@ SERVER_FIELDS = ("name", "host", "port", "user", "ssh_key", "labels", "proxy_ima
 
 @login_required
 def server_list(request: HttpRequest) -> HttpResponse:
-    team = _team(request)
+    team = team_of(request)
     servers = Server.objects.filter(team=team).select_related("ssh_key")
     return render(request, "servers/server_list.html", {"servers": servers})
 
 
 @login_required
 def server_new(request: HttpRequest) -> HttpResponse:
-    team = _team(request)
+    team = team_of(request)
     require(request.user, team, Action.MANAGE_SERVERS)
     if not SshKey.objects.filter(team=team).exists():
         messages.info(request, "Add an SSH key first: the panel logs in to servers with it.")
@@ -130,7 +130,7 @@ def server_bootstrap(request: HttpRequest, server_id: int) -> HttpResponse:
 
 @login_required
 def server_exec(request: HttpRequest) -> HttpResponse:
-    team = _team(request)
+    team = team_of(request)
     require(request.user, team, Action.SERVER_EXEC)
     initial = {"servers": request.GET.getlist("server")}
     form = ExecForm(request.POST or None, team=team, initial=initial)
@@ -147,14 +147,14 @@ def server_exec(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def key_list(request: HttpRequest) -> HttpResponse:
-    team = _team(request)
+    team = team_of(request)
     ssh_keys = SshKey.objects.filter(team=team)
     return render(request, "servers/key_list.html", {"ssh_keys": ssh_keys})
 
 
 @login_required
 def key_new(request: HttpRequest) -> HttpResponse:
-    team = _team(request)
+    team = team_of(request)
     require(request.user, team, Action.MANAGE_SERVERS)
     form = KeyForm(request.POST or None, team=team)
     if request.method == "POST" and form.is_valid():
@@ -197,10 +197,3 @@ def key_delete(request: HttpRequest, key_id: str) -> HttpResponse:
         return redirect("key_detail", key_id=key.pk)
     messages.success(request, f"Key {key.name} is deleted.")
     return redirect("key_list")
-
-
-def _team(request: HttpRequest) -> Team:
-    team: Team | None = request.team  # type: ignore[attr-defined]
-    if team is None:
-        raise Http404("You are not in a team yet.")
-    return team

@@ -17,7 +17,7 @@ from panel.forms import AuditFilterForm
 from panel.jobs import services
 from panel.models import AuditEvent
 from panel.permissions import Action, require
-from panel.requests import actor_of
+from panel.requests import actor_of, team_of
 from panel.tasks import verify_audit_chain
 
 EXPORT_FIELDS = (
@@ -38,7 +38,7 @@ EXPORT_FIELDS = (
 
 @login_required
 def audit_list(request: HttpRequest) -> HttpResponse:
-    team = _team(request)
+    team = team_of(request)
     form = AuditFilterForm(request.GET or None)
     events = filtered_events(team, form)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
@@ -51,7 +51,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def audit_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
-    team = _team(request)
+    team = team_of(request)
     require(request.user, team, Action.EXPORT_AUDIT)
     events = filtered_events(team, AuditFilterForm(request.GET or None)).order_by("id")
     rows = (_export_row(event) for event in events.iterator(chunk_size=2000))
@@ -68,7 +68,7 @@ def audit_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
 @login_required
 @require_POST
 def audit_verify(request: HttpRequest) -> HttpResponse:
-    team = _team(request)
+    team = team_of(request)
     require(request.user, team, Action.EXPORT_AUDIT)
     job = services.enqueue(
         kind="audit.verify",
@@ -97,13 +97,6 @@ def filtered_events(team: Any, form: AuditFilterForm) -> QuerySet[AuditEvent]:
     if data["until"]:
         events = events.filter(at__lte=data["until"])
     return events
-
-
-def _team(request: HttpRequest) -> Any:
-    team = request.team  # type: ignore[attr-defined]
-    if team is None:
-        raise Http404("You are not in a team yet.")
-    return team
 
 
 def _export_row(event: AuditEvent) -> dict[str, Any]:

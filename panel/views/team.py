@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.encoding import force_bytes
@@ -17,14 +17,12 @@ from panel import teams
 from panel.forms import MemberForm
 from panel.models import Membership, Role
 from panel.permissions import Action, require
-from panel.requests import actor_of
+from panel.requests import actor_of, team_of
 
 
 @login_required
 def members(request: HttpRequest) -> HttpResponse:
-    team = request.team  # type: ignore[attr-defined]
-    if team is None:
-        raise Http404("You are not in a team yet.")
+    team = team_of(request)
     require(request.user, team, Action.VIEW)
     form = MemberForm(request.POST or None)
     sign_in_link = ""
@@ -65,9 +63,7 @@ def members(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def member_change(request: HttpRequest, user_id: int) -> HttpResponse:
-    team = request.team  # type: ignore[attr-defined]
-    if team is None:
-        raise Http404("You are not in a team yet.")
+    team = team_of(request)
     require(request.user, team, Action.MANAGE_MEMBERS)
     membership = get_object_or_404(Membership, team=team, user_id=user_id)
     try:

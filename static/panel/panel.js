@@ -36,7 +36,28 @@ function followJobLog(log) {
   });
 }
 
+function followAppLogs(box) {
+  const source = new EventSource(box.dataset.logsUrl);
+  source.addEventListener("line", (event) => {
+    const line = JSON.parse(event.data);
+    const stick = box.scrollTop + box.clientHeight >= box.scrollHeight - 8;
+    const row = document.createElement("div");
+    row.className = "line";
+    const origin = document.createElement("span");
+    origin.className = "source";
+    origin.textContent = line.source;
+    const text = document.createElement("span");
+    text.textContent = line.text;
+    row.append(origin, text);
+    box.append(row);
+    while (box.childElementCount > 2000) box.firstElementChild.remove();
+    if (stick) box.scrollTop = box.scrollHeight;
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  const appLogs = document.getElementById("app-logs");
+  if (appLogs) followAppLogs(appLogs);
   const log = document.getElementById("job-log");
   if (log && log.dataset.streamUrl) {
     log.scrollTop = log.scrollHeight;

@@ -1,0 +1,210 @@
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from deployments.models import App
+from deployments.validators import (
+    validate_domain,
+    validate_env_key,
+    validate_health_path,
+    validate_role_name,
+    validate_tag,
+    validate_volume,
+)
+from panel.models import Team
+from panel.validators import validate_image_reference
+from servers.models import Server
+from servers.validators import validate_name
+
+MAX_ENV_VALUE = 256 * 1024
+
+
+class ListField(forms.CharField):
+    """Items separated by commas, spaces or lines, each checked by `item_validator`."""
+
+    def __init__(
+        self, *args: Any, item_validator: Any, separators: str = ", \n", **kw: Any
+    ) -> None:
+        super().__init__(*args, **kw)
+        self.item_validator, self.separators = item_validator, separators
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        for separator in self.separators[1:]:
+            text = text.replace(separator, self.separators[0])
+        items = [item.strip() for item in text.split(self.separators[0]) if item.strip()]
+        for item in items:
+            self.item_validator(item)
+        return list(dict.fromkeys(items))
+
+    def prepare_value(self, value: Any) -> Any:
+        joiner = "\n" if "\n" in self.separators and self.separators[0] == "\n" else ", "
+        return joiner.join(value) if isinstance(value, list) else value
+
+
+def _command(value: str) -> None:
+    if "\x00" in value:
+        raise ValidationError("The command cannot contain a NUL character.")
+    try:
+        shlex.split(value)
+    except ValueError as error:
+        raise ValidationError(f"The command does not parse: {error}.") from error
+
+
+class AppForm(forms.Form):
+    name = forms.CharField(max_length=40, validators=[validate_name])
+    image = forms.CharField(
+        max_length=255,
+        validators=[validate_image_reference],
+        help_text="Repository without the tag, e.g. registry.example.com/team/shop.",
+    )
+    registry_username = forms.CharField(max_length=100, required=False)
+    registry_password = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Stored encrypted; leave empty to keep the current one.",
+    )
+    domains = ListField(
+        item_validator=validate_domain,
+        required=False,
+        help_text="Host names the proxy routes to this app.",
+    )
+    web_servers = forms.ModelMultipleChoiceField(
+        queryset=Server.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Web servers",
+        help_text="The web role runs here, behind the proxy.",
+    )
+    web_command = forms.CharField(
+        max_length=1000,
+        required=False,
+        validators=[_command],
+        label="Web command",
+        help_text="Empty: the image's own.",
+    )
+    worker_role = forms.CharField(
+        max_length=31,
+        required=False,
+        validators=[validate_role_name],
+        label="Other role",
+        help_text="For example job or worker.",
+    )
+    worker_servers = forms.ModelMultipleChoiceField(
+        queryset=Server.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Other role's servers",
+    )
+    worker_command = forms.CharField(
+        max_length=1000, required=False, validators=[_command], label="Other role's command"
+    )
+    container_port = forms.IntegerField(min_value=1, max_value=65535, initial=80)
+    health_path = forms.CharField(max_length=200, initial="/up", validators=[validate_health_path])
+    health_interval = forms.FloatField(min_value=0.1, max_value=60, initial=1.0)
+    health_timeout = forms.FloatField(min_value=0.1, max_value=60, initial=5.0)
+    deploy_timeout = forms.IntegerField(min_value=1, max_value=3600, initial=30)
+    drain_timeout = forms.IntegerField(min_value=0, max_value=600, initial=5)
+    stop_timeout = forms.IntegerField(min_value=0, max_value=600, initial=10)
+    retain_releases = forms.IntegerField(min_value=1, max_value=50, initial=5)
+    volumes = ListField(
+        item_validator=validate_volume,
+        separators="\n,",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One per line: name:/path or /host/path:/path (:ro allowed).",
+    )
+
+    def __init__(self, *args: Any, team: Team, app: App | None = None, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.team, self.app = team, app
+        servers = Server.objects.filter(team=team)
+        self.fields["web_servers"].queryset = servers  # type: ignore[attr-defined]
+        self.fields["worker_servers"].queryset = servers  # type: ignore[attr-defined]
+
+    def clean_name(self) -> str:
+        name: str = self.cleaned_data["name"]
+        clash = App.objects.filter(team=self.team, name=name)
+        if self.app is not None:
+            clash = clash.exclude(pk=self.app.pk)
+        if clash.exists():
+            raise ValidationError("Another app of this team has that name.")
+        return name
+
+    def clean_domains(self) -> list[str]:
+        domains: list[str] = [d.lower().rstrip(".") for d in self.cleaned_data["domains"]]
+        others = App.objects.exclude(pk=self.app.pk) if self.app else App.objects.all()
+        for other in others.only("name", "domains", "team"):
+            taken = set(domains) & set(other.domains)
+            if taken:
+                owner = other.name if other.team_id == self.team.pk else "another team's app"
+                raise ValidationError(f"{', '.join(sorted(taken))} already routes to {owner}.")
+        return domains
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("worker_role") == "web":
+            self.add_error("worker_role", "The web role is above; name the other role differently.")
+        if data.get("worker_servers") and not data.get("worker_role"):
+            self.add_error("worker_role", "Name the role that runs on these servers.")
+        return data
+
+    def roles(self) -> dict[str, dict[str, Any]]:
+        data = self.cleaned_data
+        roles = {"web": {"servers": list(data["web_servers"]), "command": data["web_command"]}}
+        if data.get("worker_role"):
+            roles[data["worker_role"]] = {
+                "servers": list(data["worker_servers"]),
+                "command": data["worker_command"],
+            }
+        return roles
+
+    def app_fields(self) -> dict[str, Any]:
+        names = (
+            "name",
+            "image",
+            "registry_username",
+            "registry_password",
+            "domains",
+            "container_port",
+            "health_path",
+            "health_interval",
+            "health_timeout",
+            "deploy_timeout",
+            "drain_timeout",
+            "stop_timeout",
+            "retain_releases",
+            "volumes",
+        )
+        return {name: self.cleaned_data[name] for name in names}
+
+
+class EnvForm(forms.Form):
+    key = forms.CharField(max_length=128, validators=[validate_env_key])
+    value = forms.CharField(
+        required=False,
+        strip=False,
+        max_length=MAX_ENV_VALUE,
+        widget=forms.Textarea(attrs={"rows": 2, "autocomplete": "off", "spellcheck": "false"}),
+    )
+    secret = forms.BooleanField(required=False, help_text="Secret values are never shown again.")
+    role = forms.CharField(
+        max_length=31,
+        required=False,
+        validators=[validate_role_name],
+        help_text="Empty: every role.",
+    )
+
+    def clean_value(self) -> str:
+        value: str = self.cleaned_data["value"]
+        if "\x00" in value:
+            raise ValidationError("A value cannot contain a NUL character.")
+        return value
+
+
+class DeployForm(forms.Form):
+    version = forms.CharField(max_length=128, validators=[validate_tag], label="Image tag")

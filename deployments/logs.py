@@ -1,0 +1,81 @@
+"""Live tail of an app's containers on all its servers, as server-sent events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+
+from deployments.commands import containers
+from deployments.models import App, Container
+from panel.permissions import get_for
+from servers import services as server_services
+from servers import ssh
+
+TAIL_LINES = 100
+KEEPALIVE_SECONDS = 15.0
+
+
+async def app_logs_stream(request: HttpRequest, app_id: str) -> HttpResponseBase:
+    user = await request.auser()
+    if not user.is_authenticated:
+        return HttpResponse("Sign in first.", status=401, content_type="text/plain")
+    sources = await sync_to_async(_sources)(user, app_id)
+    response = StreamingHttpResponse(follow(sources), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _sources(user: object, app_id: str) -> list[tuple[str, ssh.Target, str]]:
+    app = get_for(user, App.objects.select_related("team"), app_id)
+    rows = (
+        Container.objects.filter(release=app.current_release, running=True).select_related(
+            "server__ssh_key"
+        )
+        if app.current_release_id
+        else []
+    )
+    return [
+        (f"{row.server.name}/{row.role}", server_services.target_for(row.server), row.name)
+        for row in rows
+        if row.server.is_trusted
+    ]
+
+
+async def follow(sources: list[tuple[str, ssh.Target, str]]) -> AsyncIterator[str]:
+    """Merge `docker logs -f` of every container; closing the response closes every channel."""
+    queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue(maxsize=1000)
+
+    async def tail(prefix: str, target: ssh.Target, name: str) -> None:
+        stream = ssh.stream(target, containers.follow_logs(name, TAIL_LINES))
+        try:
+            async for _, line in stream:
+                await queue.put((prefix, line))
+        except ssh.SshError as error:
+            await queue.put((prefix, f"[log stream ended: {error}]"))
+        finally:
+            await stream.aclose()
+
+    tasks = [asyncio.create_task(tail(*source)) for source in sources]
+    try:
+        yield "retry: 3000\n\n"
+        if not tasks:
+            idle = {"source": "", "text": "No running containers."}
+            yield f"event: line\ndata: {json.dumps(idle)}\n\n"
+            return
+        while True:
+            try:
+                prefix, line = await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_SECONDS)
+            except TimeoutError:
+                yield ": keepalive\n\n"
+                continue
+            yield f"event: line\ndata: {json.dumps({'source': prefix, 'text': line})}\n\n"
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

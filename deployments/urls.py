@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from deployments import logs, views
+
+urlpatterns = [
+    path("apps/", views.app_list, name="app_list"),
+    path("apps/new", views.app_new, name="app_new"),
+    path("apps/<uuid:app_id>", views.app_detail, name="app_detail"),
+    path("apps/<uuid:app_id>/edit", views.app_edit, name="app_edit"),
+    path("apps/<uuid:app_id>/delete", views.app_delete, name="app_delete"),
+    path("apps/<uuid:app_id>/env", views.app_env, name="app_env"),
+    path("apps/<uuid:app_id>/env/<uuid:env_id>/delete", views.env_delete, name="env_delete"),
+    path("apps/<uuid:app_id>/plan", views.app_plan, name="app_plan"),
+    path("apps/<uuid:app_id>/deploy", views.app_deploy, name="app_deploy"),
+    path("apps/<uuid:app_id>/redeploy", views.app_redeploy, name="app_redeploy"),
+    path("apps/<uuid:app_id>/rollback/<int:release_id>", views.app_rollback, name="app_rollback"),
+    path("apps/<uuid:app_id>/stop", views.app_stop_start, {"action": "stop"}, name="app_stop"),
+    path("apps/<uuid:app_id>/start", views.app_stop_start, {"action": "start"}, name="app_start"),
+    path("apps/<uuid:app_id>/lock/release", views.app_release_lock, name="app_release_lock"),
+    path("apps/<uuid:app_id>/logs/stream", logs.app_logs_stream, name="app_logs_stream"),
+]

@@ -1,0 +1,226 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from deployments import services
+from deployments.forms import AppForm, DeployForm, EnvForm
+from deployments.models import App, Container, EnvVar, Release, ReleaseStatus
+from deployments.operations.plan import describe
+from panel.jobs import locks
+from panel.permissions import Action, get_for, require
+from panel.requests import actor_of, team_of
+
+APPS = App.objects.select_related("team", "current_release")
+
+
+@login_required
+def app_list(request: HttpRequest) -> HttpResponse:
+    team = team_of(request)
+    apps = APPS.filter(team=team).prefetch_related("roles__servers")
+    return render(request, "deployments/app_list.html", {"apps": apps})
+
+
+@login_required
+def app_new(request: HttpRequest) -> HttpResponse:
+    team = team_of(request)
+    require(request.user, team, Action.MANAGE_APPS)
+    form = AppForm(request.POST or None, team=team)
+    if request.method == "POST" and form.is_valid():
+        app = services.create_app(actor_of(request), team, form.app_fields(), form.roles())
+        messages.success(request, f"{app.name} is created. Set its environment, then deploy.")
+        return redirect("app_detail", app_id=app.pk)
+    return render(request, "deployments/app_form.html", {"form": form, "app": None})
+
+
+@login_required
+def app_edit(request: HttpRequest, app_id: str) -> HttpResponse:
+    app = get_for(request.user, APPS, app_id, Action.MANAGE_APPS)
+    form = AppForm(request.POST or None, team=app.team, app=app, initial=_initial(app))
+    if request.method == "POST" and form.is_valid():
+        services.update_app(actor_of(request), app, form.app_fields(), form.roles())
+        messages.success(request, f"{app.name} is saved; the next deploy uses these settings.")
+        return redirect("app_detail", app_id=app.pk)
+    return render(request, "deployments/app_form.html", {"form": form, "app": app})
+
+
+@login_required
+def app_detail(request: HttpRequest, app_id: str) -> HttpResponse:
+    app = get_for(request.user, APPS, app_id)
+    releases = list(app.releases.select_related("job")[: app.retain_releases + 5])
+    retained = {
+        r.pk
+        for r in app.releases.filter(status__in=[ReleaseStatus.LIVE, ReleaseStatus.RETIRED])[
+            : app.retain_releases
+        ]
+    }
+    live = (
+        Container.objects.filter(release=app.current_release, running=True).select_related("server")
+        if app.current_release
+        else Container.objects.none()
+    )
+    return render(
+        request,
+        "deployments/app_detail.html",
+        {
+            "app": app,
+            "releases": releases,
+            "retained": retained,
+            "live": live,
+            "roles": app.roles.prefetch_related("servers"),
+            "lock_holder": locks.holder_of(app.lock_name),
+            "deploy_form": DeployForm(
+                initial={
+                    "version": app.current_release.version if app.current_release else "latest"
+                }
+            ),
+        },
+    )
+
+
+@login_required
+@require_POST
+def app_delete(request: HttpRequest, app_id: str) -> HttpResponse:
+    app = get_for(request.user, APPS, app_id, Action.MANAGE_APPS)
+    services.delete_app(actor_of(request), app)
+    messages.success(request, f"{app.name} is removed from the panel.")
+    return redirect("app_list")
+
+
+@login_required
+def app_env(request: HttpRequest, app_id: str) -> HttpResponse:
+    app = get_for(request.user, APPS, app_id)
+    form = EnvForm(request.POST or None)
+    if request.method == "POST":
+        require(request.user, app.team_id, Action.MANAGE_APPS)
+        if form.is_valid():
+            data = form.cleaned_data
+            services.set_env(
+                actor_of(request),
+                app,
+                data["key"],
+                data["value"],
+                secret=data["secret"],
+                role=data["role"],
+            )
+            messages.success(request, f"{data['key']} is set; it applies from the next deploy.")
+            return redirect("app_env", app_id=app.pk)
+    variables = EnvVar.objects.filter(app=app)
+    return render(
+        request, "deployments/app_env.html", {"app": app, "form": form, "variables": variables}
+    )
+
+
+@login_required
+@require_POST
+def env_delete(request: HttpRequest, app_id: str, env_id: str) -> HttpResponse:
+    app = get_for(request.user, APPS, app_id, Action.MANAGE_APPS)
+    variable = get_object_or_404(EnvVar, app=app, pk=env_id)
+    services.delete_env(actor_of(request), variable)
+    messages.success(request, f"{variable.key} is removed; it goes away with the next deploy.")
+    return redirect("app_env", app_id=app.pk)
+
+
+@login_required
+def app_plan(request: HttpRequest, app_id: str) -> HttpResponse:
+    app = get_for(request.user, APPS, app_id)
+    form = DeployForm(request.GET or None)
+    plan = None
+    if form.is_valid():
+        version = form.cleaned_data["version"]
+        preview = Release(app=app, version=version, image=f"{app.image}:{version}")
+        plan = describe(app, preview)
+    return render(request, "deployments/app_plan.html", {"app": app, "form": form, "plan": plan})
+
+
+@login_required
+@require_POST
+def app_deploy(request: HttpRequest, app_id: str) -> HttpResponse:
+    app = get_for(request.user, APPS, app_id, Action.DEPLOY)
+    form = DeployForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for e in form.errors.get("version", [])))
+        return redirect("app_detail", app_id=app.pk)
+    return _start(request, app, version=form.cleaned_data["version"], kind="deploy")
+
+
+@login_required
+@require_POST
+def app_rollback(request: HttpRequest, app_id: str, release_id: int) -> HttpResponse:
+    app = get_for(request.user, APPS, app_id, Action.DEPLOY)
+    release = get_object_or_404(Release, app=app, pk=release_id)
+    return _start(request, app, version=release.version, kind="rollback")
+
+
+@login_required
+@require_POST
+def app_redeploy(request: HttpRequest, app_id: str) -> HttpResponse:
+    app = get_for(request.user, APPS, app_id, Action.DEPLOY)
+    if app.current_release is None:
+        messages.error(request, "Nothing is live yet: deploy a version first.")
+        return redirect("app_detail", app_id=app.pk)
+    kind = "restart" if request.POST.get("restart") else "redeploy"
+    return _start(request, app, version=app.current_release.version, kind=kind)
+
+
+@login_required
+@require_POST
+def app_stop_start(request: HttpRequest, app_id: str, action: str) -> HttpResponse:
+    app = get_for(request.user, APPS, app_id, Action.DEPLOY)
+    if action not in ("stop", "start"):
+        raise Http404("No such action.")
+    try:
+        job = services.start_simple(actor_of(request), app, action)
+    except services.DeployRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("app_detail", app_id=app.pk)
+    return redirect("job_detail", job_id=job.pk)
+
+
+@login_required
+@require_POST
+def app_release_lock(request: HttpRequest, app_id: str) -> HttpResponse:
+    app = get_for(request.user, APPS, app_id, Action.RELEASE_LOCK)
+    services.force_release_lock(actor_of(request), app)
+    messages.success(request, f"The deploy lock of {app.name} is released.")
+    return redirect("app_detail", app_id=app.pk)
+
+
+def _start(request: HttpRequest, app: App, *, version: str, kind: str) -> HttpResponse:
+    try:
+        job = services.start_deploy(actor_of(request), app, version=version, kind=kind)
+    except services.DeployRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("app_detail", app_id=app.pk)
+    return redirect("job_detail", job_id=job.pk)
+
+
+def _initial(app: App) -> dict[str, object]:
+    initial: dict[str, object] = {
+        name: getattr(app, name)
+        for name in (
+            "name",
+            "image",
+            "registry_username",
+            "domains",
+            "container_port",
+            "health_path",
+            "health_interval",
+            "health_timeout",
+            "deploy_timeout",
+            "drain_timeout",
+            "stop_timeout",
+            "retain_releases",
+            "volumes",
+        )
+    }
+    for role in app.roles.prefetch_related("servers"):
+        prefix = "web" if role.name == "web" else "worker"
+        initial[f"{prefix}_servers"] = list(role.servers.all())
+        initial[f"{prefix}_command"] = role.command
+        if prefix == "worker":
+            initial["worker_role"] = role.name
+    return initial

@@ -1,0 +1,228 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from deployments.models import App, EnvVar, Release, Role
+from panel.jobs import locks
+from panel.models import AuditEvent, Job, JobStatus
+from servers import keys
+from servers.models import HostKeyState, Server, SshKey
+from tests.conftest import Crew
+from tests.servers.payloads import PAYLOADS
+
+SECRET = "canary-s3cr3t-value-8c1f"
+
+
+@pytest.fixture
+def server(crew: Crew) -> Server:
+    pair = keys.generate()
+    key = SshKey.objects.create(
+        team=crew.team,
+        name="k",
+        public_key=pair.public_key,
+        fingerprint=pair.fingerprint,
+        private_key=pair.private_key,
+    )
+    return Server.objects.create(
+        team=crew.team,
+        name="web-1",
+        host="10.0.0.5",
+        ssh_key=key,
+        host_key_state=HostKeyState.TRUSTED,
+        host_key=pair.public_key,
+    )
+
+
+@pytest.fixture
+def app(crew: Crew, server: Server) -> App:
+    app = App.objects.create(
+        team=crew.team,
+        name="shop",
+        image="registry.example.com/acme/shop",
+        domains=["shop.example.com"],
+        registry_username="ci",
+    )
+    app.registry_password = "registry-pass-77"
+    app.save()
+    Role.objects.create(app=app, name="web").servers.set([server])
+    EnvVar.objects.create(team=crew.team, app=app, key="DATABASE_URL", value=SECRET, secret=True)
+    EnvVar.objects.create(team=crew.team, app=app, key="MODE", value="production")
+    return app
+
+
+def _app_form(server: Server, **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": "blog",
+        "image": "registry.example.com/acme/blog",
+        "domains": "blog.example.com",
+        "web_servers": [server.pk],
+        "container_port": "80",
+        "health_path": "/up",
+        "health_interval": "1",
+        "health_timeout": "5",
+        "deploy_timeout": "30",
+        "drain_timeout": "5",
+        "stop_timeout": "10",
+        "retain_releases": "5",
+        "volumes": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_an_admin_creates_an_app_with_roles(crew: Crew, client: Client, server: Server) -> None:
+    client.force_login(crew.admin)
+    response = client.post(
+        reverse("app_new"),
+        _app_form(
+            server,
+            worker_role="job",
+            worker_servers=[server.pk],
+            worker_command="bin/jobs --queue default",
+            volumes="data:/var/lib/blog\n/srv/uploads:/uploads:ro",
+            registry_password="hunter2",
+        ),
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    app = App.objects.get(name="blog")
+    assert {r.name: r.command for r in app.roles.all()} == {
+        "web": "",
+        "job": "bin/jobs --queue default",
+    }
+    assert app.volumes == ["data:/var/lib/blog", "/srv/uploads:/uploads:ro"]
+    assert app.registry_password.reveal() == "hunter2"
+    assert "hunter2" not in str(AuditEvent.objects.get(action="app.create").details)
+
+
+@pytest.mark.parametrize(
+    "field", ["name", "image", "domains", "volumes", "health_path", "web_command"]
+)
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_payloads_in_app_fields_are_refused_or_stay_one_argument(
+    crew: Crew, client: Client, server: Server, field: str, payload: str
+) -> None:
+    client.force_login(crew.admin)
+    response = client.post(reverse("app_new"), _app_form(server, **{field: payload}))
+    if field == "web_command" and response.status_code == 302:
+        # A command is split like a shell would, then passed as separate quoted arguments.
+        assert App.objects.get(name="blog").roles.get(name="web").command == payload
+        return
+    assert response.status_code == 200 and not App.objects.filter(name="blog").exists()
+
+
+def test_the_same_domain_on_two_apps_is_refused(
+    crew: Crew, client: Client, server: Server, app: App
+) -> None:
+    client.force_login(crew.admin)
+    response = client.post(reverse("app_new"), _app_form(server, domains="shop.example.com"))
+    assert b"already routes to shop" in response.content
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_env_keys_refuse_payloads(crew: Crew, client: Client, app: App, payload: str) -> None:
+    client.force_login(crew.admin)
+    client.post(reverse("app_env", args=[app.pk]), {"key": payload, "value": "x"})
+    assert EnvVar.objects.filter(app=app).count() == 2
+
+
+def test_the_env_editor_never_shows_a_secret_value(crew: Crew, client: Client, app: App) -> None:
+    client.force_login(crew.admin)
+    page = client.get(reverse("app_env", args=[app.pk])).content.decode()
+    assert SECRET not in page and "secret · set" in page and "production" in page
+    client.post(
+        reverse("app_env", args=[app.pk]),
+        {"key": "API_KEY", "value": "line1\nline2 $(x) `y` 'q\"", "secret": "on"},
+    )
+    variable = EnvVar.objects.get(key="API_KEY")
+    assert variable.value.reveal() == "line1\nline2 $(x) `y` 'q\""
+    assert "line2" not in client.get(reverse("app_env", args=[app.pk])).content.decode()
+    assert "line2" not in str(list(AuditEvent.objects.values_list("details", flat=True)))
+
+
+def test_pages_and_the_plan_never_carry_secrets(crew: Crew, client: Client, app: App) -> None:
+    client.force_login(crew.admin)
+    for url in (
+        reverse("app_detail", args=[app.pk]),
+        reverse("app_plan", args=[app.pk]) + "?version=v3",
+        reverse("app_edit", args=[app.pk]),
+        reverse("app_list"),
+    ):
+        body = client.get(url).content.decode()
+        assert SECRET not in body and "registry-pass-77" not in body, url
+    plan = client.get(reverse("app_plan", args=[app.pk]) + "?version=v3").content.decode()
+    assert "docker pull --quiet registry.example.com/acme/shop:v3" in plan
+    assert "--env DATABASE_URL" in plan and "password on stdin" in plan
+
+
+def test_deploying_queues_a_job_with_ids_only(
+    crew: Crew, client: Client, app: App, django_capture_on_commit_callbacks: Any
+) -> None:
+    client.force_login(crew.deployer)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(reverse("app_deploy", args=[app.pk]), {"version": "v3"})
+    job = Job.objects.get()
+    assert response["Location"] == reverse("job_detail", args=[job.pk])
+    release = Release.objects.get()
+    assert job.params == {"release": release.pk, "kind": "deploy", "version": "v3"}
+    assert release.image == "registry.example.com/acme/shop:v3" and len(callbacks) == 1
+
+
+def test_a_second_deploy_is_refused_while_the_lock_is_held(
+    crew: Crew, client: Client, app: App
+) -> None:
+    running = Job.objects.create(
+        kind="app.deploy", team=crew.team, actor_label="adam", status=JobStatus.RUNNING
+    )
+    locks.acquire(app.lock_name, running.pk)
+    client.force_login(crew.deployer)
+    response = client.post(reverse("app_deploy", args=[app.pk]), {"version": "v3"}, follow=True)
+    assert b"is being deployed by job #" in response.content
+    assert Job.objects.count() == 1
+    assert b"Deploying now" in client.get(reverse("app_detail", args=[app.pk])).content
+
+
+@pytest.mark.parametrize("tag", ["v1;ls", "$(id)", "-x", "a b", "../x"])
+def test_bad_tags_are_refused(crew: Crew, client: Client, app: App, tag: str) -> None:
+    client.force_login(crew.deployer)
+    client.post(reverse("app_deploy", args=[app.pk]), {"version": tag})
+    assert not Job.objects.exists()
+
+
+def test_a_viewer_cannot_deploy_roll_back_or_stop(crew: Crew, client: Client, app: App) -> None:
+    release = Release.objects.create(
+        app=app, version="v1", image=f"{app.image}:v1", status="retired"
+    )
+    client.force_login(crew.viewer)
+    for url in (
+        reverse("app_deploy", args=[app.pk]),
+        reverse("app_rollback", args=[app.pk, release.pk]),
+        reverse("app_stop", args=[app.pk]),
+        reverse("app_redeploy", args=[app.pk]),
+        reverse("app_release_lock", args=[app.pk]),
+    ):
+        assert client.post(url, {"version": "v2"}).status_code == 403, url
+    assert not Job.objects.exists()
+
+
+def test_another_team_gets_404_for_every_app_page(crew: Crew, client: Client, app: App) -> None:
+    client.force_login(crew.outsider)
+    for name in (
+        "app_detail",
+        "app_edit",
+        "app_env",
+        "app_plan",
+        "app_deploy",
+        "app_stop",
+        "app_delete",
+    ):
+        response = (
+            client.post(reverse(name, args=[app.pk]))
+            if name in ("app_deploy", "app_stop", "app_delete")
+            else client.get(reverse(name, args=[app.pk]))
+        )
+        assert response.status_code == 404, name
+    assert App.objects.filter(pk=app.pk).exists()
