@@ -33,6 +33,11 @@ class Actor:
         return cls(type=ActorType.USER, label=user.get_username(), user=user, ip=ip)
 
     @classmethod
+    def for_token(cls, token: Any, ip: str | None = None) -> Actor:
+        label = f"{token.user.get_username()} (token {token.name})"
+        return cls(type=ActorType.TOKEN, label=label, user=token.user, ip=ip)
+
+    @classmethod
     def system(cls, label: str = "system") -> Actor:
         return cls(type=ActorType.SYSTEM, label=label)
 
@@ -57,7 +62,7 @@ def record(
             team=team,
             team_label=team.name if team else "",
             actor_type=actor.type,
-            actor_user=actor.user if actor.type == ActorType.USER else None,
+            actor_user=actor.user,
             actor_label=actor.label,
             action=action,
             target_type=target._meta.label_lower if target is not None else "",

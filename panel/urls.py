@@ -3,8 +3,12 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from deployments import api as deployments_api
+from panel.api import jobs as api_jobs
+from panel.api import openapi
 from panel.forms import BaseUrlPasswordResetForm, RateLimitedLoginForm
 from panel.views import audit, home, jobs, team
+from panel.views import tokens as tokens_views
 
 urlpatterns = [
     path("up", home.up, name="up"),
@@ -14,6 +18,13 @@ urlpatterns = [
     path("team/members/<int:user_id>", team.member_change, name="member_change"),
     path("", include("servers.urls")),
     path("", include("deployments.urls")),
+    path("api/v1/openapi.json", openapi.openapi, name="api_openapi"),
+    path("api/v1/jobs/<int:job_id>", api_jobs.job_status, name="api_job"),
+    path("api/v1/apps/<str:name>", deployments_api.app_status, name="api_app"),
+    path("api/v1/apps/<str:name>/deploy", deployments_api.app_deploy, name="api_app_deploy"),
+    path("api/v1/apps/<str:name>/rollback", deployments_api.app_rollback, name="api_app_rollback"),
+    path("account/tokens", tokens_views.token_list, name="token_list"),
+    path("account/tokens/<int:token_id>/revoke", tokens_views.token_revoke, name="token_revoke"),
     path("jobs/", jobs.job_list, name="job_list"),
     path("jobs/<int:job_id>", jobs.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/cancel", jobs.job_cancel, name="job_cancel"),

@@ -4,8 +4,10 @@ from panel.models.audit import AuditChainHead, AuditEvent
 from panel.models.jobs import Job, JobLogLine, JobStatus, Lock
 from panel.models.secrets import Secret
 from panel.models.teams import LoginFailure, Membership, Role, Team
+from panel.models.tokens import ApiToken, TokenScope
 
 __all__ = [
+    "ApiToken",
     "AuditChainHead",
     "AuditEvent",
     "Job",
@@ -17,4 +19,5 @@ __all__ = [
     "Role",
     "Secret",
     "Team",
+    "TokenScope",
 ]

@@ -7,14 +7,14 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from deployments.commands import routes
-from deployments.models import App, Role
+from deployments.models import App, EnvVar, Role
 from deployments.operations.deploy import admin
 from panel.jobs.runner import run_job
 from panel.models import Job
 from panel.sensitive import Sensitive
+from servers import keys, ssh
 from servers import services as server_services
-from servers import ssh
-from servers.models import Server
+from servers.models import HostKeyState, Server, SshKey
 from servers.operations.bootstrap import bootstrap
 from tests.conftest import Crew
 from tests.lab.lab import Lab
@@ -103,3 +103,43 @@ def wait_for_body(server: Server, domain: str, body: bytes, timeout: float = 5) 
             return
         assert time.monotonic() < deadline, (status, got[:200])
         time.sleep(0.1)
+
+
+SECRET = "canary-s3cr3t-value-8c1f"
+
+
+@pytest.fixture
+def server(crew: Crew) -> Server:
+    pair = keys.generate()
+    key = SshKey.objects.create(
+        team=crew.team,
+        name="k",
+        public_key=pair.public_key,
+        fingerprint=pair.fingerprint,
+        private_key=pair.private_key,
+    )
+    return Server.objects.create(
+        team=crew.team,
+        name="web-1",
+        host="10.0.0.5",
+        ssh_key=key,
+        host_key_state=HostKeyState.TRUSTED,
+        host_key=pair.public_key,
+    )
+
+
+@pytest.fixture
+def app(crew: Crew, server: Server) -> App:
+    app = App.objects.create(
+        team=crew.team,
+        name="shop",
+        image="registry.example.com/acme/shop",
+        domains=["shop.example.com"],
+        registry_username="ci",
+    )
+    app.registry_password = "registry-pass-77"
+    app.save()
+    Role.objects.create(app=app, name="web").servers.set([server])
+    EnvVar.objects.create(team=crew.team, app=app, key="DATABASE_URL", value=SECRET, secret=True)
+    EnvVar.objects.create(team=crew.team, app=app, key="MODE", value="production")
+    return app

@@ -6,52 +6,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from deployments.models import App, EnvVar, Release, Role
+from deployments.models import App, EnvVar, Release
 from panel.jobs import locks
 from panel.models import AuditEvent, Job, JobStatus
-from servers import keys
-from servers.models import HostKeyState, Server, SshKey
+from servers.models import Server
 from tests.conftest import Crew
+from tests.deployments.conftest import SECRET
 from tests.servers.payloads import PAYLOADS
-
-SECRET = "canary-s3cr3t-value-8c1f"
-
-
-@pytest.fixture
-def server(crew: Crew) -> Server:
-    pair = keys.generate()
-    key = SshKey.objects.create(
-        team=crew.team,
-        name="k",
-        public_key=pair.public_key,
-        fingerprint=pair.fingerprint,
-        private_key=pair.private_key,
-    )
-    return Server.objects.create(
-        team=crew.team,
-        name="web-1",
-        host="10.0.0.5",
-        ssh_key=key,
-        host_key_state=HostKeyState.TRUSTED,
-        host_key=pair.public_key,
-    )
-
-
-@pytest.fixture
-def app(crew: Crew, server: Server) -> App:
-    app = App.objects.create(
-        team=crew.team,
-        name="shop",
-        image="registry.example.com/acme/shop",
-        domains=["shop.example.com"],
-        registry_username="ci",
-    )
-    app.registry_password = "registry-pass-77"
-    app.save()
-    Role.objects.create(app=app, name="web").servers.set([server])
-    EnvVar.objects.create(team=crew.team, app=app, key="DATABASE_URL", value=SECRET, secret=True)
-    EnvVar.objects.create(team=crew.team, app=app, key="MODE", value="production")
-    return app
 
 
 def _app_form(server: Server, **overrides: Any) -> dict[str, Any]:

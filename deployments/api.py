@@ -1,0 +1,110 @@
+"""The deploy API for CI and scripts: deploy, roll back, read an app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+
+from deployments import services
+from deployments.models import App, Container, Release, ReleaseStatus
+from deployments.validators import validate_tag
+from panel.api.auth import ApiError, actor_of, api_view, json_body, require_api
+from panel.permissions import Action, teams_of
+
+
+@api_view(("GET",))
+def app_status(request: HttpRequest, name: str) -> HttpResponse:
+    app = _app(request, name, Action.VIEW)
+    return JsonResponse(describe(app))
+
+
+@api_view(("POST",))
+def app_deploy(request: HttpRequest, name: str) -> HttpResponse:
+    app = _app(request, name, Action.DEPLOY)
+    tag = str(json_body(request).get("tag") or "latest")
+    try:
+        validate_tag(tag)
+    except ValidationError as invalid:
+        raise ApiError(400, " ".join(invalid.messages)) from invalid
+    return _start(request, app, version=tag, kind="deploy")
+
+
+@api_view(("POST",))
+def app_rollback(request: HttpRequest, name: str) -> HttpResponse:
+    app = _app(request, name, Action.DEPLOY)
+    wanted = json_body(request).get("release")
+    retained = app.releases.filter(status__in=[ReleaseStatus.LIVE, ReleaseStatus.RETIRED])
+    retained = retained[: app.retain_releases]
+    release = next(
+        (r for r in retained if str(r.pk) == str(wanted) or r.version == str(wanted)), None
+    )
+    if release is None:
+        raise ApiError(
+            404, "No retained release with that id or version; see GET /api/v1/apps/<name>."
+        )
+    return _start(request, app, version=release.version, kind="rollback")
+
+
+def describe(app: App) -> dict[str, Any]:
+    current = app.current_release
+    running = Container.objects.filter(release=current, running=True).select_related("server")
+    return {
+        "name": app.name,
+        "image": app.image,
+        "domains": app.domains,
+        "stopped": app.stopped,
+        "current_release": _release(current) if current else None,
+        "containers": [{"server": c.server.name, "role": c.role, "name": c.name} for c in running]
+        if current
+        else [],
+        "releases": [_release(r) for r in app.releases.all()[: app.retain_releases]],
+    }
+
+
+def _release(release: Release) -> dict[str, Any]:
+    return {
+        "id": release.pk,
+        "version": release.version,
+        "image": release.image,
+        "status": release.status,
+        "kind": release.kind,
+        "by": release.created_by_label,
+        "created_at": release.created_at.isoformat(),
+        "job": release.job_id,
+    }
+
+
+def _app(request: HttpRequest, name: str, action: Action) -> App:
+    apps = list(
+        App.objects.filter(name=name, team__in=teams_of(request.user)).select_related(
+            "team", "current_release"
+        )
+    )
+    team = request.GET.get("team")
+    if team:
+        apps = [app for app in apps if app.team.slug == team]
+    if not apps:
+        raise ApiError(404, f"No app named {name!r} in your teams.")
+    if len(apps) > 1:
+        raise ApiError(400, f"Several of your teams have an app named {name!r}: add ?team=<slug>.")
+    require_api(request, apps[0].team_id, action)
+    return apps[0]
+
+
+def _start(request: HttpRequest, app: App, *, version: str, kind: str) -> HttpResponse:
+    try:
+        job = services.start_deploy(actor_of(request), app, version=version, kind=kind)
+    except services.DeployRefused as refusal:
+        raise ApiError(409, str(refusal)) from refusal
+    return JsonResponse(
+        {
+            "job": job.pk,
+            "release": job.params["release"],
+            "version": version,
+            "status_url": reverse("api_job", args=[job.pk]),
+        },
+        status=202,
+    )

@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from deployments.models import App, Release
+from panel.api import tokens
+from panel.audit import Actor
+from panel.jobs.log import JobLog
+from panel.models import ApiToken, AuditEvent, Job
+from tests.conftest import Crew
+from tests.deployments.conftest import SECRET
+
+
+def _token(user: User, scope: str, **fields: Any) -> str:
+    secret = tokens.create(Actor.for_user(user), user, f"{scope}-ci", scope, None)
+    if fields:
+        ApiToken.objects.filter(digest=tokens._digest(secret)).update(**fields)
+    return secret
+
+
+def _post(client: Client, url: str, secret: str, body: dict[str, Any] | None = None) -> Any:
+    return client.post(
+        url,
+        json.dumps(body or {}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
+
+
+def test_a_deploy_token_deploys_and_the_job_can_be_followed(
+    crew: Crew, client: Client, app: App, django_capture_on_commit_callbacks: Any
+) -> None:
+    secret = _token(crew.deployer, "deploy")
+    with django_capture_on_commit_callbacks(execute=False):
+        response = _post(client, reverse("api_app_deploy", args=["shop"]), secret, {"tag": "v9"})
+    assert response.status_code == 202, response.content
+    job = Job.objects.get(pk=response.json()["job"])
+    assert Release.objects.get().version == "v9"
+    event = AuditEvent.objects.get(action="job.app.deploy")
+    assert event.actor_type == "token" and event.actor_label == "dora (token deploy-ci)"
+
+    log = JobLog(job.pk)
+    log.write("one\ntwo\nthree")
+    log.flush()
+    status = client.get(
+        reverse("api_job", args=[job.pk]) + "?after=0", HTTP_AUTHORIZATION=f"Bearer {secret}"
+    ).json()
+    assert [line["text"] for line in status["lines"]] == ["two", "three"]
+    assert status["status"] == "queued" and status["next_after"] == 2
+
+
+def test_a_read_token_cannot_deploy(crew: Crew, client: Client, app: App) -> None:
+    secret = _token(crew.admin, "read")
+    response = _post(client, reverse("api_app_deploy", args=["shop"]), secret, {"tag": "v9"})
+    assert response.status_code == 403 and "scope (read)" in response.json()["error"]
+    assert (
+        client.get(
+            reverse("api_app", args=["shop"]), HTTP_AUTHORIZATION=f"Bearer {secret}"
+        ).status_code
+        == 200
+    )
+    assert not Job.objects.exists()
+
+
+def test_a_viewers_deploy_token_is_limited_by_the_role(
+    crew: Crew, client: Client, app: App
+) -> None:
+    secret = _token(crew.viewer, "deploy")
+    assert _post(client, reverse("api_app_deploy", args=["shop"]), secret).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"revoked_at": timezone.now()},
+        {"expires_at": timezone.now() - timedelta(minutes=1)},
+    ],
+)
+def test_revoked_and_expired_tokens_get_401(
+    crew: Crew, client: Client, app: App, fields: Any
+) -> None:
+    secret = _token(crew.admin, "deploy", **fields)
+    response = _post(client, reverse("api_app_deploy", args=["shop"]), secret)
+    assert response.status_code == 401 and response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_no_or_a_wrong_token_gets_401(client: Client, db: None) -> None:
+    assert client.get(reverse("api_app", args=["shop"])).status_code == 401
+    assert (
+        client.get(
+            reverse("api_app", args=["shop"]), HTTP_AUTHORIZATION="Bearer pnl_wrong"
+        ).status_code
+        == 401
+    )
+
+
+def test_another_team_gets_404(crew: Crew, client: Client, app: App) -> None:
+    secret = _token(crew.outsider, "admin")
+    assert (
+        client.get(
+            reverse("api_app", args=["shop"]), HTTP_AUTHORIZATION=f"Bearer {secret}"
+        ).status_code
+        == 404
+    )
+
+
+def test_the_app_answer_never_carries_secrets(crew: Crew, client: Client, app: App) -> None:
+    secret = _token(crew.admin, "admin")
+    body = client.get(reverse("api_app", args=["shop"]), HTTP_AUTHORIZATION=f"Bearer {secret}")
+    text = body.content.decode()
+    assert body.json()["name"] == "shop" and SECRET not in text and "registry-pass" not in text
+
+
+def test_tokens_are_stored_hashed_and_shown_once(crew: Crew, client: Client) -> None:
+    client.force_login(crew.deployer)
+    page = client.post(
+        reverse("token_list"), {"name": "ci", "scope": "deploy", "expires_in_days": "30"}
+    ).content.decode()
+    token = ApiToken.objects.get()
+    shown = page.split('id="token-secret" value="')[1].split('"')[0]
+    assert shown.startswith("pnl_") and token.digest == tokens._digest(shown)
+    assert shown not in client.get(reverse("token_list")).content.decode()
+    client.post(reverse("token_revoke", args=[token.pk]))
+    token.refresh_from_db()
+    assert token.revoked_at is not None and tokens.find(shown) is None
+
+
+def test_the_openapi_document_lists_the_endpoints(client: Client, db: None) -> None:
+    document = client.get(reverse("api_openapi")).json()
+    assert set(document["paths"]) == {
+        "/api/v1/apps/{name}",
+        "/api/v1/apps/{name}/deploy",
+        "/api/v1/apps/{name}/rollback",
+        "/api/v1/jobs/{id}",
+    }
+
+
+def test_bad_json_and_bad_tags_get_400(crew: Crew, client: Client, app: App) -> None:
+    secret = _token(crew.admin, "deploy")
+    url = reverse("api_app_deploy", args=["shop"])
+    bad = client.post(
+        url, "{nope", content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}"
+    )
+    assert bad.status_code == 400 and "not JSON" in bad.json()["error"]
+    assert _post(client, url, secret, {"tag": "$(id)"}).status_code == 400
