@@ -40,14 +40,14 @@ def token_list(request: HttpRequest) -> HttpResponse:
         expires = timezone.now() + timedelta(days=days) if days else None
         secret = tokens.create(
             actor_of(request),
-            User.objects.get(pk=request.user.pk),
+            _user(request),
             form.cleaned_data["name"],
             form.cleaned_data["scope"],
             expires,
             team=getattr(request, "team", None),
         )
         form = TokenForm()
-    user_tokens = ApiToken.objects.filter(user_id=request.user.pk)
+    user_tokens = ApiToken.objects.filter(user=_user(request))
     return render(
         request, "panel/tokens.html", {"form": form, "tokens": user_tokens, "secret": secret}
     )
@@ -56,7 +56,13 @@ def token_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    token = get_object_or_404(ApiToken, pk=token_id, user_id=request.user.pk)
+    token = get_object_or_404(ApiToken, pk=token_id, user=_user(request))
     tokens.revoke(actor_of(request), token, team=getattr(request, "team", None))
     messages.success(request, f"Token {token.name} is revoked.")
     return redirect("token_list")
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # login_required let only signed-in users through
+    return user
