@@ -191,6 +191,17 @@ def swapped_host_key(host: HostSpec) -> Iterator[str]:
         _start_sshd(host)
 
 
+@contextmanager
+def sshd_down(host: HostSpec) -> Iterator[None]:
+    """Cut the host off SSH: its sshd stops (with every session), then comes back."""
+    _stop_sshd(host)
+    sh("pkill", "-KILL", "-u", host.user, check=False)
+    try:
+        yield
+    finally:
+        _start_sshd(host)
+
+
 def _stop_sshd(host: HostSpec) -> None:
     pid = read_pid(host.run_dir / "sshd.pid")
     if pid is not None:
