@@ -23,6 +23,9 @@ bench: $(VENV)/.installed-test
 	$(BIN)/pip install -q -e '.[test,bench]'
 	$(BIN)/python -m tests.lab up
 	$(BIN)/python -m bench.ssh_fanout
+	$(BIN)/python -m bench.deploy_overhead
+	$(BIN)/python -m bench.zero_downtime
+	$(BIN)/python -m bench.fanout_deploy
 
 lab-up: $(VENV)/.installed-test
 	$(BIN)/python -m tests.lab up

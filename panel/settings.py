@@ -167,6 +167,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Every channel would be logged at INFO; the job log already says what ran.
+    "loggers": {"asyncssh": {"level": "WARNING"}},
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -78,9 +78,7 @@ class DeployFlow:
 
     async def run(self) -> None:
         try:
-            await self.step("Pull", self.pull_everywhere)
-            await self.step("Start new containers", self.start_all)
-            await self.step("Health", self.check_all)
+            await self.step("Pull, start and health-check on every server", self.prepare_all)
             self.ctx.check_cancelled()
             if not await asyncio.to_thread(locks.is_current, self.held):
                 raise JobFailed("The deploy lock was taken over; stopping before the switch.")
@@ -102,9 +100,20 @@ class DeployFlow:
     async def run_cmd(self, server: Server, argv: list[str], **options: Any) -> ssh.CommandResult:
         return await ssh.run(self.targets[server.pk], argv, log=self.ctx.log, **options)
 
-    async def pull_everywhere(self) -> None:
-        servers = {p.server.pk: p.server for p in self.where}
-        await _bounded([self.pull(server) for server in servers.values()])
+    async def prepare_all(self) -> None:
+        """Each server goes through pull, start and health on its own; the switch waits for
+        all of them, so one slow server does not hold the others at every step."""
+        by_server: dict[int, list[Placement]] = {}
+        for placement in self.where:
+            by_server.setdefault(placement.server.pk, []).append(placement)
+        await _bounded([self.prepare(placements) for placements in by_server.values()])
+
+    async def prepare(self, placements: list[Placement]) -> None:
+        await self.pull(placements[0].server)
+        for placement in placements:
+            self.ctx.check_cancelled()
+            await self.start(placement)
+        await _bounded([self.check(p) for p in placements])
 
     async def pull(self, server: Server) -> None:
         registry = containers.registry_of(self.release.image)
@@ -113,9 +122,6 @@ class DeployFlow:
             login = containers.login(registry, self.app.registry_username)
             await self.run_cmd(server, login, stdin=password.reveal().encode())
         await self.run_cmd(server, containers.pull(self.release.image), timeout=900)
-
-    async def start_all(self) -> None:
-        await _bounded([self.start(p) for p in self.where])
 
     async def start(self, placement: Placement) -> None:
         target = self.target(placement)

@@ -3,6 +3,8 @@ and any container of the app the panel does not know (left by an interrupted dep
 
 from __future__ import annotations
 
+import asyncio
+
 from asgiref.sync import sync_to_async
 
 from deployments.commands import containers
@@ -18,11 +20,14 @@ async def prune(ctx: JobContext, app: App, where: list[Placement]) -> None:
     servers = {p.server.pk: p.server for p in where}
     plan = await sync_to_async(_plan)(app)
     ctx.log(f"== Prune (keeping {app.retain_releases} releases)")
-    for server in servers.values():
+
+    async def one(server: Server) -> None:
         try:
             await _prune_server(ctx, app, server, plan)
         except ssh.SshError as error:  # pruning never fails a deploy that is live
             ctx.log(f"[{server.name}] prune skipped: {error}", "err")
+
+    await asyncio.gather(*(one(server) for server in servers.values()))
 
 
 class _Plan:
