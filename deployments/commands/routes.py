@@ -50,8 +50,9 @@ def add_route(app_id: str, domains: list[str], handle: list[dict[str, object]]) 
         "handle": handle,
         "terminal": True,
     }
-    path = f"/config/apps/http/servers/{HTTP_SERVER}/routes"
-    return AdminRequest("POST", path, json.dumps(route).encode())
+    # Inserted first: app routes come before the proxy's catch-all 404.
+    path = f"/config/apps/http/servers/{HTTP_SERVER}/routes/0"
+    return AdminRequest("PUT", path, json.dumps(route).encode())
 
 
 def set_handle(app_id: str, handle: list[dict[str, object]]) -> AdminRequest:

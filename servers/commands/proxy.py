@@ -29,13 +29,30 @@ def initial_config() -> dict[str, object]:
                 "servers": {
                     HTTP_SERVER: {
                         "listen": [":80"],
-                        "routes": [],
+                        "routes": [fallback_route()],
                         # HTTPS per domain comes with TLS settings; until then plain HTTP only.
                         "automatic_https": {"disable": True},
                     }
                 }
             }
         },
+    }
+
+
+FALLBACK_ROUTE_ID = "panel-fallback"
+
+
+def fallback_route() -> dict[str, object]:
+    """Last route: a host no app claims gets a plain 404, not Caddy's empty 200."""
+    return {
+        "@id": FALLBACK_ROUTE_ID,
+        "handle": [
+            {
+                "handler": "static_response",
+                "status_code": 404,
+                "body": "No app is served at this address.\n",
+            }
+        ],
     }
 
 

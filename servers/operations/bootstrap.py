@@ -6,6 +6,7 @@ Idempotent: each step looks first and changes only what is missing or different.
 from __future__ import annotations
 
 import asyncio
+import json
 import posixpath
 from typing import Any
 
@@ -90,6 +91,25 @@ class Bootstrap:
                 await self.run_cmd(proxy.remove())
             await self.run_cmd(proxy.run(self.image, config_file), timeout=600)
         await self.wait_for_admin_api()
+        await self.ensure_base_routes()
+
+    async def ensure_base_routes(self) -> None:
+        """A proxy that resumed an older saved config gets today's base settings too."""
+        servers = f"/config/apps/http/servers/{proxy.HTTP_SERVER}"
+        fallback = await self.admin("GET", f"/id/{proxy.FALLBACK_ROUTE_ID}")
+        if fallback.status != 200:
+            await self.admin("POST", f"{servers}/routes", proxy.fallback_route())
+        await self.admin("POST", f"{servers}/automatic_https", {"disable": True})
+
+    async def admin(self, method: str, path: str, body: object = None) -> ssh.HttpResponse:
+        payload = json.dumps(body).encode() if body is not None else b""
+        headers = {"Content-Type": "application/json"} if payload else {}
+        response = await ssh.http(
+            self.target, "127.0.0.1", proxy.ADMIN_PORT, method, path, body=payload, headers=headers
+        )
+        if method != "GET" and not 200 <= response.status < 300:
+            raise JobFailed(f"The proxy refused {method} {path}: HTTP {response.status}")
+        return response
 
     async def wait_for_admin_api(self) -> None:
         loop = asyncio.get_running_loop()

@@ -109,7 +109,7 @@ def panel(lab) -> Iterator[RunningPanel]:  # type: ignore[no-untyped-def]
 
 # Module scope: the sync API keeps an event loop running in this thread while it lives.
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
+def chromium(lab: Any) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     executable = shutil.which("chromium")
@@ -118,7 +118,11 @@ def chromium() -> Iterator[object]:
             pytest.fail("Chromium is not installed; make test installs Debian's chromium.")
         pytest.skip("Chromium is not installed.")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        # Visitors of `<anything>.<host name>.test` reach that lab host, like DNS would send them.
+        rules = ", ".join(f"MAP *.{host.name}.test {host.address}" for host in lab.hosts)
+        browser = playwright.chromium.launch(
+            executable_path=executable, args=[*CHROMIUM_FLAGS, f"--host-resolver-rules={rules}"]
+        )
         yield browser
         browser.close()
 

@@ -9,17 +9,11 @@ import pytest
 
 from servers import keys
 from tests.browser.conftest import RunningPanel
+from tests.browser.steps import wait_for_job
 from tests.lab.images import service_image
 from tests.lab.lab import Lab
 
 pytestmark = pytest.mark.browser
-
-
-def wait_for_job(page: Any, text: str) -> None:
-    from playwright.sync_api import expect
-
-    expect(page.locator("#job-log")).to_contain_text(text, timeout=120_000)
-    expect(page.locator("#job-status")).to_have_text("Succeeded", timeout=60_000)
 
 
 def test_an_admin_adds_checks_bootstraps_and_runs_a_command_on_a_lab_host(

@@ -14,7 +14,7 @@ from servers import services as server_services
 from servers import ssh
 from servers.models import Server
 from tests.conftest import Crew
-from tests.deployments.conftest import MakeApp, job_for, log_of, wait_for_body
+from tests.deployments.conftest import MakeApp, fetch, job_for, log_of, wait_for_body
 
 pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
 
@@ -128,3 +128,49 @@ def test_one_app_on_every_lab_host(
     assert outcome == "succeeded", release.log  # type: ignore[attr-defined]
     for server in web_servers:
         wait_for_body(server, "everywhere.lab.test", b"v2")
+
+
+def test_stop_shows_a_maintenance_page_and_start_brings_it_back(
+    crew: Crew, web_servers: list[Server], make_app: MakeApp
+) -> None:
+    from deployments.operations import lifecycle
+
+    server = web_servers[1]
+    app = make_app("pausable", [server])
+    assert deploy_version(crew, app, "v2")[0] == "succeeded"
+    stop = job_for(crew, "app.stop", app)
+    assert run_job(stop.pk, lifecycle.stop) == "succeeded", log_of(stop)
+    status, body = fetch(server, "pausable.lab.test")
+    assert status == 503 and b"maintenance" in body
+    assert all("exited" in line for line in containers_on(server, app))
+    start = job_for(crew, "app.start", app)
+    assert run_job(start.pk, lifecycle.start) == "succeeded", log_of(start)
+    wait_for_body(server, "pausable.lab.test", b"v2")
+
+
+def test_redeploy_and_restart_replace_the_container_health_gated(
+    crew: Crew, web_servers: list[Server], make_app: MakeApp
+) -> None:
+    server = web_servers[2]
+    app = make_app("again", [server])
+    outcome, first = deploy_version(crew, app, "v1")
+    assert outcome == "succeeded"
+    before = Container.objects.get(release=first, running=True).name
+    for kind in ("redeploy", "restart"):
+        outcome, release = deploy_version(crew, app, "v1", kind=kind)
+        assert outcome == "succeeded", release.log  # type: ignore[attr-defined]
+        wait_for_body(server, "again.lab.test", b"v1")
+    now = Container.objects.get(release__app=app, running=True).name
+    assert now != before and sum("running" in line for line in containers_on(server, app)) == 1
+
+
+def test_two_apps_share_a_server_each_by_its_domain(
+    crew: Crew, web_servers: list[Server], make_app: MakeApp
+) -> None:
+    server = web_servers[0]
+    first, second = make_app("alpha", [server]), make_app("beta", [server])
+    assert deploy_version(crew, first, "v1")[0] == "succeeded"
+    assert deploy_version(crew, second, "v2")[0] == "succeeded"
+    wait_for_body(server, "alpha.lab.test", b"v1")
+    wait_for_body(server, "beta.lab.test", b"v2")
+    assert fetch(server, "nobody.lab.test") == (404, b"No app is served at this address.\n")

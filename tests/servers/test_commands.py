@@ -87,7 +87,7 @@ def test_proxy_config_hash_changes_with_the_image() -> None:
 def test_initial_proxy_config_limits_the_admin_api_origins() -> None:
     config = json.loads(proxy.config_json())
     assert config["admin"]["origins"] == ["127.0.0.1:2019", "localhost:2019"]
-    assert config["apps"]["http"]["servers"]["panel"]["routes"] == []
+    assert config["apps"]["http"]["servers"]["panel"]["routes"] == [proxy.fallback_route()]
 
 
 def test_proxy_inspect_start_remove() -> None:

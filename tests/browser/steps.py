@@ -1,0 +1,40 @@
+"""Steps a person takes in the panel, shared by the browser journeys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.lab.images import service_image
+from tests.lab.lab import LabHost
+
+
+def wait_for_job(page: Any, text: str, timeout_ms: int = 120_000) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator("#job-log")).to_contain_text(text, timeout=timeout_ms)
+    expect(page.locator("#job-status")).to_have_text("Succeeded", timeout=60_000)
+
+
+def import_lab_key(page: Any, url: str, host: LabHost) -> None:
+    page.goto(f"{url}/keys/")
+    if page.get_by_role("link", name="lab", exact=True).count():
+        return
+    page.goto(f"{url}/keys/new")
+    page.get_by_label("Name").fill("lab")
+    page.get_by_label("Private key to import").fill(host.client_key.read_text())
+    page.get_by_role("button", name="Save key").click()
+
+
+def add_server(page: Any, url: str, host: LabHost, name: str) -> None:
+    """Add, trust and bootstrap a lab host, as the servers journey does by hand."""
+    import_lab_key(page, url, host)
+    page.goto(f"{url}/servers/new")
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Host", exact=True).fill(host.address)
+    page.get_by_label("User", exact=True).fill(host.user)
+    page.get_by_label("SSH key").select_option(label="lab")
+    page.get_by_label("Proxy image").fill(service_image("caddy"))
+    page.get_by_role("button", name="Add server").click()
+    page.get_by_role("button", name="Confirm and trust").click()
+    page.locator("#bootstrap-button").click()
+    wait_for_job(page, "admin API answers")

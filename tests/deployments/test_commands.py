@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from deployments.commands import containers, routes
+
+
+def test_registry_of_an_image() -> None:
+    assert containers.registry_of("registry.example.com/acme/shop") == "registry.example.com"
+    assert containers.registry_of("10.213.7.1:5000/lab/app") == "10.213.7.1:5000"
+    assert containers.registry_of("localhost/app") == "localhost"
+    assert containers.registry_of("acme/shop") is None and containers.registry_of("caddy") is None
+
+
+def test_login_reads_the_password_from_stdin() -> None:
+    assert containers.login("registry.example.com", "ci") == [
+        "docker",
+        "login",
+        "--username",
+        "ci",
+        "--password-stdin",
+        "registry.example.com",
+    ]
+
+
+def test_run_passes_env_names_only_and_every_value_as_one_argument() -> None:
+    argv = containers.run(
+        name="shop-web-v2-abc123",
+        image="registry.example.com/acme/shop:v2",
+        app="shop",
+        role="web",
+        release="7",
+        env_path="/home/deploy/.panel/apps/shop/web.env",
+        env_names=["API_KEY", "MODE"],
+        volumes=["data:/var/lib/shop"],
+        command=["bin/server", "--port", "80"],
+    )
+    assert argv == [
+        "sh", "-c", '. "$0" && exec "$@"', "/home/deploy/.panel/apps/shop/web.env",
+        "docker", "run", "--detach", "--name", "shop-web-v2-abc123", "--network", "panel",
+        "--restart", "unless-stopped", "--label", "panel.app=shop", "--label", "panel.role=web",
+        "--label", "panel.release=7", "--env", "API_KEY", "--env", "MODE",
+        "--volume", "data:/var/lib/shop", "registry.example.com/acme/shop:v2",
+        "bin/server", "--port", "80",
+    ]  # fmt: skip
+
+
+def test_the_env_file_keeps_any_value_exactly(tmp_path: Path) -> None:
+    values = {"A": "line1\nline2", "B": 'it\'s $(x) `y` "z"', "C": "", "D": " x "}
+    path = tmp_path / "env"
+    path.write_bytes(containers.env_file(values))
+    for name, value in values.items():
+        shown = subprocess.run(
+            ["sh", "-c", f'. "$0" && printf %s "${name}"', str(path)],
+            capture_output=True,
+            check=True,
+        ).stdout.decode()
+        assert shown == value
+
+
+def test_state_address_logs_stop_remove() -> None:
+    assert containers.state("c")[:3] == ["docker", "inspect", "--format"]
+    assert '"panel"' in containers.address("c")[3]
+    assert containers.logs("c") == ["docker", "logs", "--tail", "30", "c"]
+    assert containers.follow_logs("c", 5) == ["docker", "logs", "--follow", "--tail", "5", "c"]
+    assert containers.stop("c", 10) == ["docker", "stop", "--time", "10", "c"]
+    assert containers.remove("c") == ["docker", "rm", "--force", "c"]
+    assert containers.list_for_app("shop")[-3:] == [
+        "label=panel.app=shop",
+        "--format",
+        "{{.Names}}",
+    ]
+
+
+def test_a_new_route_goes_before_the_fallback() -> None:
+    request = routes.add_route("abc", ["shop.example.com"], routes.proxy_handler("c:80"))
+    assert (request.method, request.path) == ("PUT", "/config/apps/http/servers/panel/routes/0")
+    assert json.loads(request.body) == {
+        "@id": "panel-app-abc",
+        "match": [{"host": ["shop.example.com"]}],
+        "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": "c:80"}]}],
+        "terminal": True,
+    }
+
+
+def test_switch_and_maintenance_requests() -> None:
+    switch = routes.set_handle("abc", routes.proxy_handler("new:80"))
+    assert (switch.method, switch.path) == ("PATCH", "/id/panel-app-abc/handle")
+    maintenance = routes.maintenance_handler()[0]
+    assert maintenance["status_code"] == 503 and "maintenance" in str(maintenance["body"])
+    assert routes.set_domains("abc", ["a.example"]).body == b'[{"host": ["a.example"]}]'
+    assert routes.delete_route("abc").method == "DELETE"
