@@ -16,10 +16,14 @@ def wait_for_job(page: Any, text: str, timeout_ms: int = 120_000) -> None:
 
 
 def import_lab_key(page: Any, url: str, host: LabHost) -> None:
+    """Import the lab's key as "lab" (once); "Add a server" leads here while there is none."""
+    from playwright.sync_api import expect
+
     page.goto(f"{url}/keys/")
     if page.get_by_role("link", name="lab", exact=True).count():
         return
-    page.goto(f"{url}/keys/new")
+    page.goto(f"{url}/servers/new")
+    expect(page).to_have_url(f"{url}/keys/new")
     page.get_by_label("Name").fill("lab")
     page.get_by_label("Private key to import").fill(host.client_key.read_text())
     page.get_by_role("button", name="Save key").click()

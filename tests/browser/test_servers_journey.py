@@ -9,7 +9,7 @@ import pytest
 
 from servers import keys
 from tests.browser.conftest import RunningPanel
-from tests.browser.steps import wait_for_job
+from tests.browser.steps import import_lab_key, wait_for_job
 from tests.lab.images import service_image
 from tests.lab.lab import Lab
 
@@ -22,12 +22,9 @@ def test_an_admin_adds_checks_bootstraps_and_runs_a_command_on_a_lab_host(
     from playwright.sync_api import expect
 
     page, host = admin_page, lab.hosts[0]
-    page.get_by_role("link", name="Servers", exact=True).click()
-    page.locator("#add-server").click()
-    expect(page).to_have_url(f"{panel.url}/keys/new")  # no key yet: make one first
-    page.get_by_label("Name").fill("lab")
-    page.get_by_label("Private key to import").fill(host.client_key.read_text())
-    page.get_by_role("button", name="Save key").click()
+    import_lab_key(page, panel.url, host)  # the first visit to "Add a server" asks for a key
+    page.goto(f"{panel.url}/keys/")
+    page.get_by_role("link", name="lab", exact=True).click()
     expect(page.locator("#authorized-keys-line")).to_have_value(
         f"{keys.import_private(host.client_key.read_text()).public_key} panel-lab"
     )

@@ -89,6 +89,9 @@ def test_an_unhealthy_release_never_takes_traffic_and_leaves_nothing(
     outcome, bad = deploy_version(crew, app, "unhealthy")
     assert outcome == "failed" and time.monotonic() - started < app.deploy_timeout + 5 + 5
     assert "did not become healthy" in bad.log and "last log lines" in bad.log  # type: ignore[attr-defined]
+    # busybox httpd logs each request's peer: only the panel's health probes (from the host's
+    # side of the network) reached the new container, never the proxy.
+    assert "response:" in bad.log and _proxy_address(server) not in bad.log  # type: ignore[attr-defined]
     assert bad.status == ReleaseStatus.FAILED
     wait_for_body(server, "sick.lab.test", b"v1")
     assert containers_on(server, app) == before
@@ -174,3 +177,39 @@ def test_two_apps_share_a_server_each_by_its_domain(
     wait_for_body(server, "alpha.lab.test", b"v1")
     wait_for_body(server, "beta.lab.test", b"v2")
     assert fetch(server, "nobody.lab.test") == (404, b"No app is served at this address.\n")
+
+
+def _proxy_address(server: Server) -> str:
+    target = server_services.target_for(server)
+    template = '{{with index .NetworkSettings.Networks "panel"}}{{.IPAddress}}{{end}}'
+    address = asyncio.run(
+        ssh.run(target, ["docker", "inspect", "--format", template, "panel-proxy"])
+    ).stdout.strip()
+    assert address
+    return f"{address}]"
+
+
+def test_a_worker_role_runs_beside_the_web_role_without_the_proxy(
+    crew: Crew, web_servers: list[Server], make_app: MakeApp
+) -> None:
+    from deployments.models import Role
+
+    server = web_servers[1]
+    app = make_app("withjobs", [server])
+    Role.objects.create(
+        app=app, name="job", command="/bin/sh -c 'echo worker up; exec sleep 600'"
+    ).servers.set([server])
+    outcome, release = deploy_version(crew, app, "v1")
+    assert outcome == "succeeded", release.log  # type: ignore[attr-defined]
+    rows = {c.role: c.name for c in Container.objects.filter(release=release)}
+    assert set(rows) == {"web", "job"}
+    target = server_services.target_for(server)
+    logs = asyncio.run(ssh.run(target, ["docker", "logs", rows["job"]])).stdout
+    assert "worker up" in logs
+    assert (
+        "withjobs-job"
+        not in asyncio.run(
+            ssh.run(target, ["sh", "-c", "docker exec panel-proxy cat /config/caddy/autosave.json"])
+        ).stdout
+    )
+    wait_for_body(server, "withjobs.lab.test", b"v1")

@@ -67,6 +67,8 @@ def test_env_values_arrive_byte_identical(
     for key, value in TRICKY_VALUES.items():
         assert _env_in(server, name, key) == value, key
     assert not Path("/tmp/canary-env").exists()
+    mode = _exec(server, ["stat", "-c", "%a", f".panel/apps/{app.name}/web.env"]).strip()
+    assert mode == "600"
 
 
 def test_a_secret_never_reaches_logs_process_lists_or_the_broker(

@@ -187,3 +187,18 @@ def test_another_team_gets_404_for_every_app_page(crew: Crew, client: Client, ap
         )
         assert response.status_code == 404, name
     assert App.objects.filter(pk=app.pk).exists()
+
+
+def test_an_admin_force_releases_a_stuck_lock_with_an_audit_event(
+    crew: Crew, client: Client, app: App
+) -> None:
+    stuck = Job.objects.create(
+        kind="app.deploy", team=crew.team, actor_label="dora", status=JobStatus.RUNNING
+    )
+    locks.acquire(app.lock_name, stuck.pk)
+    client.force_login(crew.deployer)
+    assert client.post(reverse("app_release_lock", args=[app.pk])).status_code == 403
+    client.force_login(crew.admin)
+    client.post(reverse("app_release_lock", args=[app.pk]))
+    assert locks.holder_of(app.lock_name) is None
+    assert AuditEvent.objects.get(action="app.lock.release").details == {"job": stuck.pk}
