@@ -128,17 +128,6 @@ def deploy(app: App, version: str) -> float:
 
 
 def remove_app(app: App, servers: list[Server]) -> None:
-    import asyncio
+    from tests.deployments.cleanup import remove_from_servers
 
-    from deployments.commands import routes
-    from deployments.operations.deploy import admin
-    from servers import services, ssh
-
-    for server in servers:
-        target = services.target_for(server)
-        asyncio.run(admin(target, routes.delete_route(app.pk.hex)))
-        names = asyncio.run(
-            ssh.run(target, ["docker", "ps", "-aq", "--filter", f"label=panel.app={app.name}"])
-        ).stdout.split()
-        if names:
-            asyncio.run(ssh.run(target, ["docker", "rm", "-f", *names], check=False))
+    remove_from_servers(app, servers)

@@ -21,6 +21,12 @@ from servers.models import Server
 from servers.validators import validate_name
 
 MAX_ENV_VALUE = 256 * 1024
+# The App fields the form edits as they are (roles and the password are handled apart).
+APP_SETTINGS = (
+    "name", "image", "registry_username", "domains", "container_port", "health_path",
+    "health_interval", "health_timeout", "deploy_timeout", "drain_timeout", "stop_timeout",
+    "retain_releases", "volumes",
+)  # fmt: skip
 
 
 class ListField(forms.CharField):
@@ -164,22 +170,7 @@ class AppForm(forms.Form):
         return roles
 
     def app_fields(self) -> dict[str, Any]:
-        names = (
-            "name",
-            "image",
-            "registry_username",
-            "registry_password",
-            "domains",
-            "container_port",
-            "health_path",
-            "health_interval",
-            "health_timeout",
-            "deploy_timeout",
-            "drain_timeout",
-            "stop_timeout",
-            "retain_releases",
-            "volumes",
-        )
+        names = (*APP_SETTINGS, "registry_password")
         return {name: self.cleaned_data[name] for name in names}
 
 

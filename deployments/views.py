@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from deployments import services
-from deployments.forms import AppForm, DeployForm, EnvForm
+from deployments.forms import APP_SETTINGS, AppForm, DeployForm, EnvForm
 from deployments.models import App, Container, EnvVar, Release, ReleaseStatus
 from deployments.operations.plan import describe
 from panel.jobs import locks
@@ -199,24 +199,7 @@ def _start(request: HttpRequest, app: App, *, version: str, kind: str) -> HttpRe
 
 
 def _initial(app: App) -> dict[str, object]:
-    initial: dict[str, object] = {
-        name: getattr(app, name)
-        for name in (
-            "name",
-            "image",
-            "registry_username",
-            "domains",
-            "container_port",
-            "health_path",
-            "health_interval",
-            "health_timeout",
-            "deploy_timeout",
-            "drain_timeout",
-            "stop_timeout",
-            "retain_releases",
-            "volumes",
-        )
-    }
+    initial: dict[str, object] = {name: getattr(app, name) for name in APP_SETTINGS}
     for role in app.roles.prefetch_related("servers"):
         prefix = "web" if role.name == "web" else "worker"
         initial[f"{prefix}_servers"] = list(role.servers.all())

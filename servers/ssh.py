@@ -30,6 +30,7 @@ CONNECT_TIMEOUT = 10.0
 DEFAULT_TIMEOUT = 120.0
 MAX_CHANNELS = 8  # below OpenSSH's MaxSessions (10), leaving room for a tunnel or two
 KEEPALIVE_SECONDS = 15
+SESSION_RETRIES = 8
 
 
 @dataclass(frozen=True)
@@ -297,21 +298,32 @@ class _Pool:
         connection.conn.abort()
 
     async def with_channel(self, target: Target, use: Callable[[_Connection], Awaitable[T]]) -> T:
-        """Open a channel, reconnecting once if the pooled connection turned out dead
-        before the channel opened (no side effect can have happened then)."""
-        for attempt in (1, 2):
+        """Run `use` on a channel of the pooled connection. Before any side effect, a dead
+        connection is replaced once, and a session the server refused for now (its
+        MaxSessions counts channels that are still closing) is asked for again."""
+        reconnected, refusals = False, 0
+        while True:
             connection = await self.connection(target)
             async with connection.channels:
                 try:
                     return await use(connection)
                 except _ChannelNotOpened as not_opened:
-                    self.discard(target, connection)
-                    if attempt == 2:
-                        raise ConnectionDropped(
-                            f"{target.name}: the connection dropped and a reconnect failed "
+                    if connection.closed:
+                        self.discard(target, connection)
+                        if reconnected:
+                            raise ConnectionDropped(
+                                f"{target.name}: the connection dropped and a reconnect "
+                                f"failed ({not_opened.__cause__})."
+                            ) from not_opened
+                        reconnected = True
+                        continue
+                    refusals += 1
+                    if refusals > SESSION_RETRIES:
+                        raise ConnectFailed(
+                            f"{target.name}: the server keeps refusing new sessions "
                             f"({not_opened.__cause__})."
                         ) from not_opened
-        raise AssertionError("unreachable")
+            await asyncio.sleep(0.05 * refusals)
 
     async def run(
         self,
@@ -345,7 +357,8 @@ class _Pool:
                     f"({error}). The command may or may not have finished on the server."
                 ) from error
             if process.exit_status is None and process.exit_signal is None:
-                self.discard(target, connection)
+                if connection.closed:
+                    self.discard(target, connection)
                 raise ConnectionDropped(
                     f"{target.name}: the connection was lost while running `{command}`; "
                     "the command may or may not have finished on the server."

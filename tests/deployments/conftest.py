@@ -6,9 +6,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from deployments.commands import routes
 from deployments.models import App, EnvVar, Role
-from deployments.operations.deploy import admin
 from panel.jobs.runner import run_job
 from panel.models import Job
 from panel.sensitive import Sensitive
@@ -17,6 +15,7 @@ from servers import services as server_services
 from servers.models import HostKeyState, Server, SshKey
 from servers.operations.bootstrap import bootstrap
 from tests.conftest import Crew
+from tests.deployments.cleanup import remove_from_servers
 from tests.lab.lab import Lab
 from tests.servers.conftest import lab_server
 
@@ -76,14 +75,7 @@ def make_app(crew: Crew, lab: Lab) -> Iterator[MakeApp]:
 
     yield make
     for app in created:
-        for server in Server.objects.filter(roles__app=app).distinct():
-            target = server_services.target_for(server)
-            asyncio.run(admin(target, routes.delete_route(app.pk.hex)))
-            names = asyncio.run(
-                ssh.run(target, ["docker", "ps", "-aq", "--filter", f"label=panel.app={app.name}"])
-            ).stdout.split()
-            if names:
-                asyncio.run(ssh.run(target, ["docker", "rm", "-f", *names], check=False))
+        remove_from_servers(app, list(Server.objects.filter(roles__app=app).distinct()))
 
 
 def fetch(server: Server, domain: str, path: str = "/") -> tuple[int, bytes]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import shlex
 import uuid
+from typing import Any
 
 import asyncssh
 import pytest
@@ -14,11 +15,10 @@ from tests.lab.lab import Lab, LabHost
 pytestmark = pytest.mark.lab
 
 
-async def _run(
-    host: LabHost, command: str, stdin: str | None = None
-) -> asyncssh.SSHCompletedProcess:
+def connect(host: LabHost) -> Any:
+    """A plain asyncssh connection to a lab host, its host key pinned."""
     known = asyncssh.import_known_hosts(f"{host.address} {host.host_public_key}\n")
-    async with asyncssh.connect(
+    return asyncssh.connect(
         host.address,
         port=host.port,
         username=host.user,
@@ -27,8 +27,17 @@ async def _run(
         config=None,
         agent_path=None,
         connect_timeout=10,
-    ) as conn:
-        return await conn.run(command, input=stdin, check=False, timeout=120)
+    )
+
+
+async def _run(
+    host: LabHost, command: str, stdin: str | None = None
+) -> asyncssh.SSHCompletedProcess:
+    async with connect(host) as conn:
+        result: asyncssh.SSHCompletedProcess = await conn.run(
+            command, input=stdin, check=False, timeout=120
+        )
+    return result
 
 
 def docker_login(host: LabHost, lab: Lab, env: str) -> asyncssh.SSHCompletedProcess:
@@ -81,17 +90,7 @@ def test_a_host_user_cannot_reach_another_hosts_engine(lab: Lab) -> None:
 
 
 async def _http_get_through_host(host: LabHost, address: str, port: int, path: str) -> bytes:
-    known = asyncssh.import_known_hosts(f"{host.address} {host.host_public_key}\n")
-    async with asyncssh.connect(
-        host.address,
-        port=host.port,
-        username=host.user,
-        known_hosts=known,
-        client_keys=[str(host.client_key)],
-        config=None,
-        agent_path=None,
-        connect_timeout=10,
-    ) as conn:
+    async with connect(host) as conn:
         for _ in range(50):
             try:
                 reader, writer = await conn.open_connection(address, port)

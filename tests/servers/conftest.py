@@ -44,3 +44,16 @@ def lab_server(crew: Crew, host: LabHost, name: str | None = None) -> Server:
 @pytest.fixture
 def lab_servers(lab: Lab, crew: Crew) -> list[Server]:
     return [lab_server(crew, host) for host in lab.hosts]
+
+
+@pytest.fixture
+def key(crew: Crew) -> SshKey:
+    """A fresh key of the crew's team."""
+    pair = keys.generate()
+    return SshKey.objects.create(
+        team=crew.team,
+        name="main",
+        public_key=pair.public_key,
+        fingerprint=pair.fingerprint,
+        private_key=pair.private_key,
+    )

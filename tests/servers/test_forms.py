@@ -8,20 +8,6 @@ from tests.conftest import Crew
 from tests.servers.payloads import PAYLOADS
 
 
-@pytest.fixture
-def key(crew: Crew) -> SshKey:
-    from servers.keys import generate
-
-    pair = generate()
-    return SshKey.objects.create(
-        team=crew.team,
-        name="main",
-        public_key=pair.public_key,
-        fingerprint=pair.fingerprint,
-        private_key=pair.private_key,
-    )
-
-
 def _server_form(crew: Crew, key: SshKey, **overrides: object) -> NewServerForm:
     data = {
         "name": "web-1",

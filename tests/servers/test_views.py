@@ -13,18 +13,6 @@ OTHER_KEY = keys.generate()
 
 
 @pytest.fixture
-def key(crew: Crew) -> SshKey:
-    pair = keys.generate()
-    return SshKey.objects.create(
-        team=crew.team,
-        name="main",
-        public_key=pair.public_key,
-        fingerprint=pair.fingerprint,
-        private_key=pair.private_key,
-    )
-
-
-@pytest.fixture
 def server(crew: Crew, key: SshKey) -> Server:
     return Server.objects.create(
         team=crew.team,
