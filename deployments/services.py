@@ -47,10 +47,14 @@ def update_app(actor: Actor, app: App, fields: dict[str, Any], roles: dict[str, 
     return app
 
 
-def delete_app(actor: Actor, app: App) -> None:
-    with transaction.atomic():
-        audit.record(actor, "app.delete", team=app.team, target=app)
-        app.delete()
+def start_remove(actor: Actor, app: App) -> Job:
+    """Take the app off its servers (route, containers, env files), then out of the panel."""
+    from deployments.tasks import remove_app
+
+    holder = locks.holder_of(app.lock_name)
+    if holder is not None:
+        raise DeployRefused(f"{app.name} is busy with job #{holder.pk}; try again when it ends.")
+    return jobs.enqueue(kind="app.remove", team=app.team, actor=actor, task=remove_app, target=app)
 
 
 def set_env(actor: Actor, app: App, key: str, value: str, *, secret: bool, role: str = "") -> None:

@@ -4,6 +4,7 @@ from celery import shared_task
 
 from deployments.operations import lifecycle
 from deployments.operations.deploy import deploy
+from deployments.operations.remove import remove
 from panel.jobs.runner import run_job
 
 
@@ -20,3 +21,8 @@ def stop_app(job_id: int) -> str | None:
 @shared_task(name="deployments.start", soft_time_limit=600, time_limit=660)
 def start_app(job_id: int) -> str | None:
     return run_job(job_id, lifecycle.start)
+
+
+@shared_task(name="deployments.remove", soft_time_limit=600, time_limit=660)
+def remove_app(job_id: int) -> str | None:
+    return run_job(job_id, remove)

@@ -20,8 +20,24 @@ APPS = App.objects.select_related("team", "current_release")
 @login_required
 def app_list(request: HttpRequest) -> HttpResponse:
     team = team_of(request)
-    apps = APPS.filter(team=team).prefetch_related("roles__servers")
-    return render(request, "deployments/app_list.html", {"apps": apps})
+    apps = list(APPS.filter(team=team).prefetch_related("roles__servers"))
+    live = set(
+        Container.objects.filter(release__app__team=team, running=True)
+        .filter(release__status=ReleaseStatus.LIVE)
+        .values_list("release__app_id", "server_id", "role")
+    )
+    rows = [
+        (
+            app,
+            [
+                (role.name, server, (app.pk, server.pk, role.name) in live)
+                for role in app.roles.all()
+                for server in role.servers.all()
+            ],
+        )
+        for app in apps
+    ]
+    return render(request, "deployments/app_list.html", {"apps": rows})
 
 
 @login_required
@@ -85,9 +101,12 @@ def app_detail(request: HttpRequest, app_id: str) -> HttpResponse:
 @require_POST
 def app_delete(request: HttpRequest, app_id: str) -> HttpResponse:
     app = get_for(request.user, APPS, app_id, Action.MANAGE_APPS)
-    services.delete_app(actor_of(request), app)
-    messages.success(request, f"{app.name} is removed from the panel.")
-    return redirect("app_list")
+    try:
+        job = services.start_remove(actor_of(request), app)
+    except services.DeployRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("app_detail", app_id=app.pk)
+    return redirect("job_detail", job_id=job.pk)
 
 
 @login_required

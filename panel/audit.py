@@ -38,6 +38,12 @@ class Actor:
         return cls(type=ActorType.TOKEN, label=label, user=token.user, ip=ip)
 
     @classmethod
+    def of_job(cls, job: Any) -> Actor:
+        """Whoever started the job, for writes the job makes on their behalf."""
+        kind = ActorType.USER if job.actor_user_id else ActorType.SYSTEM
+        return cls(type=kind, label=job.actor_label, user=job.actor_user)
+
+    @classmethod
     def system(cls, label: str = "system") -> Actor:
         return cls(type=ActorType.SYSTEM, label=label)
 

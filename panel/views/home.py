@@ -2,14 +2,17 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from deployments.models import App
 from panel.middleware import SESSION_TEAM_KEY
 from panel.models import AuditEvent, Job
 from panel.permissions import teams_of
+from servers.models import HostKeyState, Server
 
 
 @require_GET
@@ -30,7 +33,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return render(request, "panel/no_team.html")
     jobs = Job.objects.filter(team=team)[:10]
     events = AuditEvent.objects.filter(team=team)[:10]
-    return render(request, "panel/dashboard.html", {"jobs": jobs, "events": events})
+    servers = Server.objects.filter(team=team).aggregate(
+        total=Count("id"),
+        reachable=Count("id", filter=Q(reachable=True)),
+        changed=Count("id", filter=Q(host_key_state=HostKeyState.CHANGED)),
+    )
+    apps = App.objects.filter(team=team).aggregate(
+        total=Count("id"),
+        live=Count("id", filter=Q(current_release__isnull=False)),
+    )
+    return render(
+        request,
+        "panel/dashboard.html",
+        {"jobs": jobs, "events": events, "servers": servers, "apps": apps},
+    )
 
 
 @login_required

@@ -213,3 +213,18 @@ def test_a_worker_role_runs_beside_the_web_role_without_the_proxy(
         ).stdout
     )
     wait_for_body(server, "withjobs.lab.test", b"v1")
+
+
+def test_removing_an_app_takes_it_off_its_servers(
+    crew: Crew, web_servers: list[Server], make_app: MakeApp
+) -> None:
+    from deployments.operations.remove import remove
+
+    server = web_servers[2]
+    app = make_app("goner", [server])
+    assert deploy_version(crew, app, "v1")[0] == "succeeded"
+    job = job_for(crew, "app.remove", app)
+    assert run_job(job.pk, remove) == "succeeded", log_of(job)
+    assert fetch(server, "goner.lab.test")[0] == 404
+    assert containers_on(server, app) == []
+    assert not App.objects.filter(pk=app.pk).exists()

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from deployments.models import App, EnvVar, Release
+from deployments.models import App, Container, EnvVar, Release
 from panel.jobs import locks
 from panel.models import AuditEvent, Job, JobStatus
 from servers.models import Server
@@ -202,3 +202,15 @@ def test_an_admin_force_releases_a_stuck_lock_with_an_audit_event(
     client.post(reverse("app_release_lock", args=[app.pk]))
     assert locks.holder_of(app.lock_name) is None
     assert AuditEvent.objects.get(action="app.lock.release").details == {"job": stuck.pk}
+
+
+def test_the_app_list_shows_each_server_running_the_live_release(
+    crew: Crew, client: Client, app: App, server: Server, django_assert_max_num_queries: Any
+) -> None:
+    release = Release.objects.create(app=app, version="v1", image=f"{app.image}:v1", status="live")
+    App.objects.filter(pk=app.pk).update(current_release=release)
+    Container.objects.create(release=release, server=server, role="web", name="shop-web-v1-a")
+    client.force_login(crew.viewer)
+    with django_assert_max_num_queries(15):
+        page = client.get(reverse("app_list")).content.decode()
+    assert "v1" in page and "web-1/web" in page and "badge status-succeeded" in page
