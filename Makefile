@@ -12,7 +12,7 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	sh tests/lab/install-packages.sh
-	$(BIN)/python -m pytest
+	sh tests/run-suite.sh
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -16,4 +16,5 @@ REDIS_URL = ""
 
 # A file, not shared-cache memory: threads (job keepers, async views) then wait for locks
 # instead of failing with "table is locked".
-DATABASES["default"]["TEST"] = {"NAME": str(PANEL_DATA_DIR / "test.sqlite3")}  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(PANEL_DATA_DIR / "test.sqlite3")}  # noqa: F405

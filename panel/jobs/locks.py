@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from panel.models import Job, Lock
@@ -25,20 +25,19 @@ def acquire(name: str, job_id: int) -> Held | None:
     """Take the lock for the job, or return None when another active job holds it."""
     Lock.objects.get_or_create(name=name)
     with transaction.atomic():
-        free = models.Q(holder__isnull=True) | ~models.Q(holder__status__in=ACTIVE_STATUSES)
-        lock = (
-            Lock.objects.select_for_update()
-            .filter(name=name)
-            .filter(free | models.Q(holder_id=job_id))
-            .first()
+        lock = Lock.objects.select_for_update().get(name=name)
+        if lock.holder_id == job_id:
+            return Held(name=name, fence=lock.fence)
+        held_by_active = (
+            lock.holder_id is not None
+            and Job.objects.filter(pk=lock.holder_id, status__in=ACTIVE_STATUSES).exists()
         )
-        if lock is None:
+        if held_by_active:
             return None
-        if lock.holder_id != job_id:
-            lock.fence += 1
-            lock.holder_id = job_id
-            lock.acquired_at = timezone.now()
-            lock.save(update_fields=["fence", "holder", "acquired_at"])
+        lock.fence += 1
+        lock.holder_id = job_id
+        lock.acquired_at = timezone.now()
+        lock.save(update_fields=["fence", "holder", "acquired_at"])
         return Held(name=name, fence=lock.fence)
 
 

@@ -52,6 +52,7 @@ def up() -> Lab:
     registry.start()
     services.start_redis()
     services.start_s3()
+    services.start_postgres()
     images.build_all()
     for host in HOSTS:
         images.load_into(host, images.service_image("caddy"))
@@ -115,4 +116,5 @@ def status() -> dict[str, bool]:
         report[f"{host.name} ({host.address})"] = hosts.host_up(host)
     report["redis"] = read_pid(services.REDIS_PIDFILE) is not None
     report["s3"] = read_pid(services.S3_PIDFILE) is not None
+    report["postgresql"] = services.postgres_pid() is not None
     return report

@@ -5,10 +5,14 @@ from __future__ import annotations
 import shutil
 import socket
 import sys
+from pathlib import Path
 
 from tests.lab.config import REDIS_PORT, RUN_DIR, S3_PORT, STATE_DIR
-from tests.lab.proc import LabError, read_pid, spawn, stop_pid, wait_for
+from tests.lab.proc import LabError, pid_alive, read_pid, sh, spawn, stop_pid, wait_for
 
+POSTGRES_PORT = 5433
+POSTGRES_DIR = STATE_DIR / "postgres"
+POSTGRES_URL = f"postgres://panel@127.0.0.1:{POSTGRES_PORT}/postgres"
 REDIS_PIDFILE = RUN_DIR / "redis.pid"
 S3_PIDFILE = RUN_DIR / "s3.pid"
 REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
@@ -50,7 +54,72 @@ def start_s3() -> None:
     wait_for(lambda: _listening(S3_PORT), "moto S3", 60)
 
 
+def start_postgres() -> None:
+    """PostgreSQL from Debian's package, for the suite's second pass on PostgreSQL."""
+    if postgres_pid() is not None:
+        return
+    binaries = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+    if not binaries:
+        raise LabError("PostgreSQL is not installed (apt-get install postgresql).")
+    bin_dir = binaries[-1]
+    if not (POSTGRES_DIR / "PG_VERSION").exists():
+        POSTGRES_DIR.mkdir(parents=True, exist_ok=True)
+        shutil.chown(POSTGRES_DIR, "postgres", "postgres")
+        sh(
+            "runuser",
+            "-u",
+            "postgres",
+            "--",
+            str(bin_dir / "initdb"),
+            "-D",
+            str(POSTGRES_DIR),
+            "-U",
+            "panel",
+            "--auth=trust",
+            "--no-sync",
+        )
+    socket_dir = RUN_DIR / "postgres"
+    socket_dir.mkdir(parents=True, exist_ok=True)
+    shutil.chown(socket_dir, "postgres", "postgres")
+    spawn(
+        [
+            "runuser",
+            "-u",
+            "postgres",
+            "--",
+            str(bin_dir / "postgres"),
+            "-D",
+            str(POSTGRES_DIR),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(POSTGRES_PORT),
+            "-k",
+            str(socket_dir),
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+        ],
+        STATE_DIR / "logs" / "postgres.log",
+    )
+    wait_for(lambda: _listening(POSTGRES_PORT), "PostgreSQL", 30)
+
+
+def postgres_pid() -> int | None:
+    try:
+        pid = int((POSTGRES_DIR / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid if pid_alive(pid) else None
+
+
 def stop_all() -> None:
+    pid = postgres_pid()
+    if pid is not None:
+        stop_pid(pid, timeout=30)
     for pidfile in (REDIS_PIDFILE, S3_PIDFILE):
         pid = read_pid(pidfile)
         if pid is not None:

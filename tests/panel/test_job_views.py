@@ -3,6 +3,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from asgiref.sync import sync_to_async
+from django.db import connection
 from django.test import AsyncClient, Client
 from django.urls import reverse
 from django.utils import timezone
@@ -71,7 +73,9 @@ def test_the_stream_replays_after_the_cursor_then_follows_until_the_end(crew: Cr
         )
         await asyncio.sleep(0.5)
         await asyncio.to_thread(_finish_with_line, job.pk)
-        return await asyncio.wait_for(reader, 10)
+        body = await asyncio.wait_for(reader, 10)
+        await sync_to_async(_close_connection)()  # the database thread of the view
+        return body
 
     body = asyncio.run(scenario())
     assert '"text": "one"' not in body
@@ -84,6 +88,7 @@ def _finish_with_line(job_id: int) -> None:
     log.write("three")
     log.flush()
     Job.objects.filter(pk=job_id).update(status=JobStatus.SUCCEEDED, finished_at=timezone.now())
+    connection.close()  # this runs in a helper thread: leave no session behind
 
 
 @pytest.mark.django_db(transaction=True)
@@ -95,6 +100,11 @@ def test_the_stream_refuses_anonymous_and_other_teams(crew: Crew) -> None:
         outsider = AsyncClient()
         await outsider.aforce_login(crew.outsider)
         other = await outsider.get(reverse("job_stream", args=[job.pk]))
+        await sync_to_async(_close_connection)()
         return anonymous.status_code, other.status_code
 
     assert asyncio.run(scenario()) == (401, 404)
+
+
+def _close_connection() -> None:
+    connection.close()

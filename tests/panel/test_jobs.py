@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
@@ -137,7 +138,12 @@ def test_a_running_job_notices_cancel_within_seconds_and_cleans_up(crew: Crew) -
             cleaned.set()
 
     outcome: list[str | None] = []
-    worker = threading.Thread(target=lambda: outcome.append(run_job(job.pk, operation)))
+
+    def work() -> None:
+        outcome.append(run_job(job.pk, operation))
+        connection.close()  # a worker thread of the test: leave no session behind
+
+    worker = threading.Thread(target=work)
     worker.start()
     assert started.wait(5)
     asked = time.monotonic()
