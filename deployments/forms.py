@@ -25,7 +25,7 @@ MAX_ENV_VALUE = 256 * 1024
 APP_SETTINGS = (
     "name", "image", "registry_username", "domains", "container_port", "health_path",
     "health_interval", "health_timeout", "deploy_timeout", "drain_timeout", "stop_timeout",
-    "retain_releases", "volumes",
+    "retain_releases", "volumes", "pre_deploy_command", "post_deploy_command",
 )  # fmt: skip
 
 
@@ -125,6 +125,22 @@ class AppForm(forms.Form):
         help_text="One per line: name:/path or /host/path:/path (:ro allowed).",
     )
 
+    pre_deploy_command = forms.CharField(
+        max_length=1000,
+        required=False,
+        validators=[_command],
+        label="Pre-deploy command",
+        help_text="Runs in a one-off container of the new release before it starts (e.g. "
+        "migrations). If it fails, nothing is switched.",
+    )
+    post_deploy_command = forms.CharField(
+        max_length=1000,
+        required=False,
+        validators=[_command],
+        label="Post-deploy command",
+        help_text="Runs in a one-off container of the new release once it is live.",
+    )
+
     def __init__(self, *args: Any, team: Team, app: App | None = None, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.team, self.app = team, app
@@ -199,3 +215,27 @@ class EnvForm(forms.Form):
 
 class DeployForm(forms.Form):
     version = forms.CharField(max_length=128, validators=[validate_tag], label="Image tag")
+
+
+class AppExecForm(forms.Form):
+    command = forms.CharField(
+        max_length=4096,
+        validators=[_command],
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+        help_text="Split like a shell would and run without a shell: for pipes, write "
+        "sh -c '…'. Recorded in the audit history.",
+    )
+    mode = forms.ChoiceField(
+        choices=[
+            ("new", "In a new container of the live release"),
+            ("running", "In a running container"),
+        ],
+        initial="new",
+        widget=forms.RadioSelect,
+    )
+
+    def clean_command(self) -> str:
+        command: str = self.cleaned_data["command"]
+        if not command.strip():
+            raise ValidationError("Enter a command.")
+        return command

@@ -34,6 +34,17 @@ class App(models.Model):
     retain_releases = models.PositiveIntegerField(default=5, validators=[MinValueValidator(1)])
     volumes = models.JSONField(default=list, blank=True)
     domains = models.JSONField(default=list, blank=True)
+    pre_deploy_command = models.CharField(
+        max_length=1000,
+        blank=True,
+        help_text="Runs in a one-off container of the new release before it starts (e.g. "
+        "migrations); a failure stops the deploy.",
+    )
+    post_deploy_command = models.CharField(
+        max_length=1000,
+        blank=True,
+        help_text="Runs in a one-off container of the new release once it is live.",
+    )
     current_release = models.ForeignKey(
         "deployments.Release", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

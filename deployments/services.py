@@ -96,8 +96,30 @@ def env_for_role(app: App, role: str) -> dict[str, Sensitive[str]]:
     return values
 
 
+def start_role_redeploy(actor: Actor, app: App, role: str) -> Job:
+    """Redeploy one role alone with the live release (new containers, health-gated)."""
+    if app.current_release is None:
+        raise DeployRefused(f"{app.name} has no live release to redeploy.")
+    if not Role.objects.filter(app=app, name=role, servers__isnull=False).exists():
+        raise DeployRefused(f"{app.name} has no role {role!r} with servers.")
+    return start_deploy(
+        actor,
+        app,
+        version=app.current_release.version,
+        kind="redeploy",
+        release=app.current_release,
+        roles=[role],
+    )
+
+
 def start_deploy(
-    actor: Actor, app: App, *, version: str, kind: str = "deploy", release: Release | None = None
+    actor: Actor,
+    app: App,
+    *,
+    version: str,
+    kind: str = "deploy",
+    release: Release | None = None,
+    roles: list[str] | None = None,
 ) -> Job:
     """Record the release and queue its deploy; refuse while another deploy holds the app."""
     from deployments.tasks import deploy_app
@@ -126,7 +148,12 @@ def start_deploy(
             actor=actor,
             task=deploy_app,
             target=app,
-            params={"release": release.pk, "kind": kind, "version": release.version},
+            params={
+                "release": release.pk,
+                "kind": kind,
+                "version": release.version,
+                **({"roles": roles} if roles else {}),
+            },
         )
         if release.job_id is None:
             release.job = job
@@ -143,6 +170,22 @@ def start_simple(actor: Actor, app: App, action: str) -> Job:
     if holder is not None:
         raise DeployRefused(f"{app.name} is busy with job #{holder.pk}; try again when it ends.")
     return jobs.enqueue(kind=f"app.{action}", team=app.team, actor=actor, task=task, target=app)
+
+
+def start_app_exec(actor: Actor, app: App, command: str, mode: str) -> Job:
+    """A one-off command in the live release; the command text is audited."""
+    from deployments.tasks import exec_in_app
+
+    if app.current_release is None:
+        raise DeployRefused(f"{app.name} has no live release yet: deploy first.")
+    return jobs.enqueue(
+        kind="app.exec",
+        team=app.team,
+        actor=actor,
+        task=exec_in_app,
+        target=app,
+        params={"command": command, "mode": mode},
+    )
 
 
 def force_release_lock(actor: Actor, app: App) -> None:

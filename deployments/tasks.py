@@ -3,6 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from deployments.operations import lifecycle
+from deployments.operations.app_exec import app_exec
 from deployments.operations.deploy import deploy
 from deployments.operations.remove import remove
 from panel.jobs.runner import run_job
@@ -26,3 +27,8 @@ def start_app(job_id: int) -> str | None:
 @shared_task(name="deployments.remove", soft_time_limit=600, time_limit=660)
 def remove_app(job_id: int) -> str | None:
     return run_job(job_id, remove)
+
+
+@shared_task(name="deployments.exec", soft_time_limit=3600, time_limit=3660)
+def exec_in_app(job_id: int) -> str | None:
+    return run_job(job_id, app_exec)

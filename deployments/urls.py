@@ -18,6 +18,12 @@ urlpatterns = [
     path("apps/<uuid:app_id>/rollback/<int:release_id>", views.app_rollback, name="app_rollback"),
     path("apps/<uuid:app_id>/stop", views.app_stop_start, {"action": "stop"}, name="app_stop"),
     path("apps/<uuid:app_id>/start", views.app_stop_start, {"action": "start"}, name="app_start"),
+    path("apps/<uuid:app_id>/exec", views.app_exec, name="app_exec"),
+    path(
+        "apps/<uuid:app_id>/roles/<slug:role>/redeploy",
+        views.app_role_redeploy,
+        name="app_role_redeploy",
+    ),
     path("apps/<uuid:app_id>/lock/release", views.app_release_lock, name="app_release_lock"),
     path("apps/<uuid:app_id>/logs/stream", logs.app_logs_stream, name="app_logs_stream"),
 ]

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from deployments import services
-from deployments.forms import APP_SETTINGS, AppForm, DeployForm, EnvForm
+from deployments.forms import APP_SETTINGS, AppExecForm, AppForm, DeployForm, EnvForm
 from deployments.models import App, Container, EnvVar, Release, ReleaseStatus
 from deployments.operations.plan import describe
 from panel.jobs import locks
@@ -193,6 +193,34 @@ def app_stop_start(request: HttpRequest, app_id: str, action: str) -> HttpRespon
         raise Http404("No such action.")
     try:
         job = services.start_simple(actor_of(request), app, action)
+    except services.DeployRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("app_detail", app_id=app.pk)
+    return redirect("job_detail", job_id=job.pk)
+
+
+@login_required
+def app_exec(request: HttpRequest, app_id: str) -> HttpResponse:
+    app = get_for(request.user, APPS, app_id, Action.APP_EXEC)
+    form = AppExecForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.start_app_exec(
+                actor_of(request), app, form.cleaned_data["command"], form.cleaned_data["mode"]
+            )
+        except services.DeployRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            return redirect("job_detail", job_id=job.pk)
+    return render(request, "deployments/app_exec.html", {"app": app, "form": form})
+
+
+@login_required
+@require_POST
+def app_role_redeploy(request: HttpRequest, app_id: str, role: str) -> HttpResponse:
+    app = get_for(request.user, APPS, app_id, Action.DEPLOY)
+    try:
+        job = services.start_role_redeploy(actor_of(request), app, role)
     except services.DeployRefused as refusal:
         messages.error(request, str(refusal))
         return redirect("app_detail", app_id=app.pk)

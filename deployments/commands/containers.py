@@ -61,6 +61,31 @@ def run(
     return [*argv, image, *command]
 
 
+def run_once(
+    *,
+    name: str,
+    image: str,
+    app: str,
+    env_path: str,
+    env_names: list[str],
+    volumes: list[str],
+    command: list[str],
+) -> list[str]:
+    """A one-off container (hooks, app exec): removed when its command ends."""
+    argv = ["sh", "-c", LOAD_ENV_AND_RUN, env_path, "docker", "run", "--rm", "--name", name,
+            "--network", NETWORK, "--label", f"{LABEL_APP}={app}",
+            "--label", f"{LABEL_ROLE}=one-off"]  # fmt: skip
+    for env_name in env_names:
+        argv += ["--env", env_name]
+    for volume in volumes:
+        argv += ["--volume", volume]
+    return [*argv, image, *command]
+
+
+def exec_in(name: str, command: list[str]) -> list[str]:
+    return ["docker", "exec", name, *command]
+
+
 def address(name: str) -> list[str]:
     template = '{{with index .NetworkSettings.Networks "' + NETWORK + '"}}{{.IPAddress}}{{end}}'
     return ["docker", "inspect", "--format", template, name]

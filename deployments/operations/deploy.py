@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from deployments.commands import containers, routes
 from deployments.models import App, Container, Release, ReleaseStatus
+from deployments.operations import oneoff
 from deployments.operations.plan import Placement, placements, run_command
 from deployments.operations.prune import prune
 from panel.jobs import locks
@@ -42,24 +43,42 @@ def deploy(ctx: JobContext) -> None:
         ctx.add_secret(app.registry_password)
     for variable in app.env.filter(secret=True):
         ctx.add_secret(variable.value)
-    where = placements(app, release)
+    only = set(ctx.job.params.get("roles") or [])
+    where = [p for p in placements(app, release) if not only or p.role in only]
+    if not where:
+        raise JobFailed(f"{app.name} has no servers for {', '.join(sorted(only)) or 'any role'}.")
     _attach_previous(app, release, where)
-    Release.objects.filter(pk=release.pk).update(status=ReleaseStatus.PENDING, job=ctx.job)
+    # A role deployed alone runs the live release again: its status stays as it is.
+    if not only:
+        Release.objects.filter(pk=release.pk).update(status=ReleaseStatus.PENDING, job=ctx.job)
     flow = DeployFlow(ctx, app, release, where, held)
+    has_hooks = app.pre_deploy_command or app.post_deploy_command
+    flow.hooks = oneoff.place_for(app) if has_hooks and not only else None
     try:
         asyncio.run(flow.run())
     except ssh.HostKeyMismatch as mismatch:
-        _fail(release)
+        _fail(release, only)
         raise JobFailed(str(mismatch)) from mismatch
     except ssh.SshError as error:
-        _fail(release)
+        _fail(release, only)
         raise JobFailed(str(error)) from error
     except BaseException:
-        _fail(release)
+        _fail(release, only)
         raise
     _go_live(app, release, where)
     ctx.log(f"{app.name} {release.version} is live.")
     asyncio.run(prune(ctx, app, where))
+    if flow.hooks is not None and app.post_deploy_command:
+        try:
+            asyncio.run(
+                oneoff.run_hook(
+                    ctx, app, release, flow.hooks, app.post_deploy_command, "post-deploy"
+                )
+            )
+        except (JobFailed, ssh.SshError) as failure:
+            raise JobFailed(
+                f"{failure} The release is live; the post-deploy hook failed."
+            ) from failure
 
 
 class DeployFlow:
@@ -75,6 +94,7 @@ class DeployFlow:
         self.targets = {p.server.pk: server_services.target_for(p.server) for p in where}
         self.started: list[Placement] = []
         self.switched = False
+        self.hooks: oneoff.Place | None = None  # set for a deploy of every role
 
     async def run(self) -> None:
         try:
@@ -101,12 +121,26 @@ class DeployFlow:
         return await ssh.run(self.targets[server.pk], argv, log=self.ctx.log, **options)
 
     async def prepare_all(self) -> None:
-        """Each server goes through pull, start and health on its own; the switch waits for
-        all of them, so one slow server does not hold the others at every step."""
-        by_server: dict[int, list[Placement]] = {}
-        for placement in self.where:
-            by_server.setdefault(placement.server.pk, []).append(placement)
-        await _bounded([self.prepare(placements) for placements in by_server.values()])
+        """Pre-deploy hook first; then the web role, then the other roles once web is healthy.
+        Within a phase each server goes through pull, start and health on its own; the
+        switch waits for all of them, so one slow server does not hold the others."""
+        if self.hooks is not None and self.app.pre_deploy_command:
+            await self.pull(self.hooks.server)
+            await oneoff.run_hook(
+                self.ctx,
+                self.app,
+                self.release,
+                self.hooks,
+                self.app.pre_deploy_command,
+                "pre-deploy",
+            )
+        web = [p for p in self.where if p.proxied]
+        others = [p for p in self.where if not p.proxied]
+        for phase in (web, others):
+            by_server: dict[int, list[Placement]] = {}
+            for placement in phase:
+                by_server.setdefault(placement.server.pk, []).append(placement)
+            await _bounded([self.prepare(placements) for placements in by_server.values()])
 
     async def prepare(self, placements: list[Placement]) -> None:
         await self.pull(placements[0].server)
@@ -309,8 +343,9 @@ def _forget_containers(names: list[str]) -> None:
     Container.objects.filter(name__in=names).delete()
 
 
-def _fail(release: Release) -> None:
-    Release.objects.filter(pk=release.pk).update(status=ReleaseStatus.FAILED)
+def _fail(release: Release, only: set[str]) -> None:
+    if not only:
+        Release.objects.filter(pk=release.pk).update(status=ReleaseStatus.FAILED)
 
 
 def _go_live(app: App, release: Release, where: list[Placement]) -> None:

@@ -214,3 +214,55 @@ def test_the_app_list_shows_each_server_running_the_live_release(
     with django_assert_max_num_queries(15):
         page = client.get(reverse("app_list")).content.decode()
     assert "v1" in page and "web-1/web" in page and "badge status-succeeded" in page
+
+
+def test_app_exec_is_for_deployers_and_audited_with_the_command(
+    crew: Crew, client: Client, app: App, django_capture_on_commit_callbacks: Any
+) -> None:
+    release = Release.objects.create(app=app, version="v1", image=f"{app.image}:v1", status="live")
+    App.objects.filter(pk=app.pk).update(current_release=release)
+    client.force_login(crew.viewer)
+    assert (
+        client.post(
+            reverse("app_exec", args=[app.pk]), {"command": "id", "mode": "new"}
+        ).status_code
+        == 403
+    )
+    client.force_login(crew.deployer)
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(
+            reverse("app_exec", args=[app.pk]),
+            {"command": "bin/rails db:migrate:status", "mode": "running"},
+        )
+    job = Job.objects.get(kind="app.exec")
+    assert job.params == {"command": "bin/rails db:migrate:status", "mode": "running"}
+    assert AuditEvent.objects.get(action="job.app.exec").details["command"] == (
+        "bin/rails db:migrate:status"
+    )
+
+
+@pytest.mark.parametrize("command", ["x\x00y", "unbalanced 'quote", "a" * 5000, "  "])
+def test_app_exec_refuses_commands_it_cannot_pass_safely(
+    crew: Crew, client: Client, app: App, command: str
+) -> None:
+    client.force_login(crew.deployer)
+    client.post(reverse("app_exec", args=[app.pk]), {"command": command, "mode": "new"})
+    assert not Job.objects.exists()
+
+
+def test_a_role_redeploy_reuses_the_live_release(
+    crew: Crew, client: Client, app: App, django_capture_on_commit_callbacks: Any
+) -> None:
+    release = Release.objects.create(app=app, version="v1", image=f"{app.image}:v1", status="live")
+    App.objects.filter(pk=app.pk).update(current_release=release)
+    client.force_login(crew.deployer)
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(reverse("app_role_redeploy", args=[app.pk, "web"]))
+    job = Job.objects.get()
+    assert job.params == {
+        "release": release.pk,
+        "kind": "redeploy",
+        "version": "v1",
+        "roles": ["web"],
+    }
+    assert Release.objects.count() == 1
