@@ -25,7 +25,8 @@ MAX_ENV_VALUE = 256 * 1024
 APP_SETTINGS = (
     "name", "image", "registry_username", "domains", "container_port", "health_path",
     "health_interval", "health_timeout", "deploy_timeout", "drain_timeout", "stop_timeout",
-    "retain_releases", "volumes", "pre_deploy_command", "post_deploy_command",
+    "retain_releases", "volumes", "pre_deploy_command", "post_deploy_command", "tls",
+    "redirect_http",
 )  # fmt: skip
 
 
@@ -125,6 +126,12 @@ class AppForm(forms.Form):
         help_text="One per line: name:/path or /host/path:/path (:ro allowed).",
     )
 
+    tls = forms.BooleanField(
+        required=False,
+        label="HTTPS",
+        help_text="The proxy gets a certificate for each domain and serves it on port 443.",
+    )
+    redirect_http = forms.BooleanField(required=False, initial=True, label="Redirect HTTP to HTTPS")
     pre_deploy_command = forms.CharField(
         max_length=1000,
         required=False,

@@ -34,6 +34,10 @@ class App(models.Model):
     retain_releases = models.PositiveIntegerField(default=5, validators=[MinValueValidator(1)])
     volumes = models.JSONField(default=list, blank=True)
     domains = models.JSONField(default=list, blank=True)
+    tls = models.BooleanField(
+        default=False, help_text="Serve the domains over HTTPS with certificates the proxy gets."
+    )
+    redirect_http = models.BooleanField(default=True, help_text="With HTTPS: send HTTP to HTTPS.")
     pre_deploy_command = models.CharField(
         max_length=1000,
         blank=True,

@@ -161,6 +161,11 @@ PANEL_JOB_HEARTBEAT_SECONDS = env.float("PANEL_JOB_HEARTBEAT_SECONDS", default=2
 PANEL_JOB_STALE_SECONDS = env.float("PANEL_JOB_STALE_SECONDS", default=30.0)
 
 PANEL_PROXY_IMAGE = env.str("PANEL_PROXY_IMAGE", default="caddy:2")
+# Who signs the proxies' certificates: "acme" (Let's Encrypt) or "internal" (Caddy's own CA,
+# for closed networks and tests).
+PANEL_TLS_ISSUER = env.str("PANEL_TLS_ISSUER", default="acme")
+if PANEL_TLS_ISSUER not in {"acme", "internal"}:
+    raise ImproperlyConfigured("PANEL_TLS_ISSUER must be acme or internal.")
 
 LOGGING = {
     "version": 1,

@@ -13,6 +13,7 @@ from panel.settings import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 PANEL_JOB_HEARTBEAT_SECONDS = 0.2
 REDIS_URL = ""
+PANEL_TLS_ISSUER = "internal"
 
 # A file, not shared-cache memory: threads (job keepers, async views) then wait for locks
 # instead of failing with "table is locked".

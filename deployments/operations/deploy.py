@@ -274,15 +274,31 @@ class DeployFlow:
 async def point_route(
     ctx: JobContext, target: ssh.Target, app: App, handle: list[dict[str, object]]
 ) -> None:
-    """Make the app's route on this server's proxy use `handle` (creating the route once)."""
-    exists = await admin(target, routes.get_route(app.pk.hex))
+    """Make the app's routes on this server's proxy use `handle`: on :80, or with TLS on
+    :443 (and :80 redirecting to it, unless the app asks otherwise)."""
+    if app.tls:
+        plain = routes.redirect_to_https_handler() if app.redirect_http else handle
+        if handle == routes.maintenance_handler():
+            plain = handle
+        await _put_route(ctx, target, app, proxy.HTTPS_SERVER, handle)
+        await _put_route(ctx, target, app, proxy.HTTP_SERVER, plain)
+    else:
+        await _put_route(ctx, target, app, proxy.HTTP_SERVER, handle)
+        await admin(target, routes.delete_route(app.pk.hex, proxy.HTTPS_SERVER))
+
+
+async def _put_route(
+    ctx: JobContext, target: ssh.Target, app: App, server: str, handle: list[dict[str, object]]
+) -> None:
+    app_id, domains = app.pk.hex, list(app.domains)
+    exists = await admin(target, routes.get_route(app_id, server))
     if exists.status == 200:
         requests = [
-            routes.set_handle(app.pk.hex, handle),
-            routes.set_domains(app.pk.hex, list(app.domains)),
+            routes.set_handle(app_id, handle, server),
+            routes.set_domains(app_id, domains, server),
         ]
     else:
-        requests = [routes.add_route(app.pk.hex, list(app.domains), handle)]
+        requests = [routes.add_route(app_id, domains, handle, server)]
     for request in requests:
         response = await admin(target, request)
         if not 200 <= response.status < 300:

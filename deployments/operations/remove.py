@@ -16,6 +16,7 @@ from panel.jobs import locks
 from panel.jobs.runner import JobContext, JobFailed
 from servers import services as server_services
 from servers import ssh
+from servers.commands import proxy
 from servers.models import Server
 
 
@@ -43,8 +44,11 @@ def remove(ctx: JobContext) -> None:
 async def _clean_servers(ctx: JobContext, app: App, servers: list[Server]) -> None:
     async def one(server: Server) -> None:
         target = server_services.target_for(server)
-        response = await admin(target, routes.delete_route(app.pk.hex))
-        ctx.log(f"[{server.name}] proxy route removed (HTTP {response.status})")
+        for proxy_server in (proxy.HTTP_SERVER, proxy.HTTPS_SERVER):
+            response = await admin(target, routes.delete_route(app.pk.hex, proxy_server))
+            ctx.log(
+                f"[{server.name}] proxy route on {proxy_server} removed (HTTP {response.status})"
+            )
         listed = await ssh.run(
             target, containers.list_for_app(app.name), log=ctx.log, log_output=False
         )

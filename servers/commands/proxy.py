@@ -14,6 +14,7 @@ CONFIG_VOLUME = "panel-proxy-config"
 DATA_VOLUME = "panel-proxy-data"
 CONFIG_PATH_IN_CONTAINER = "/etc/caddy/panel.json"
 HTTP_SERVER = "panel"
+HTTPS_SERVER = "panel_tls"
 
 
 def initial_config() -> dict[str, object]:
@@ -40,6 +41,22 @@ def initial_config() -> dict[str, object]:
 
 
 FALLBACK_ROUTE_ID = "panel-fallback"
+
+
+def https_server() -> dict[str, object]:
+    """The :443 server: routes of apps with TLS; Caddy gets a certificate for each of their
+    domains. Redirects from HTTP are the panel's own routes on the :80 server."""
+    return {
+        "listen": [":443"],
+        "routes": [],
+        "tls_connection_policies": [{}],
+        "automatic_https": {"disable_redirects": True},
+    }
+
+
+def tls_automation(issuer: str) -> dict[str, object]:
+    """Certificates from Let's Encrypt ("acme") or from Caddy's own CA ("internal")."""
+    return {"automation": {"policies": [{"issuers": [{"module": issuer}]}]}}
 
 
 def fallback_route() -> dict[str, object]:

@@ -10,6 +10,8 @@ import json
 import posixpath
 from typing import Any
 
+from django.conf import settings
+
 from panel.jobs.runner import JobContext, JobFailed
 from servers import services, ssh
 from servers.commands import docker, proxy
@@ -100,6 +102,13 @@ class Bootstrap:
         if fallback.status != 200:
             await self.admin("POST", f"{servers}/routes", proxy.fallback_route())
         await self.admin("POST", f"{servers}/automatic_https", {"disable": True})
+        https = f"/config/apps/http/servers/{proxy.HTTPS_SERVER}"
+        existing = await self.admin("GET", https)
+        if existing.status != 200 or existing.body.strip() in (b"", b"null"):
+            await self.admin("POST", https, proxy.https_server())
+        await self.admin(
+            "POST", "/config/apps/tls", proxy.tls_automation(settings.PANEL_TLS_ISSUER)
+        )
 
     async def admin(self, method: str, path: str, body: object = None) -> ssh.HttpResponse:
         payload = json.dumps(body).encode() if body is not None else b""

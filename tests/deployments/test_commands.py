@@ -92,3 +92,12 @@ def test_switch_and_maintenance_requests() -> None:
     assert maintenance["status_code"] == 503 and "maintenance" in str(maintenance["body"])
     assert routes.set_domains("abc", ["a.example"]).body == b'[{"host": ["a.example"]}]'
     assert routes.delete_route("abc").method == "DELETE"
+
+
+def test_tls_routes_live_on_the_443_server_and_http_redirects() -> None:
+    request = routes.add_route("abc", ["s.example"], routes.proxy_handler("c:80"), "panel_tls")
+    assert (request.method, request.path) == ("POST", "/config/apps/http/servers/panel_tls/routes")
+    assert json.loads(request.body)["@id"] == "panel-app-abc-tls"
+    redirect = routes.redirect_to_https_handler()[0]
+    assert redirect["status_code"] == 308
+    assert redirect["headers"] == {"Location": ["https://{http.request.host}{http.request.uri}"]}

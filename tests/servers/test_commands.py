@@ -95,3 +95,11 @@ def test_proxy_inspect_start_remove() -> None:
     assert proxy.inspect()[-1] == "panel-proxy"
     assert proxy.start() == ["docker", "start", "panel-proxy"]
     assert proxy.remove() == ["docker", "rm", "--force", "panel-proxy"]
+
+
+def test_the_https_server_and_certificate_issuer() -> None:
+    assert proxy.https_server()["listen"] == [":443"]
+    assert proxy.https_server()["automatic_https"] == {"disable_redirects": True}
+    assert proxy.tls_automation("internal") == {
+        "automation": {"policies": [{"issuers": [{"module": "internal"}]}]}
+    }
