@@ -83,25 +83,9 @@ def lab_fixture() -> Fixture:
 
 
 def make_app(fixture: Fixture, name: str, servers: list[Server], **fields: object) -> App:
-    from deployments.models import App, Role
-    from panel.sensitive import Sensitive
+    from tests.deployments.lab_apps import new_app
 
-    lab = fixture.lab
-    app = App(
-        team=fixture.team,
-        name=name,
-        image=lab.app_images["v1"].rsplit(":", 1)[0],
-        registry_username=lab.registry_user,
-        domains=[f"{name}.bench.test"],
-        health_interval=0.2,
-        drain_timeout=1,
-        stop_timeout=2,
-        **fields,
-    )
-    app.registry_password = Sensitive(lab.registry_password)
-    app.save()
-    Role.objects.create(app=app, name="web").servers.set(servers)
-    return app
+    return new_app(fixture.team, fixture.lab, name, servers, "bench.test", **fields)
 
 
 def deploy(app: App, version: str) -> float:
@@ -128,6 +112,6 @@ def deploy(app: App, version: str) -> float:
 
 
 def remove_app(app: App, servers: list[Server]) -> None:
-    from tests.deployments.cleanup import remove_from_servers
+    from tests.deployments.lab_apps import remove_from_servers
 
     remove_from_servers(app, servers)

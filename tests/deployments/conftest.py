@@ -9,13 +9,12 @@ import pytest
 from deployments.models import App, EnvVar, Role
 from panel.jobs.runner import run_job
 from panel.models import Job
-from panel.sensitive import Sensitive
 from servers import keys, ssh
 from servers import services as server_services
 from servers.models import HostKeyState, Server, SshKey
 from servers.operations.bootstrap import bootstrap
 from tests.conftest import Crew
-from tests.deployments.cleanup import remove_from_servers
+from tests.deployments.lab_apps import new_app, remove_from_servers
 from tests.lab.lab import Lab
 from tests.servers.conftest import lab_server
 
@@ -53,23 +52,7 @@ def make_app(crew: Crew, lab: Lab) -> Iterator[MakeApp]:
     created: list[App] = []
 
     def make(name: str, servers: list[Server], **fields: object) -> App:
-        app = App(
-            team=crew.team,
-            name=name,
-            image=lab.app_images["v1"].rsplit(":", 1)[0],
-            registry_username=lab.registry_user,
-            domains=[f"{name}.lab.test"],
-            deploy_timeout=10,
-            drain_timeout=1,
-            stop_timeout=2,
-            health_interval=0.2,
-        )
-        for key, value in fields.items():
-            setattr(app, key, value)
-        app.registry_password = Sensitive(lab.registry_password)
-        app.save()
-        role = Role.objects.create(app=app, name="web")
-        role.servers.set(servers)
+        app = new_app(crew.team, lab, name, servers, "lab.test", **fields)
         created.append(app)
         return app
 

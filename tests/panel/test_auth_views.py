@@ -84,3 +84,18 @@ def test_reset_links_use_the_configured_base_url_not_the_host_header(
 def test_up_answers_when_the_database_does(client: Client, db: None) -> None:
     response = client.get("/up")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_old_failures_are_forgotten_by_the_housekeeping_task(crew: Crew, client: Client) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from panel.tasks import forget_old_login_failures
+
+    _login(client, "wrong")
+    LoginFailure.objects.create(username="dora", ip="127.0.0.1")
+    LoginFailure.objects.filter(pk=LoginFailure.objects.first().pk).update(  # type: ignore[union-attr]
+        at=timezone.now() - timedelta(days=1)
+    )
+    assert forget_old_login_failures() == 1 and LoginFailure.objects.count() == 1
