@@ -4,20 +4,24 @@ import shlex
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from deployments.models import App
 from deployments.validators import (
     validate_domain,
     validate_env_key,
+    validate_git_ref,
+    validate_git_url,
     validate_health_path,
+    validate_repo_path,
     validate_role_name,
     validate_tag,
     validate_volume,
 )
 from panel.models import Team
 from panel.validators import validate_image_reference
-from servers.models import Server
+from servers.models import Server, SshKey
 from servers.validators import validate_name
 
 MAX_ENV_VALUE = 256 * 1024
@@ -26,7 +30,7 @@ APP_SETTINGS = (
     "name", "image", "registry_username", "domains", "container_port", "health_path",
     "health_interval", "health_timeout", "deploy_timeout", "drain_timeout", "stop_timeout",
     "retain_releases", "volumes", "pre_deploy_command", "post_deploy_command", "tls",
-    "redirect_http",
+    "redirect_http", "git_url", "git_branch", "git_key", "dockerfile", "build_context",
 )  # fmt: skip
 
 
@@ -126,6 +130,41 @@ class AppForm(forms.Form):
         help_text="One per line: name:/path or /host/path:/path (:ro allowed).",
     )
 
+    git_url = forms.CharField(
+        max_length=500,
+        required=False,
+        label="Git repository",
+        help_text="Build from source instead of pulling a ready image: https://…, ssh://… or "
+        "git@host:path. The image above then names what the build is tagged as.",
+    )
+    git_branch = forms.CharField(
+        max_length=200,
+        required=False,
+        initial="main",
+        validators=[validate_git_ref],
+        label="Branch",
+    )
+    git_token = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        label="HTTPS token",
+        help_text="For a private https repository; stored encrypted, empty keeps the current one.",
+    )
+    git_key = forms.ModelChoiceField(
+        queryset=SshKey.objects.none(),
+        required=False,
+        label="Deploy key",
+        help_text="For ssh repositories: add its public key to the repository as a deploy key.",
+    )
+    dockerfile = forms.CharField(
+        max_length=300, initial="Dockerfile", required=False, validators=[validate_repo_path]
+    )
+    build_context = forms.CharField(
+        max_length=300,
+        required=False,
+        validators=[validate_repo_path],
+        help_text="A folder of the repository; empty: all of it.",
+    )
     tls = forms.BooleanField(
         required=False,
         label="HTTPS",
@@ -154,6 +193,19 @@ class AppForm(forms.Form):
         servers = Server.objects.filter(team=team)
         self.fields["web_servers"].queryset = servers  # type: ignore[attr-defined]
         self.fields["worker_servers"].queryset = servers  # type: ignore[attr-defined]
+        self.fields["git_key"].queryset = SshKey.objects.filter(team=team)  # type: ignore[attr-defined]
+
+    def clean_dockerfile(self) -> str:
+        return str(self.cleaned_data["dockerfile"]).strip() or "Dockerfile"
+
+    def clean_git_branch(self) -> str:
+        return str(self.cleaned_data["git_branch"]).strip() or "main"
+
+    def clean_git_url(self) -> str:
+        url: str = self.cleaned_data["git_url"].strip()
+        if url:
+            validate_git_url(url, allow_local=settings.PANEL_GIT_ALLOW_LOCAL)
+        return url
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"]
@@ -193,7 +245,7 @@ class AppForm(forms.Form):
         return roles
 
     def app_fields(self) -> dict[str, Any]:
-        names = (*APP_SETTINGS, "registry_password")
+        names = (*APP_SETTINGS, "registry_password", "git_token")
         return {name: self.cleaned_data[name] for name in names}
 
 
@@ -222,6 +274,12 @@ class EnvForm(forms.Form):
 
 class DeployForm(forms.Form):
     version = forms.CharField(max_length=128, validators=[validate_tag], label="Image tag")
+
+
+class GitDeployForm(forms.Form):
+    version = forms.CharField(
+        max_length=200, required=False, validators=[validate_git_ref], label="Branch, tag or commit"
+    )
 
 
 class AppExecForm(forms.Form):

@@ -34,6 +34,18 @@ class App(models.Model):
     retain_releases = models.PositiveIntegerField(default=5, validators=[MinValueValidator(1)])
     volumes = models.JSONField(default=list, blank=True)
     domains = models.JSONField(default=list, blank=True)
+    git_url = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Build from this repository instead of pulling a ready image.",
+    )
+    git_branch = models.CharField(max_length=200, blank=True, default="main")
+    git_token = EncryptedTextField(blank=True, default="")
+    git_key = models.ForeignKey(
+        "servers.SshKey", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    dockerfile = models.CharField(max_length=300, default="Dockerfile")
+    build_context = models.CharField(max_length=300, blank=True)
     tls = models.BooleanField(
         default=False, help_text="Serve the domains over HTTPS with certificates the proxy gets."
     )
@@ -120,6 +132,8 @@ class Release(models.Model):
     app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="releases")
     version = models.CharField(max_length=128)
     image = models.CharField(max_length=400)
+    commit = models.CharField(max_length=40, blank=True)
+    commit_message = models.CharField(max_length=300, blank=True)
     status = models.CharField(
         max_length=16, choices=ReleaseStatus.choices, default=ReleaseStatus.PENDING
     )

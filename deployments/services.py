@@ -23,9 +23,11 @@ class DeployRefused(Exception):
 
 def create_app(actor: Actor, team: Team, fields: dict[str, Any], roles: dict[str, Any]) -> App:
     password = fields.pop("registry_password", "")
+    token = fields.pop("git_token", "")
     with transaction.atomic():
         app = App(team=team, **fields)
         app.registry_password = password or ""
+        app.git_token = token or ""
         app.save()
         _save_roles(app, roles)
         audit.record(actor, "app.create", team=team, target=app, details=_describe(fields, roles))
@@ -34,11 +36,14 @@ def create_app(actor: Actor, team: Team, fields: dict[str, Any], roles: dict[str
 
 def update_app(actor: Actor, app: App, fields: dict[str, Any], roles: dict[str, Any]) -> App:
     password = fields.pop("registry_password", "")
+    token = fields.pop("git_token", "")
     with transaction.atomic():
         for name, value in fields.items():
             setattr(app, name, value)
         if password:
             app.registry_password = password
+        if token:
+            app.git_token = token
         app.save()
         _save_roles(app, roles)
         details = _describe(fields, roles)
@@ -211,7 +216,11 @@ def _save_roles(app: App, roles: dict[str, Any]) -> None:
 
 
 def _describe(fields: dict[str, Any], roles: dict[str, Any]) -> dict[str, Any]:
-    details = {k: v for k, v in fields.items() if k != "registry_password"}
+    details = {
+        k: (v.name if hasattr(v, "private_key") else v)
+        for k, v in fields.items()
+        if k not in ("registry_password", "git_token")
+    }
     details["roles"] = {
         name: {
             "command": spec.get("command", ""),

@@ -59,3 +59,49 @@ def validate_volume(value: str) -> None:
 def validate_health_path(value: str) -> None:
     if not HEALTH_PATH_RE.fullmatch(value) or len(value) > 200:
         raise ValidationError("The health check path starts with / and has no spaces.")
+
+
+SCP_LIKE_RE = re.compile(r"^[A-Za-z0-9_.-]+@[A-Za-z0-9.-]+:[A-Za-z0-9_./~-]+$")
+URL_PATH_RE = re.compile(r"^[A-Za-z0-9_./~%+@:-]*$")
+SHA_RE = re.compile(r"^[0-9a-f]{7,40}$")
+REPO_PATH_RE = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_./-]*$")
+
+
+def validate_git_url(value: str, *, allow_local: bool = False) -> None:
+    """https://, ssh:// or scp-like git@host:path; never options, `ext::` or other helpers."""
+    from urllib.parse import urlsplit
+
+    refused = ValidationError("Use an https://, ssh:// or git@host:path repository address.")
+    if not value or value.startswith("-") or "::" in value or any(c.isspace() for c in value):
+        raise refused
+    if allow_local and value.startswith("/") and ".." not in value:
+        return
+    if SCP_LIKE_RE.fullmatch(value):
+        return
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "ssh") or not parts.hostname:
+        raise refused
+    validate_host(parts.hostname)
+    if not URL_PATH_RE.fullmatch(parts.path) or parts.query or parts.fragment:
+        raise refused
+
+
+def validate_git_ref(value: str) -> None:
+    """A commit SHA, or a branch/tag name `git check-ref-format` accepts."""
+    import subprocess
+
+    if SHA_RE.fullmatch(value):
+        return
+    if value.startswith("-") or len(value) > 200:
+        raise ValidationError("Enter a branch, tag or commit.")
+    checked = subprocess.run(
+        ["git", "check-ref-format", "--branch", value], capture_output=True, check=False
+    )
+    if checked.returncode != 0:
+        raise ValidationError(f"“{value[:60]}” is not a valid branch, tag or commit name.")
+
+
+def validate_repo_path(value: str) -> None:
+    """A path inside the repository (Dockerfile, build context)."""
+    if value and (not REPO_PATH_RE.fullmatch(value) or ".." in value.split("/")):
+        raise ValidationError("Enter a path inside the repository, such as docker/Dockerfile.")

@@ -7,7 +7,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from deployments import services
-from deployments.forms import APP_SETTINGS, AppExecForm, AppForm, DeployForm, EnvForm
+from deployments.forms import (
+    APP_SETTINGS,
+    AppExecForm,
+    AppForm,
+    DeployForm,
+    EnvForm,
+    GitDeployForm,
+)
 from deployments.models import App, Container, EnvVar, Release, ReleaseStatus
 from deployments.operations.plan import describe
 from panel.jobs import locks
@@ -88,7 +95,9 @@ def app_detail(request: HttpRequest, app_id: str) -> HttpResponse:
             "live": live,
             "roles": app.roles.prefetch_related("servers"),
             "lock_holder": locks.holder_of(app.lock_name),
-            "deploy_form": DeployForm(
+            "deploy_form": GitDeployForm()
+            if app.git_url
+            else DeployForm(
                 initial={
                     "version": app.current_release.version if app.current_release else "latest"
                 }
@@ -159,7 +168,7 @@ def app_plan(request: HttpRequest, app_id: str) -> HttpResponse:
 @require_POST
 def app_deploy(request: HttpRequest, app_id: str) -> HttpResponse:
     app = get_for(request.user, APPS, app_id, Action.DEPLOY)
-    form = DeployForm(request.POST)
+    form = GitDeployForm(request.POST) if app.git_url else DeployForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for e in form.errors.get("version", [])))
         return redirect("app_detail", app_id=app.pk)

@@ -164,6 +164,8 @@ PANEL_PROXY_IMAGE = env.str("PANEL_PROXY_IMAGE", default="caddy:2")
 # Who signs the proxies' certificates: "acme" (Let's Encrypt) or "internal" (Caddy's own CA,
 # for closed networks and tests).
 PANEL_TLS_ISSUER = env.str("PANEL_TLS_ISSUER", default="acme")
+# Repositories on this machine's disk (file paths) are for tests only.
+PANEL_GIT_ALLOW_LOCAL = env.bool("PANEL_GIT_ALLOW_LOCAL", default=False)
 if PANEL_TLS_ISSUER not in {"acme", "internal"}:
     raise ImproperlyConfigured("PANEL_TLS_ISSUER must be acme or internal.")
 

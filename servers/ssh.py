@@ -65,6 +65,7 @@ class CommandResult:
     stdout: str
     stderr: str
     seconds: float
+    raw_stdout: bytes = field(default=b"", repr=False)
 
     @property
     def ok(self) -> bool:
@@ -115,10 +116,21 @@ async def run(
     check: bool = True,
     log: LogFn | None = None,
     log_output: bool = True,
+    keep_bytes: bool = False,
 ) -> CommandResult:
-    """Run one command; every value in argv reaches the server as one quoted argument."""
+    """Run one command; every value in argv reaches the server as one quoted argument.
+    With `keep_bytes`, stdout stays bytes in `raw_stdout` (images, archives)."""
     result = await _on_pool(
-        _pool().run(target, tuple(argv), timeout, stdin, log, log_output, failure_is_error=check)
+        _pool().run(
+            target,
+            tuple(argv),
+            timeout,
+            stdin,
+            log,
+            log_output,
+            failure_is_error=check,
+            keep_bytes=keep_bytes,
+        )
     )
     if check and not result.ok:
         raise CommandFailed(target, result)
@@ -126,7 +138,12 @@ async def run(
 
 
 async def stream(
-    target: Target, argv: Sequence[str], *, timeout: float | None = None
+    target: Target,
+    argv: Sequence[str],
+    *,
+    timeout: float | None = None,
+    stdin: bytes | None = None,
+    terminal: bool = True,
 ) -> AsyncGenerator[tuple[str, str], None]:
     """Yield (stream name, line) as the command prints them; closing the iterator closes the
     channel on the server. Raises CommandFailed at the end on a non-zero exit."""
@@ -136,7 +153,9 @@ async def stream(
     def deliver(item: tuple[str, str] | BaseException | None) -> None:
         loop.call_soon_threadsafe(queue.put_nowait, item)
 
-    future = _pool_loop().submit(_pool().stream(target, tuple(argv), timeout, deliver))
+    future = _pool_loop().submit(
+        _pool().stream(target, tuple(argv), timeout, deliver, stdin, terminal)
+    )
     try:
         while True:
             item = await queue.get()
@@ -334,6 +353,7 @@ class _Pool:
         log: LogFn | None,
         log_output: bool,
         failure_is_error: bool = True,
+        keep_bytes: bool = False,
     ) -> CommandResult:
         command = shlex.join(argv)
         started = time.monotonic()
@@ -366,7 +386,8 @@ class _Pool:
             return CommandResult(
                 argv=argv,
                 exit_status=process.exit_status if process.exit_status is not None else -1,
-                stdout=_text(stdout),
+                raw_stdout=stdout if keep_bytes and isinstance(stdout, bytes) else b"",
+                stdout="" if keep_bytes else _text(stdout),
                 stderr=_text(stderr),
                 seconds=time.monotonic() - started,
             )
@@ -389,12 +410,17 @@ class _Pool:
         argv: tuple[str, ...],
         timeout: float | None,
         deliver: Callable[[tuple[str, str] | BaseException | None], None],
+        stdin: bytes | None = None,
+        terminal: bool = True,
     ) -> None:
         command = shlex.join(argv)
         started = time.monotonic()
 
         async def use(connection: _Connection) -> None:
-            process = await _open_process(connection, command, target, hang_up_on_close=True)
+            process = await _open_process(connection, command, target, hang_up_on_close=terminal)
+            if stdin is not None:
+                process.stdin.write(stdin)
+                process.stdin.write_eof()
             try:
 
                 async def pump(reader: asyncssh.SSHReader[bytes], name: str) -> None:

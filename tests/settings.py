@@ -14,6 +14,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 PANEL_JOB_HEARTBEAT_SECONDS = 0.2
 REDIS_URL = ""
 PANEL_TLS_ISSUER = "internal"
+PANEL_GIT_ALLOW_LOCAL = True
 
 # A file, not shared-cache memory: threads (job keepers, async views) then wait for locks
 # instead of failing with "table is locked".

@@ -31,6 +31,27 @@ def pull(image: str) -> list[str]:
     return ["docker", "pull", "--quiet", image]
 
 
+def push(image: str) -> list[str]:
+    return ["docker", "push", "--quiet", image]
+
+
+def build(image: str, dockerfile: str) -> list[str]:
+    """Build from a tar of the context on stdin."""
+    return ["docker", "build", "--tag", image, "--file", dockerfile, "-"]
+
+
+def image_id(image: str) -> list[str]:
+    return ["docker", "image", "inspect", "--format", "{{.Id}}", image]
+
+
+def save(image: str) -> list[str]:
+    return ["docker", "save", image]
+
+
+def load() -> list[str]:
+    return ["docker", "load", "--quiet"]
+
+
 def env_file(values: dict[str, str]) -> bytes:
     """A file for `sh` to source: one `export NAME='value'` per variable, any bytes kept."""
     return "".join(

@@ -16,6 +16,7 @@ from django.utils import timezone
 from deployments.commands import containers, routes
 from deployments.models import App, Container, Release, ReleaseStatus
 from deployments.operations import oneoff
+from deployments.operations.build import Build, resolve_release
 from deployments.operations.plan import Placement, placements, run_command
 from deployments.operations.prune import prune
 from panel.jobs import locks
@@ -38,6 +39,8 @@ def deploy(ctx: JobContext) -> None:
             f"{app.name} is being deployed by job #{holder.pk if holder else '?'}; "
             "this deploy changed nothing."
         )
+    if app.git_url and not ctx.job.params.get("roles"):
+        release = resolve_release(ctx, app, release)
     ctx.log(f"Deploying {app.name} {release.version} ({release.image}), lock fence {held.fence}")
     if app.registry_password:
         ctx.add_secret(app.registry_password)
@@ -52,6 +55,8 @@ def deploy(ctx: JobContext) -> None:
     if not only:
         Release.objects.filter(pk=release.pk).update(status=ReleaseStatus.PENDING, job=ctx.job)
     flow = DeployFlow(ctx, app, release, where, held)
+    if app.git_url and not only:
+        flow.build = _build_for(ctx, app, release, flow)
     has_hooks = app.pre_deploy_command or app.post_deploy_command
     flow.hooks = oneoff.place_for(app) if has_hooks and not only else None
     try:
@@ -95,9 +100,12 @@ class DeployFlow:
         self.started: list[Placement] = []
         self.switched = False
         self.hooks: oneoff.Place | None = None  # set for a deploy of every role
+        self.build: Build | None = None  # set for an app built from git
 
     async def run(self) -> None:
         try:
+            if self.build is not None:
+                await self.step("Build", self.build.run)
             await self.step("Pull, start and health-check on every server", self.prepare_all)
             self.ctx.check_cancelled()
             if not await asyncio.to_thread(locks.is_current, self.held):
@@ -150,6 +158,8 @@ class DeployFlow:
         await _bounded([self.check(p) for p in placements])
 
     async def pull(self, server: Server) -> None:
+        if self.build is not None and not self.build.registry:
+            return  # built here and copied to every server: nothing to pull
         registry = containers.registry_of(self.release.image)
         password = self.app.registry_password
         if registry and self.app.registry_username and password:
@@ -333,6 +343,16 @@ async def _bounded(work: list[Any]) -> None:
     for result in results:
         if isinstance(result, BaseException):
             raise result
+
+
+def _build_for(ctx: JobContext, app: App, release: Release, flow: DeployFlow) -> Build:
+    """The first web server builds (or the first server); a registry with a login receives
+    the image, else it is copied to the other servers."""
+    servers = {p.server.pk: p.server for p in sorted(flow.where, key=lambda p: not p.proxied)}
+    builder, *others = [flow.targets[pk] for pk in servers]
+    registry = containers.registry_of(app.image)
+    pushes = registry if registry and app.registry_username and app.registry_password else None
+    return Build(ctx, app, release, builder, others, pushes)
 
 
 def _attach_previous(app: App, release: Release, where: list[Placement]) -> None:

@@ -101,3 +101,26 @@ def test_tls_routes_live_on_the_443_server_and_http_redirects() -> None:
     redirect = routes.redirect_to_https_handler()[0]
     assert redirect["status_code"] == 308
     assert redirect["headers"] == {"Location": ["https://{http.request.host}{http.request.uri}"]}
+
+
+def test_build_and_image_transfer_commands() -> None:
+    assert containers.build("panel-lab/site:abc", "docker/Dockerfile") == [
+        "docker",
+        "build",
+        "--tag",
+        "panel-lab/site:abc",
+        "--file",
+        "docker/Dockerfile",
+        "-",
+    ]
+    assert containers.push("r.example/a:1") == ["docker", "push", "--quiet", "r.example/a:1"]
+    assert containers.image_id("a:1") == [
+        "docker",
+        "image",
+        "inspect",
+        "--format",
+        "{{.Id}}",
+        "a:1",
+    ]
+    assert containers.save("a:1") == ["docker", "save", "a:1"]
+    assert containers.load() == ["docker", "load", "--quiet"]

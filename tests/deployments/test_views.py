@@ -266,3 +266,65 @@ def test_a_role_redeploy_reuses_the_live_release(
         "roles": ["web"],
     }
     assert Release.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "--upload-pack=touch /tmp/canary",
+        "ext::sh -c touch% /tmp/canary",
+        "-oProxyCommand=x",
+        "file:///etc",
+        "http://example.com/repo.git",
+        "https://exa mple.com/r",
+        "ftp://x/y",
+        "https://example.com/r?x=1",
+        "git@host:path;touch /tmp/canary",
+    ],
+)
+def test_git_urls_that_are_not_https_ssh_or_scp_like_are_refused(
+    crew: Crew, client: Client, server: Server, url: str
+) -> None:
+    client.force_login(crew.admin)
+    response = client.post(reverse("app_new"), _app_form(server, git_url=url))
+    assert response.status_code == 200 and not App.objects.filter(name="blog").exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://github.com/acme/shop.git",
+        "ssh://git@example.com/acme/shop.git",
+        "git@github.com:acme/shop.git",
+    ],
+)
+def test_git_urls_of_the_usual_kinds_are_accepted(
+    crew: Crew, client: Client, server: Server, url: str
+) -> None:
+    client.force_login(crew.admin)
+    response = client.post(
+        reverse("app_new"),
+        _app_form(server, git_url=url, git_branch="main", dockerfile="docker/Dockerfile"),
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert App.objects.get(name="blog").git_url == url
+
+
+@pytest.mark.parametrize("ref", ["-x", "a..b", "main~1^", "refs/../x", "--upload-pack=x", "a b"])
+def test_bad_git_refs_are_refused(crew: Crew, client: Client, app: App, ref: str) -> None:
+    App.objects.filter(pk=app.pk).update(git_url="https://example.com/acme/shop.git")
+    client.force_login(crew.deployer)
+    client.post(reverse("app_deploy", args=[app.pk]), {"version": ref})
+    assert not Job.objects.exists()
+
+
+def test_dockerfile_paths_stay_inside_the_repository(
+    crew: Crew, client: Client, server: Server
+) -> None:
+    client.force_login(crew.admin)
+    for path in ("../Dockerfile", "/etc/passwd", "-f", "a/../../b"):
+        response = client.post(
+            reverse("app_new"),
+            _app_form(server, git_url="https://example.com/r.git", dockerfile=path),
+        )
+        assert response.status_code == 200

@@ -1,0 +1,130 @@
+"""The panel's mirror of an app's repository: fetch, resolve a ref, archive a commit.
+
+Runs the `git` binary here with argv lists (no shell). Only https, ssh (and local paths where
+settings allow it, for the lab) are allowed as transports; credentials reach git through an
+askpass helper or an ssh key file in a private temporary folder, removed afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+
+from deployments.models import App
+
+TIMEOUT = 600
+ASKPASS = """#!/bin/sh
+case "$1" in
+  Username*) echo x-access-token ;;
+  *) printf '%s\\n' "$PANEL_GIT_PASSWORD" ;;
+esac
+"""
+
+
+class GitError(Exception):
+    """git failed; the message is git's own last words (never a credential)."""
+
+
+def mirror_path(app: App) -> Path:
+    return Path(settings.PANEL_DATA_DIR) / "git" / f"{app.pk.hex}.git"
+
+
+def fetch(app: App) -> None:
+    mirror = mirror_path(app)
+    if (mirror / "HEAD").exists():
+        _git(app, ["--git-dir", str(mirror), "fetch", "--prune", "--quiet", "origin"])
+    else:
+        mirror.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _git(app, ["clone", "--mirror", "--quiet", "--", app.git_url, str(mirror)])
+
+
+def resolve(app: App, ref: str) -> tuple[str, str]:
+    """The full commit SHA of a branch, tag or commit, and its subject line."""
+    mirror = str(mirror_path(app))
+    sha = _git(
+        app,
+        [
+            "--git-dir",
+            mirror,
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            f"{ref}^{{commit}}",
+        ],
+    ).strip()
+    if not sha:
+        raise GitError(f"{ref} is not a branch, tag or commit of {app.git_url}.")
+    subject = _git(app, ["--git-dir", mirror, "log", "-1", "--format=%s", sha]).strip()
+    return sha, subject[:300]
+
+
+def archive(app: App, sha: str) -> bytes:
+    """A tar of the build context at that commit (the whole tree, or one folder of it)."""
+    tree = f"{sha}:{app.build_context.strip('/')}" if app.build_context else sha
+    return _git_bytes(app, ["--git-dir", str(mirror_path(app)), "archive", "--format=tar", tree])
+
+
+def _git(app: App, args: list[str]) -> str:
+    return _git_bytes(app, args).decode(errors="replace")
+
+
+def _git_bytes(app: App, args: list[str]) -> bytes:
+    with _credentials(app) as env:
+        result = subprocess.run(
+            ["git", *args], capture_output=True, env=env, timeout=TIMEOUT, check=False
+        )
+    if result.returncode != 0:
+        message = result.stderr.decode(errors="replace").strip().splitlines()[-3:]
+        raise GitError(f"git {args[-2] if len(args) > 1 else ''} failed: {' / '.join(message)}")
+    return result.stdout
+
+
+@contextmanager
+def _credentials(app: App) -> Iterator[dict[str, str]]:
+    protocols = "https:ssh" + (":file" if settings.PANEL_GIT_ALLOW_LOCAL else "")
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(Path(settings.PANEL_DATA_DIR) / "git"),
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_ALLOW_PROTOCOL": protocols,
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
+    with tempfile.TemporaryDirectory(prefix="panel-git-") as private:
+        folder = Path(private)
+        folder.chmod(0o700)
+        token = app.git_token.reveal() if app.git_token else ""
+        if token:
+            helper = folder / "askpass"
+            helper.write_text(ASKPASS)
+            helper.chmod(0o700)
+            env |= {"GIT_ASKPASS": str(helper), "PANEL_GIT_PASSWORD": token}
+        if app.git_key is not None:
+            key = folder / "key"
+            fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(app.git_key.private_key.reveal())
+            known_hosts = Path(settings.PANEL_DATA_DIR) / "git" / "known_hosts"
+            env["GIT_SSH_COMMAND"] = shlex.join(
+                [
+                    "ssh",
+                    "-i",
+                    str(key),
+                    "-o",
+                    "IdentitiesOnly=yes",
+                    "-o",
+                    "BatchMode=yes",
+                    "-o",
+                    "StrictHostKeyChecking=accept-new",
+                    "-o",
+                    f"UserKnownHostsFile={known_hosts}",
+                ]
+            )
+        yield env

@@ -1,0 +1,112 @@
+"""Build from git: the commit's archive goes over SSH into `docker build` on the build server;
+the image then reaches the other servers through the registry or `docker save | docker load`.
+A failed build changes nothing that runs."""
+
+from __future__ import annotations
+
+from deployments import git
+from deployments.commands import containers
+from deployments.models import App, Release
+from panel.jobs.runner import JobContext, JobFailed
+from servers import ssh
+
+BUILD_TIMEOUT = 1800
+
+
+def resolve_release(ctx: JobContext, app: App, release: Release) -> Release:
+    """Fetch the repository and pin the release to a commit (a branch head or a given ref)."""
+    ref = release.commit or release.version or app.git_branch
+    ctx.log(f"== Source: {app.git_url} at {ref}")
+    try:
+        git.fetch(app)
+        sha, subject = git.resolve(app, ref)
+    except (git.GitError, OSError) as error:
+        raise JobFailed(str(error)) from error
+    Release.objects.filter(pk=release.pk).update(
+        version=sha[:12], commit=sha, commit_message=subject, image=f"{app.image}:{sha}"
+    )
+    release.refresh_from_db()
+    ctx.log(f"Commit {sha[:12]}: {subject}")
+    return release
+
+
+class Build:
+    def __init__(
+        self,
+        ctx: JobContext,
+        app: App,
+        release: Release,
+        builder: ssh.Target,
+        others: list[ssh.Target],
+        registry: str | None,
+    ) -> None:
+        self.ctx, self.app, self.release = ctx, app, release
+        self.builder, self.others, self.registry = builder, others, registry
+
+    @property
+    def image(self) -> str:
+        return self.release.image
+
+    async def run(self) -> None:
+        if await self.has_image(self.builder):
+            self.ctx.log(f"{self.image} is built already; no build.")
+        else:
+            await self.build()
+        if self.registry:
+            password = self.app.registry_password.reveal()
+            await ssh.run(
+                self.builder,
+                containers.login(self.registry, self.app.registry_username),
+                stdin=password.encode(),
+                log=self.ctx.log,
+            )
+            await ssh.run(
+                self.builder, containers.push(self.image), log=self.ctx.log, timeout=BUILD_TIMEOUT
+            )
+        else:
+            await self.copy_to_others()
+
+    async def has_image(self, target: ssh.Target) -> bool:
+        found = await ssh.run(target, containers.image_id(self.image), check=False)
+        return found.ok
+
+    async def build(self) -> None:
+        archive = git.archive(self.app, self.release.commit)
+        argv = containers.build(self.image, self.app.dockerfile)
+        self.ctx.log(
+            f"[{self.builder.name}] {' '.join(argv)}  < git archive "
+            f"{self.release.commit[:12]} ({len(archive) // 1024} KiB)",
+            "cmd",
+        )
+        try:
+            async for _, line in ssh.stream(
+                self.builder, argv, stdin=archive, terminal=False, timeout=BUILD_TIMEOUT
+            ):
+                self.ctx.log(f"[{self.builder.name}] {line}", "out")
+                self.ctx.check_cancelled()
+        except ssh.CommandFailed as failed:
+            raise JobFailed(
+                f"The build failed (exit {failed.result.exit_status}); the live release is "
+                "untouched."
+            ) from failed
+
+    async def copy_to_others(self) -> None:
+        missing = [t for t in self.others if not await self.has_image(t)]
+        if not missing:
+            return
+        saved = await ssh.run(
+            self.builder,
+            containers.save(self.image),
+            keep_bytes=True,
+            timeout=BUILD_TIMEOUT,
+            log=self.ctx.log,
+            log_output=False,
+        )
+        for target in missing:
+            await ssh.run(
+                target,
+                containers.load(),
+                stdin=saved.raw_stdout,
+                timeout=BUILD_TIMEOUT,
+                log=self.ctx.log,
+            )

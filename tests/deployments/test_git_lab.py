@@ -1,0 +1,82 @@
+"""Builds from git on the lab: a repository made here, built on a lab host, copied to the
+other host without a registry, deployed; a failed build leaves the live release alone."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from deployments.models import App, Release, ReleaseStatus
+from deployments.operations.deploy import deploy
+from panel.jobs.runner import run_job
+from servers.models import Server
+from tests.conftest import Crew
+from tests.deployments.conftest import MakeApp, job_for, log_of, wait_for_body
+
+pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
+
+
+def commit(
+    repo: Path,
+    body: str,
+    dockerfile: str = "FROM panel-lab/app:v1\nCOPY index.html /www/index.html\n",
+) -> str:
+    (repo / "Dockerfile").write_text(dockerfile)
+    (repo / "index.html").write_text(body + "\n")
+    git = ["git", "-C", str(repo), "-c", "user.name=lab", "-c", "user.email=lab@example.com"]
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", f"show {body}"], check=True)
+    return subprocess.run(
+        [*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def deploy_ref(crew: Crew, app: App, ref: str = "") -> tuple[str | None, Release, str]:
+    release = Release.objects.create(app=app, version=ref, image="", kind="deploy")
+    job = job_for(crew, "app.deploy", app, release=release.pk, kind="deploy")
+    outcome = run_job(job.pk, deploy)
+    release.refresh_from_db()
+    return outcome, release, log_of(job)
+
+
+def test_build_from_git_deploy_a_new_commit_and_skip_a_built_one(
+    crew: Crew, web_servers: list[Server], make_app: MakeApp, tmp_path: Path
+) -> None:
+    repo = tmp_path / "site"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    first = commit(repo, "git-one")
+    servers = web_servers[:2]
+    app = make_app(
+        "fromgit",
+        servers,
+        image="panel-lab/fromgit",
+        registry_username="",
+        git_url=str(repo),
+        git_branch="main",
+    )
+
+    outcome, release, log = deploy_ref(crew, app)
+    assert outcome == "succeeded", log
+    assert release.commit == first and release.commit_message == "show git-one"
+    assert "docker build --tag panel-lab/fromgit:" in log and "docker load" in log
+    for server in servers:
+        wait_for_body(server, "fromgit.lab.test", b"git-one")
+
+    second = commit(repo, "git-two")
+    outcome, release, log = deploy_ref(crew, app)
+    assert outcome == "succeeded", log
+    assert release.commit == second
+    wait_for_body(servers[1], "fromgit.lab.test", b"git-two")
+
+    outcome, release, log = deploy_ref(crew, app, first[:12])
+    assert outcome == "succeeded", log
+    assert "is built already; no build." in log
+    wait_for_body(servers[0], "fromgit.lab.test", b"git-one")
+
+    commit(repo, "broken", dockerfile="FROM panel-lab/app:v1\nRUN exit 7\n")
+    outcome, release, log = deploy_ref(crew, app)
+    assert outcome == "failed" and "The build failed" in log
+    assert release.status == ReleaseStatus.FAILED
+    wait_for_body(servers[0], "fromgit.lab.test", b"git-one")
