@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 def setup_django() -> None:
     os.environ.setdefault("PANEL_DATA_DIR", tempfile.mkdtemp(prefix="panel-bench-"))
+    os.environ.setdefault("PANEL_GIT_ALLOW_LOCAL", "true")  # the benchmark's repositories
+    os.environ.setdefault("PANEL_TLS_ISSUER", "internal")
     os.environ["DJANGO_SETTINGS_MODULE"] = "panel.settings"
     import django
     from django.core.management import call_command

@@ -58,6 +58,8 @@ def panel(lab) -> Iterator[RunningPanel]:  # type: ignore[no-untyped-def]
         "PANEL_DATA_DIR": str(data_dir),
         "REDIS_URL": redis_url,
         "PANEL_BASE_URL": f"http://127.0.0.1:{port}",
+        "PANEL_GIT_ALLOW_LOCAL": "true",  # the journeys build from repositories on this disk
+        "PANEL_TLS_ISSUER": "internal",
     }
     manage = [sys.executable, "manage.py"]
     subprocess.run(

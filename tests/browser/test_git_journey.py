@@ -1,0 +1,86 @@
+"""In Chromium: an app built from a git repository; deploy (the build streams live), commit
+again, deploy again, roll back, run a command in the live release."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import RunningPanel
+from tests.browser.steps import add_server, wait_for_job
+from tests.browser.test_apps_journey import visit
+from tests.lab.lab import Lab
+
+pytestmark = pytest.mark.browser
+
+
+def commit(repo: Path, body: str) -> None:
+    (repo / "Dockerfile").write_text("FROM panel-lab/app:v1\nCOPY index.html /www/index.html\n")
+    (repo / "index.html").write_text(body + "\n")
+    git = ["git", "-C", str(repo), "-c", "user.name=lab", "-c", "user.email=lab@example.com"]
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", f"Say {body}"], check=True)
+
+
+def test_build_from_git_deploy_commit_again_roll_back_and_exec(
+    panel: RunningPanel,
+    admin_page: Any,
+    chromium: Any,
+    lab: Lab,
+    artifacts: Path,
+    tmp_path: Path,
+) -> None:
+    from playwright.sync_api import expect
+
+    page, host = admin_page, lab.hosts[2]
+    domain = f"site.{host.name}.test"
+    repo = tmp_path / "site"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    commit(repo, "first")
+    add_server(page, panel.url, host, "web-lab3")
+
+    page.goto(f"{panel.url}/apps/new")
+    page.get_by_label("Name", exact=True).fill("site")
+    page.get_by_label("Image").fill("panel-lab/site")
+    page.get_by_label("Domains").fill(domain)
+    page.get_by_label("web-lab3", exact=True).first.check()
+    page.get_by_label("Git repository").fill(str(repo))
+    page.get_by_label("Deploy timeout").fill("20")
+    page.get_by_label("Drain timeout").fill("1")
+    page.get_by_role("button", name="Create app").click()
+    expect(page.locator(".messages")).to_contain_text("is created")
+
+    page.locator("#deploy-button").click()
+    expect(page.locator("#job-log")).to_contain_text(
+        "docker build --tag panel-lab/site:", timeout=30_000
+    )
+    page.screenshot(path=str(artifacts / "git-build-live-log.png"), full_page=True)
+    wait_for_job(page, "is live.")
+    assert visit(chromium, domain) == "first"
+
+    commit(repo, "second")
+    page.goto(f"{panel.url}/apps/")
+    page.get_by_role("link", name="site", exact=True).click()
+    page.locator("#deploy-button").click()
+    wait_for_job(page, "is live.")
+    assert visit(chromium, domain) == "second"
+
+    page.goto(f"{panel.url}/apps/")
+    page.get_by_role("link", name="site", exact=True).click()
+    expect(page.locator("#releases")).to_contain_text("Say second")
+    page.locator("#releases tr", has_text="Say first").get_by_role(
+        "button", name="Roll back"
+    ).click()
+    wait_for_job(page, "is built already; no build.")
+    assert visit(chromium, domain) == "first"
+
+    page.goto(f"{panel.url}/apps/")
+    page.get_by_role("link", name="site", exact=True).click()
+    page.get_by_role("link", name="Run a command").click()
+    page.get_by_label("Command").fill("cat /www/index.html")
+    page.get_by_role("button", name="Run").click()
+    wait_for_job(page, "] first")
+    page.screenshot(path=str(artifacts / "git-app-exec.png"), full_page=True)
