@@ -159,6 +159,15 @@ class AppForm(forms.Form):
     dockerfile = forms.CharField(
         max_length=300, initial="Dockerfile", required=False, validators=[validate_repo_path]
     )
+    build_args = forms.CharField(
+        required=False,
+        max_length=64 * 1024,
+        label="Build arguments",
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false", "autocomplete": "off"}),
+        help_text="NAME=value per line, for the Dockerfile's ARG. Stored encrypted and redacted "
+        "from logs, but Docker keeps build arguments in the image history: pass runtime "
+        "secrets as environment variables instead. Empty keeps the current ones.",
+    )
     build_context = forms.CharField(
         max_length=300,
         required=False,
@@ -194,6 +203,19 @@ class AppForm(forms.Form):
         self.fields["web_servers"].queryset = servers  # type: ignore[attr-defined]
         self.fields["worker_servers"].queryset = servers  # type: ignore[attr-defined]
         self.fields["git_key"].queryset = SshKey.objects.filter(team=team)  # type: ignore[attr-defined]
+
+    def clean_build_args(self) -> str:
+        text: str = self.cleaned_data["build_args"]
+        for line in text.splitlines():
+            if not line.strip():
+                continue
+            name, sep, _ = line.partition("=")
+            if not sep:
+                raise ValidationError(f"“{line[:40]}”: write NAME=value.")
+            validate_env_key(name.strip())
+        if "\x00" in text:
+            raise ValidationError("Build arguments cannot contain a NUL character.")
+        return text
 
     def clean_dockerfile(self) -> str:
         return str(self.cleaned_data["dockerfile"]).strip() or "Dockerfile"
@@ -245,7 +267,7 @@ class AppForm(forms.Form):
         return roles
 
     def app_fields(self) -> dict[str, Any]:
-        names = (*APP_SETTINGS, "registry_password", "git_token")
+        names = (*APP_SETTINGS, "registry_password", "git_token", "build_args")
         return {name: self.cleaned_data[name] for name in names}
 
 

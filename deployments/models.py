@@ -45,6 +45,7 @@ class App(models.Model):
         "servers.SshKey", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     dockerfile = models.CharField(max_length=300, default="Dockerfile")
+    build_args = EncryptedTextField(blank=True, default="")
     build_context = models.CharField(max_length=300, blank=True)
     tls = models.BooleanField(
         default=False, help_text="Serve the domains over HTTPS with certificates the proxy gets."

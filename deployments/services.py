@@ -24,10 +24,12 @@ class DeployRefused(Exception):
 def create_app(actor: Actor, team: Team, fields: dict[str, Any], roles: dict[str, Any]) -> App:
     password = fields.pop("registry_password", "")
     token = fields.pop("git_token", "")
+    build_args = fields.pop("build_args", "")
     with transaction.atomic():
         app = App(team=team, **fields)
         app.registry_password = password or ""
         app.git_token = token or ""
+        app.build_args = build_args or ""
         app.save()
         _save_roles(app, roles)
         audit.record(actor, "app.create", team=team, target=app, details=_describe(fields, roles))
@@ -37,9 +39,12 @@ def create_app(actor: Actor, team: Team, fields: dict[str, Any], roles: dict[str
 def update_app(actor: Actor, app: App, fields: dict[str, Any], roles: dict[str, Any]) -> App:
     password = fields.pop("registry_password", "")
     token = fields.pop("git_token", "")
+    build_args = fields.pop("build_args", "")
     with transaction.atomic():
         for name, value in fields.items():
             setattr(app, name, value)
+        if build_args:
+            app.build_args = build_args
         if password:
             app.registry_password = password
         if token:

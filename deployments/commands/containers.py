@@ -35,9 +35,16 @@ def push(image: str) -> list[str]:
     return ["docker", "push", "--quiet", image]
 
 
-def build(image: str, dockerfile: str) -> list[str]:
-    """Build from a tar of the context on stdin."""
-    return ["docker", "build", "--tag", image, "--file", dockerfile, "-"]
+def build(
+    image: str, dockerfile: str, env_path: str = "", arg_names: list[str] | None = None
+) -> list[str]:
+    """Build from a tar of the context on stdin. Build arguments are named only: their values
+    come from the sourced env file, like a container's environment."""
+    argv = ["docker", "build", "--tag", image, "--file", dockerfile]
+    for name in arg_names or []:
+        argv += ["--build-arg", name]
+    argv.append("-")
+    return ["sh", "-c", LOAD_ENV_AND_RUN, env_path, *argv] if arg_names else argv
 
 
 def image_id(image: str) -> list[str]:

@@ -4,6 +4,8 @@ A failed build changes nothing that runs."""
 
 from __future__ import annotations
 
+import posixpath
+
 from deployments import git
 from deployments.commands import containers
 from deployments.models import App, Release
@@ -11,6 +13,16 @@ from panel.jobs.runner import JobContext, JobFailed
 from servers import ssh
 
 BUILD_TIMEOUT = 1800
+
+
+def parse_build_args(text: str) -> dict[str, str]:
+    """`NAME=value` lines (validated by the form) as a dict."""
+    args = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition("=")
+        if sep and name.strip():
+            args[name.strip()] = value
+    return args
 
 
 def resolve_release(ctx: JobContext, app: App, release: Release) -> Release:
@@ -72,7 +84,18 @@ class Build:
 
     async def build(self) -> None:
         archive = git.archive(self.app, self.release.commit)
-        argv = containers.build(self.image, self.app.dockerfile)
+        args = parse_build_args(self.app.build_args.reveal())
+        env_path = ""
+        if args:
+            home = await ssh.home_dir(self.builder)
+            env_path = posixpath.join(home, ".panel", "apps", self.app.name, "build.env")
+            await ssh.run(
+                self.builder,
+                ["mkdir", "-p", "-m", "700", "--", posixpath.dirname(env_path)],
+                log=self.ctx.log,
+            )
+            await ssh.put(self.builder, env_path, containers.env_file(args), 0o600)
+        argv = containers.build(self.image, self.app.dockerfile, env_path, sorted(args))
         self.ctx.log(
             f"[{self.builder.name}] {' '.join(argv)}  < git archive "
             f"{self.release.commit[:12]} ({len(archive) // 1024} KiB)",

@@ -16,7 +16,7 @@ from django.utils import timezone
 from deployments.commands import containers, routes
 from deployments.models import App, Container, Release, ReleaseStatus
 from deployments.operations import oneoff
-from deployments.operations.build import Build, resolve_release
+from deployments.operations.build import Build, parse_build_args, resolve_release
 from deployments.operations.plan import Placement, placements, run_command
 from deployments.operations.prune import prune
 from panel.jobs import locks
@@ -44,6 +44,8 @@ def deploy(ctx: JobContext) -> None:
     ctx.log(f"Deploying {app.name} {release.version} ({release.image}), lock fence {held.fence}")
     if app.registry_password:
         ctx.add_secret(app.registry_password)
+    for value in parse_build_args(app.build_args.reveal()).values():
+        ctx.add_secret(value)
     for variable in app.env.filter(secret=True):
         ctx.add_secret(variable.value)
     only = set(ctx.job.params.get("roles") or [])

@@ -124,3 +124,11 @@ def test_build_and_image_transfer_commands() -> None:
     ]
     assert containers.save("a:1") == ["docker", "save", "a:1"]
     assert containers.load() == ["docker", "load", "--quiet"]
+
+
+def test_build_arguments_are_named_and_their_values_come_from_a_file() -> None:
+    assert containers.build("a:1", "Dockerfile", "/h/.panel/apps/a/build.env", ["B", "A"]) == [
+        "sh", "-c", '. "$0" && exec "$@"', "/h/.panel/apps/a/build.env",
+        "docker", "build", "--tag", "a:1", "--file", "Dockerfile",
+        "--build-arg", "B", "--build-arg", "A", "-",
+    ]  # fmt: skip

@@ -3,7 +3,9 @@ other host without a registry, deployed; a failed build leaves the live release 
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,8 @@ from panel.jobs.runner import run_job
 from servers.models import Server
 from tests.conftest import Crew
 from tests.deployments.conftest import MakeApp, job_for, log_of, wait_for_body
+from tests.lab.lab import Lab
+from tests.servers.conftest import lab_key
 
 pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
 
@@ -80,3 +84,61 @@ def test_build_from_git_deploy_a_new_commit_and_skip_a_built_one(
     assert outcome == "failed" and "The build failed" in log
     assert release.status == ReleaseStatus.FAILED
     wait_for_body(servers[0], "fromgit.lab.test", b"git-one")
+
+
+def test_a_repository_over_ssh_with_a_deploy_key(
+    crew: Crew, lab: Lab, web_servers: list[Server], make_app: MakeApp, tmp_path: Path
+) -> None:
+    """The repository is served by a lab host's sshd; the panel reads it with a deploy key
+    (an SSH key of the team), never asking for a password."""
+    work = tmp_path / "work"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True)
+    commit(work, "over-ssh")
+    host = lab.hosts[1]
+    served = Path(f"/home/{host.user}/site-{uuid.uuid4().hex[:6]}.git")
+    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(served)], check=True)
+    subprocess.run(["chown", "-R", f"{host.user}:{host.user}", str(served)], check=True)
+    try:
+        key = lab_key(crew, lab.hosts[0])
+        app = make_app(
+            "overssh",
+            web_servers[:1],
+            image="panel-lab/overssh",
+            registry_username="",
+            git_url=f"ssh://{host.user}@{host.address}{served}",
+            git_key=key,
+        )
+        outcome, release, log = deploy_ref(crew, app)
+        assert outcome == "succeeded", log
+        assert release.commit_message == "show over-ssh"
+        wait_for_body(web_servers[0], "overssh.lab.test", b"over-ssh")
+        assert key.private_key.reveal().splitlines()[1] not in log
+    finally:
+        shutil.rmtree(served, ignore_errors=True)
+
+
+def test_build_arguments_reach_the_build_and_stay_out_of_the_log(
+    crew: Crew, web_servers: list[Server], make_app: MakeApp, tmp_path: Path
+) -> None:
+    repo = tmp_path / "args"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    commit(
+        repo,
+        "unused",
+        dockerfile=(
+            "FROM panel-lab/app:v1\nARG GREETING\nRUN printf '%s' \"$GREETING\" > /www/index.html\n"
+        ),
+    )
+    value = "hello 'quoted' $(not run) arg-5ecr3t"
+    app = make_app(
+        "buildargs",
+        web_servers[:1],
+        image="panel-lab/buildargs",
+        registry_username="",
+        git_url=str(repo),
+        build_args=f"GREETING={value}",
+    )
+    outcome, _, log = deploy_ref(crew, app)
+    assert outcome == "succeeded", log
+    assert "--build-arg GREETING" in log and "arg-5ecr3t" not in log
+    wait_for_body(web_servers[0], "buildargs.lab.test", value.encode())
