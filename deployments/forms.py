@@ -31,6 +31,7 @@ APP_SETTINGS = (
     "health_interval", "health_timeout", "deploy_timeout", "drain_timeout", "stop_timeout",
     "retain_releases", "volumes", "pre_deploy_command", "post_deploy_command", "tls",
     "redirect_http", "git_url", "git_branch", "git_key", "dockerfile", "build_context",
+    "build_server",
 )  # fmt: skip
 
 
@@ -159,6 +160,12 @@ class AppForm(forms.Form):
     dockerfile = forms.CharField(
         max_length=300, initial="Dockerfile", required=False, validators=[validate_repo_path]
     )
+    build_server = forms.ModelChoiceField(
+        queryset=Server.objects.none(),
+        required=False,
+        label="Build server",
+        help_text="Where images are built; empty: the first web server.",
+    )
     build_args = forms.CharField(
         required=False,
         max_length=64 * 1024,
@@ -203,6 +210,7 @@ class AppForm(forms.Form):
         self.fields["web_servers"].queryset = servers  # type: ignore[attr-defined]
         self.fields["worker_servers"].queryset = servers  # type: ignore[attr-defined]
         self.fields["git_key"].queryset = SshKey.objects.filter(team=team)  # type: ignore[attr-defined]
+        self.fields["build_server"].queryset = servers  # type: ignore[attr-defined]
 
     def clean_build_args(self) -> str:
         text: str = self.cleaned_data["build_args"]

@@ -44,6 +44,14 @@ class App(models.Model):
     git_key = models.ForeignKey(
         "servers.SshKey", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    build_server = models.ForeignKey(
+        "servers.Server",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Where images are built; empty: the first web server.",
+    )
     dockerfile = models.CharField(max_length=300, default="Dockerfile")
     build_args = EncryptedTextField(blank=True, default="")
     build_context = models.CharField(max_length=300, blank=True)

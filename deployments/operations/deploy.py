@@ -351,7 +351,15 @@ def _build_for(ctx: JobContext, app: App, release: Release, flow: DeployFlow) ->
     """The first web server builds (or the first server); a registry with a login receives
     the image, else it is copied to the other servers."""
     servers = {p.server.pk: p.server for p in sorted(flow.where, key=lambda p: not p.proxied)}
+    chosen = app.build_server
+    if chosen is not None and chosen.pk not in servers:
+        flow.targets[chosen.pk] = server_services.target_for(chosen)
+        servers = {chosen.pk: chosen, **servers}
+    elif chosen is not None:
+        servers = {chosen.pk: chosen, **{pk: s for pk, s in servers.items() if pk != chosen.pk}}
     builder, *others = [flow.targets[pk] for pk in servers]
+    if chosen is not None and chosen.pk not in {p.server.pk for p in flow.where}:
+        others = [t for t in others if t is not builder]
     registry = containers.registry_of(app.image)
     pushes = registry if registry and app.registry_username and app.registry_password else None
     return Build(ctx, app, release, builder, others, pushes)

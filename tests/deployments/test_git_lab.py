@@ -142,3 +142,26 @@ def test_build_arguments_reach_the_build_and_stay_out_of_the_log(
     assert outcome == "succeeded", log
     assert "--build-arg GREETING" in log and "arg-5ecr3t" not in log
     wait_for_body(web_servers[0], "buildargs.lab.test", value.encode())
+
+
+def test_a_chosen_build_server_pushes_to_the_registry_and_the_others_pull(
+    crew: Crew, lab: Lab, web_servers: list[Server], make_app: MakeApp, tmp_path: Path
+) -> None:
+    repo = tmp_path / "pushed"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    commit(repo, "pushed")
+    builder, servers = web_servers[2], web_servers[:2]
+    app = make_app(
+        "pushed",
+        servers,
+        image=f"{lab.registry}/lab/pushed",
+        git_url=str(repo),
+        build_server=builder,
+    )
+    outcome, release, log = deploy_ref(crew, app)
+    assert outcome == "succeeded", log
+    assert f"[{builder.name}] docker build --tag {lab.registry}/lab/pushed:" in log
+    assert f"[{builder.name}] docker push --quiet" in log and "docker load" not in log
+    for server in servers:
+        assert f"[{server.name}] docker pull --quiet {release.image}" in log
+        wait_for_body(server, "pushed.lab.test", b"pushed")
