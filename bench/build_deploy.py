@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import secrets
 import shlex
-import statistics
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 from bench.deploy_overhead import BARE_SCRIPT, add_bare_route
-from bench.panel_env import deploy, lab_fixture, make_app, remove_app, setup_django
+from bench.panel_env import (
+    deploy,
+    lab_fixture,
+    make_app,
+    remove_app,
+    report_against_bare,
+    setup_django,
+)
 from tests.lab.lab import LabHost
 
 RUNS = 5
@@ -98,12 +104,7 @@ def main() -> None:
             took, old = bare(repo, new_commit(repo, f"bare {index}"), host, known_hosts, old)
             bare_times.append(took)
         remove_app(app, [server])
-    print(f"panel runs: {', '.join(f'{t:.2f}' for t in panel_times)} s")
-    print(f"bare runs:  {', '.join(f'{t:.2f}' for t in bare_times)} s")
-    panel, baseline = statistics.median(panel_times), statistics.median(bare_times)
-    print(f"panel median: {panel:.2f} s")
-    print(f"bare median: {baseline:.2f} s")
-    print(f"ratio: {panel / baseline:.2f}")
+    report_against_bare(panel_times, bare_times)
 
 
 if __name__ == "__main__":

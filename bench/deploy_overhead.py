@@ -8,13 +8,20 @@ import asyncio
 import json
 import secrets
 import shlex
-import statistics
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from bench.panel_env import Fixture, deploy, lab_fixture, make_app, remove_app, setup_django
+from bench.panel_env import (
+    Fixture,
+    deploy,
+    lab_fixture,
+    make_app,
+    remove_app,
+    report_against_bare,
+    setup_django,
+)
 
 RUNS = 5
 BARE_ROUTE = "bench-bare"
@@ -103,12 +110,7 @@ def main() -> None:
             bare_times.append(took)
             old = old_next
     remove_app(app, [server])
-    print(f"panel runs: {', '.join(f'{t:.2f}' for t in panel_times)} s")
-    print(f"bare runs:  {', '.join(f'{t:.2f}' for t in bare_times)} s")
-    panel, bare = statistics.median(panel_times), statistics.median(bare_times)
-    print(f"panel median: {panel:.2f} s")
-    print(f"bare median: {bare:.2f} s")
-    print(f"ratio: {panel / bare:.2f}")
+    report_against_bare(panel_times, bare_times)
 
 
 if __name__ == "__main__":

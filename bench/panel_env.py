@@ -117,3 +117,15 @@ def remove_app(app: App, servers: list[Server]) -> None:
     from tests.deployments.lab_apps import remove_from_servers
 
     remove_from_servers(app, servers)
+
+
+def report_against_bare(panel_times: list[float], bare_times: list[float]) -> None:
+    """Each run's time, the medians, and their ratio as the last line."""
+    import statistics
+
+    print(f"panel runs: {', '.join(f'{t:.2f}' for t in panel_times)} s")
+    print(f"bare runs:  {', '.join(f'{t:.2f}' for t in bare_times)} s")
+    panel, bare = statistics.median(panel_times), statistics.median(bare_times)
+    print(f"panel median: {panel:.2f} s")
+    print(f"bare median: {bare:.2f} s")
+    print(f"ratio: {panel / bare:.2f}")
