@@ -69,8 +69,9 @@ def bare_deploy(fixture: Fixture, known_hosts: Path, version: str, old: str) -> 
 
 def add_bare_route(fixture: Fixture) -> None:
     from deployments.commands import routes
-    from deployments.operations.deploy import admin
     from servers import services
+    from servers.commands import proxy
+    from servers.proxy_api import admin
 
     target = services.target_for(fixture.servers[0])
     route = {
@@ -79,11 +80,11 @@ def add_bare_route(fixture: Fixture) -> None:
         "handle": routes.maintenance_handler(),
         "terminal": True,
     }
-    asyncio.run(admin(target, routes.AdminRequest("DELETE", f"/id/{BARE_ROUTE}")))
+    asyncio.run(admin(target, proxy.AdminRequest("DELETE", f"/id/{BARE_ROUTE}")))
     asyncio.run(
         admin(
             target,
-            routes.AdminRequest(
+            proxy.AdminRequest(
                 "POST", "/config/apps/http/servers/panel/routes", json.dumps(route).encode()
             ),
         )

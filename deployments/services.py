@@ -221,11 +221,7 @@ def _save_roles(app: App, roles: dict[str, Any]) -> None:
 
 
 def _describe(fields: dict[str, Any], roles: dict[str, Any]) -> dict[str, Any]:
-    details = {
-        k: (v.name if hasattr(v, "private_key") or hasattr(v, "host_key") else v)
-        for k, v in fields.items()
-        if k not in ("registry_password", "git_token")
-    }
+    details = dict(fields)  # the password, token and build arguments were taken out already
     details["roles"] = {
         name: {
             "command": spec.get("command", ""),

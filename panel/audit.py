@@ -128,13 +128,16 @@ def verify_chain() -> Iterator[ChainProblem]:
 
 
 def mask_secrets(details: dict[str, Any]) -> dict[str, Any]:
-    """Replace values of secret-looking keys and every Sensitive value with [REDACTED]."""
+    """Replace values of secret-looking keys and every Sensitive value with [REDACTED];
+    objects become their names."""
     return {key: _masked(key, value) for key, value in details.items()}
 
 
 def _masked(key: str, value: Any) -> Any:
     if isinstance(value, Sensitive) or any(hint in key.lower() for hint in SECRET_KEY_HINTS):
         return REDACTED
+    if isinstance(value, models.Model):
+        return str(value)
     if isinstance(value, dict):
         return mask_secrets(value)
     if isinstance(value, list | tuple):

@@ -91,7 +91,7 @@ def create_server(
     saying what happened with the key."""
     with transaction.atomic():
         server = Server.objects.create(team=team, **fields)
-        audit.record(actor, "server.create", team=team, target=server, details=_public(fields))
+        audit.record(actor, "server.create", team=team, target=server, details=fields)
     return server, fetch_host_key(actor, server, expected_fingerprint)
 
 
@@ -107,9 +107,7 @@ def update_server(actor: Actor, server: Server, fields: dict[str, Any]) -> Serve
             # Another address may be another machine: its key must be confirmed again.
             _forget_host_key(server)
         server.save()
-        audit.record(
-            actor, "server.update", team=server.team, target=server, details=_public(changed)
-        )
+        audit.record(actor, "server.update", team=server.team, target=server, details=changed)
     return server
 
 
@@ -250,7 +248,3 @@ def _forget_host_key(server: Server) -> None:
     server.host_key_state = HostKeyState.UNCONFIRMED
     server.host_key = server.host_key_fingerprint = ""
     server.offered_host_key = server.offered_host_key_fingerprint = ""
-
-
-def _public(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.name if isinstance(v, SshKey) else v) for k, v in fields.items()}

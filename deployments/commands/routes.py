@@ -1,23 +1,15 @@
-"""Caddy admin API requests for an app's route. Pure: they return (method, path, body)."""
+"""Caddy admin API requests for an app's route. Pure: they return AdminRequests."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
-from servers.commands.proxy import HTTP_SERVER, HTTPS_SERVER
+from servers.commands.proxy import HTTP_SERVER, HTTPS_SERVER, AdminRequest
 
 MAINTENANCE_PAGE = (
     "<!doctype html><title>Down for maintenance</title>"
     "<h1>Down for maintenance</h1><p>This site is stopped for now. Please come back soon.</p>"
 )
-
-
-@dataclass(frozen=True)
-class AdminRequest:
-    method: str
-    path: str
-    body: bytes = b""
 
 
 def route_id(app_id: str, server: str = HTTP_SERVER) -> str:

@@ -25,6 +25,7 @@ from servers import services as server_services
 from servers import ssh
 from servers.commands import proxy
 from servers.models import Server
+from servers.proxy_api import admin
 
 PARALLEL_SERVERS = 10
 
@@ -319,19 +320,6 @@ async def _put_route(
                 f"HTTP {response.status} {response.body[:300].decode(errors='replace')}"
             )
         ctx.log(f"[{target.name}] proxy {request.method} {request.path} → {response.status}")
-
-
-async def admin(target: ssh.Target, request: routes.AdminRequest) -> ssh.HttpResponse:
-    headers = {"Content-Type": "application/json"} if request.body else {}
-    return await ssh.http(
-        target,
-        "127.0.0.1",
-        proxy.ADMIN_PORT,
-        request.method,
-        request.path,
-        body=request.body,
-        headers=headers,
-    )
 
 
 async def _bounded(work: list[Any]) -> None:

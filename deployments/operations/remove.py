@@ -9,7 +9,6 @@ from django.db import transaction
 
 from deployments.commands import containers, routes
 from deployments.models import App
-from deployments.operations.deploy import admin
 from panel import audit
 from panel.audit import Actor
 from panel.jobs import locks
@@ -18,6 +17,7 @@ from servers import services as server_services
 from servers import ssh
 from servers.commands import proxy
 from servers.models import Server
+from servers.proxy_api import admin
 
 
 def remove(ctx: JobContext) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 
 from servers.commands.docker import NETWORK
 
@@ -15,6 +16,19 @@ DATA_VOLUME = "panel-proxy-data"
 CONFIG_PATH_IN_CONTAINER = "/etc/caddy/panel.json"
 HTTP_SERVER = "panel"
 HTTPS_SERVER = "panel_tls"
+
+
+@dataclass(frozen=True)
+class AdminRequest:
+    """One call to Caddy's admin API: method, path and JSON body."""
+
+    method: str
+    path: str
+    body: bytes = b""
+
+    @classmethod
+    def json(cls, method: str, path: str, payload: object) -> AdminRequest:
+        return cls(method, path, json.dumps(payload).encode())
 
 
 def initial_config() -> dict[str, object]:

@@ -6,7 +6,6 @@ Idempotent: each step looks first and changes only what is missing or different.
 from __future__ import annotations
 
 import asyncio
-import json
 import posixpath
 from typing import Any
 
@@ -17,6 +16,7 @@ from servers import services, ssh
 from servers.commands import docker, proxy
 from servers.models import Server
 from servers.operations.check import read_facts
+from servers.proxy_api import admin
 
 PROXY_READY_SECONDS = 20
 
@@ -111,11 +111,12 @@ class Bootstrap:
         )
 
     async def admin(self, method: str, path: str, body: object = None) -> ssh.HttpResponse:
-        payload = json.dumps(body).encode() if body is not None else b""
-        headers = {"Content-Type": "application/json"} if payload else {}
-        response = await ssh.http(
-            self.target, "127.0.0.1", proxy.ADMIN_PORT, method, path, body=payload, headers=headers
+        request = (
+            proxy.AdminRequest(method, path)
+            if body is None
+            else proxy.AdminRequest.json(method, path, body)
         )
+        response = await admin(self.target, request)
         if method != "GET" and not 200 <= response.status < 300:
             raise JobFailed(f"The proxy refused {method} {path}: HTTP {response.status}")
         return response

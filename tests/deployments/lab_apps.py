@@ -6,12 +6,12 @@ import asyncio
 
 from deployments.commands import routes
 from deployments.models import App, Role
-from deployments.operations.deploy import admin
 from panel.models import Team
 from panel.sensitive import Sensitive
 from servers import services, ssh
 from servers.commands import proxy
 from servers.models import Server
+from servers.proxy_api import admin
 from tests.lab.lab import Lab
 
 
