@@ -32,6 +32,17 @@ PARALLEL_SERVERS = 10
 
 def deploy(ctx: JobContext) -> None:
     release = Release.objects.select_related("app__team").get(pk=ctx.job.params["release"])
+    try:
+        _deploy(ctx, release)
+    except BaseException:
+        # A release that did not go live failed; a role redeployed alone keeps its status.
+        Release.objects.filter(pk=release.pk, status=ReleaseStatus.PENDING).update(
+            status=ReleaseStatus.FAILED
+        )
+        raise
+
+
+def _deploy(ctx: JobContext, release: Release) -> None:
     app = release.app
     held = locks.acquire(app.lock_name, ctx.job.pk)
     if held is None:
@@ -64,15 +75,8 @@ def deploy(ctx: JobContext) -> None:
     flow.hooks = oneoff.place_for(app) if has_hooks and not only else None
     try:
         asyncio.run(flow.run())
-    except ssh.HostKeyMismatch as mismatch:
-        _fail(release, only)
-        raise JobFailed(str(mismatch)) from mismatch
     except ssh.SshError as error:
-        _fail(release, only)
         raise JobFailed(str(error)) from error
-    except BaseException:
-        _fail(release, only)
-        raise
     _go_live(app, release, where)
     ctx.log(f"{app.name} {release.version} is live.")
     asyncio.run(prune(ctx, app, where))
@@ -375,11 +379,6 @@ def _record_container(release: Release, placement: Placement) -> None:
 
 def _forget_containers(names: list[str]) -> None:
     Container.objects.filter(name__in=names).delete()
-
-
-def _fail(release: Release, only: set[str]) -> None:
-    if not only:
-        Release.objects.filter(pk=release.pk).update(status=ReleaseStatus.FAILED)
 
 
 def _go_live(app: App, release: Release, where: list[Placement]) -> None:

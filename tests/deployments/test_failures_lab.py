@@ -185,6 +185,8 @@ def test_two_deploys_at_the_same_moment_run_one_at_a_time(
     loser.refresh_from_db()
     assert "is being deployed by job #" in loser.error
     assert locks.holder_of(app.lock_name) is None
+    statuses = sorted(Release.objects.filter(app=app).values_list("status", flat=True))
+    assert statuses == [ReleaseStatus.FAILED, ReleaseStatus.LIVE]
 
 
 def test_a_killed_worker_is_reaped_and_its_container_removed(
