@@ -97,6 +97,8 @@ def _credentials(app: App) -> Iterator[dict[str, str]]:
         "GIT_ALLOW_PROTOCOL": protocols,
         "GIT_CONFIG_NOSYSTEM": "1",
     }
+    if settings.PANEL_GIT_CA_FILE:
+        env["GIT_SSL_CAINFO"] = settings.PANEL_GIT_CA_FILE
     with tempfile.TemporaryDirectory(prefix="panel-git-") as private:
         folder = Path(private)
         folder.chmod(0o700)

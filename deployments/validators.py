@@ -81,6 +81,8 @@ def validate_git_url(value: str, *, allow_local: bool = False) -> None:
     parts = urlsplit(value)
     if parts.scheme not in ("https", "ssh") or not parts.hostname:
         raise refused
+    if parts.password is not None:
+        raise ValidationError("Leave the password out of the address: use the token field.")
     validate_host(parts.hostname)
     if not URL_PATH_RE.fullmatch(parts.path) or parts.query or parts.fragment:
         raise refused

@@ -166,6 +166,8 @@ PANEL_PROXY_IMAGE = env.str("PANEL_PROXY_IMAGE", default="caddy:2")
 PANEL_TLS_ISSUER = env.str("PANEL_TLS_ISSUER", default="acme")
 # Repositories on this machine's disk (file paths) are for tests only.
 PANEL_GIT_ALLOW_LOCAL = env.bool("PANEL_GIT_ALLOW_LOCAL", default=False)
+# A CA bundle for https repositories on hosts with a private CA (it replaces the system's).
+PANEL_GIT_CA_FILE = env.str("PANEL_GIT_CA_FILE", default="")
 if PANEL_TLS_ISSUER not in {"acme", "internal"}:
     raise ImproperlyConfigured("PANEL_TLS_ISSUER must be acme or internal.")
 

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from deployments import services
 from deployments.models import App, Container, EnvVar, Release
 from panel.jobs import locks
 from panel.models import AuditEvent, Job, JobStatus
@@ -280,6 +281,7 @@ def test_a_role_redeploy_reuses_the_live_release(
         "ftp://x/y",
         "https://example.com/r?x=1",
         "git@host:path;touch /tmp/canary",
+        "https://me:hunter2@example.com/r.git",
     ],
 )
 def test_git_urls_that_are_not_https_ssh_or_scp_like_are_refused(
@@ -296,6 +298,7 @@ def test_git_urls_that_are_not_https_ssh_or_scp_like_are_refused(
         "https://github.com/acme/shop.git",
         "ssh://git@example.com/acme/shop.git",
         "git@github.com:acme/shop.git",
+        "https://x-token-auth@bitbucket.org/acme/shop.git",
     ],
 )
 def test_git_urls_of_the_usual_kinds_are_accepted(
@@ -328,3 +331,21 @@ def test_dockerfile_paths_stay_inside_the_repository(
             _app_form(server, git_url="https://example.com/r.git", dockerfile=path),
         )
         assert response.status_code == 200
+
+
+def test_a_build_secret_is_secret_app_wide_and_can_stay_out_of_the_containers(
+    crew: Crew, client: Client, app: App
+) -> None:
+    client.force_login(crew.admin)
+    url = reverse("app_env", args=[app.pk])
+    client.post(url, {"key": "NPM_TOKEN", "value": "npm-5ecr3t", "use": "build"})
+    token = EnvVar.objects.get(key="NPM_TOKEN")
+    assert token.secret and token.for_build and not token.for_containers
+    assert "NPM_TOKEN" not in services.env_for_role(app, "web")
+    assert services.build_secrets(app)["NPM_TOKEN"].reveal() == "npm-5ecr3t"
+    page = client.get(url).content.decode()
+    assert "npm-5ecr3t" not in page and "<td>build</td>" in page
+
+    response = client.post(url, {"key": "ROLE_TOKEN", "value": "x", "use": "both", "role": "web"})
+    assert b"belongs to the whole app" in response.content
+    assert not EnvVar.objects.filter(key="ROLE_TOKEN").exists()
