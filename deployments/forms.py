@@ -280,7 +280,7 @@ class AppForm(forms.Form):
 
 
 class EnvForm(forms.Form):
-    key = forms.CharField(max_length=128, validators=[validate_env_key])
+    key = forms.CharField(max_length=128, label="Name", validators=[validate_env_key])
     value = forms.CharField(
         required=False,
         strip=False,
@@ -294,12 +294,36 @@ class EnvForm(forms.Form):
         validators=[validate_role_name],
         help_text="Empty: every role.",
     )
+    use = forms.ChoiceField(
+        label="For",
+        required=False,
+        choices=[
+            ("containers", "Containers"),
+            ("build", "The build only (a build secret)"),
+            ("both", "Containers and the build"),
+        ],
+        help_text=(
+            "Builds from git read a build secret with RUN --mount=type=secret,id=NAME; it stays "
+            "out of the image, is always secret, and belongs to the whole app."
+        ),
+    )
 
     def clean_value(self) -> str:
         value: str = self.cleaned_data["value"]
         if "\x00" in value:
             raise ValidationError("A value cannot contain a NUL character.")
         return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        use = data.get("use") or "containers"
+        data["for_containers"] = use in ("containers", "both")
+        data["for_build"] = use in ("build", "both")
+        if data["for_build"]:
+            if data.get("role"):
+                self.add_error("role", "A build secret belongs to the whole app: leave it empty.")
+            data["secret"] = True
+        return data
 
 
 class DeployForm(forms.Form):

@@ -118,6 +118,10 @@ class EnvVar(models.Model):
     key = models.CharField(max_length=128)
     value = EncryptedTextField()
     secret = models.BooleanField(default=False)
+    for_containers = models.BooleanField(default=True)
+    for_build = models.BooleanField(
+        default=False, help_text="Mounted as a BuildKit secret in builds from git."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -128,6 +132,14 @@ class EnvVar(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+    @property
+    def uses(self) -> str:
+        return " + ".join(
+            use
+            for use, on in (("containers", self.for_containers), ("build", self.for_build))
+            if on
+        )
 
 
 class ReleaseStatus(models.TextChoices):

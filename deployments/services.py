@@ -67,12 +67,26 @@ def start_remove(actor: Actor, app: App) -> Job:
     return jobs.enqueue(kind="app.remove", team=app.team, actor=actor, task=remove_app, target=app)
 
 
-def set_env(actor: Actor, app: App, key: str, value: str, *, secret: bool, role: str = "") -> None:
+def set_env(
+    actor: Actor,
+    app: App,
+    key: str,
+    value: str,
+    *,
+    secret: bool,
+    role: str = "",
+    for_containers: bool = True,
+    for_build: bool = False,
+) -> None:
+    """Set a variable for the containers, the build (a BuildKit secret, app-wide), or both."""
+    secret = secret or for_build
     with transaction.atomic():
         existing = EnvVar.objects.filter(app=app, role=role, key=key).first()
         variable = existing or EnvVar(team=app.team, app=app, role=role, key=key)
         variable.value = Sensitive(value)
         variable.secret = secret
+        variable.for_containers = for_containers
+        variable.for_build = for_build and not role
         variable.save()
         shown = "[REDACTED]" if secret else value
         audit.record(
@@ -80,7 +94,13 @@ def set_env(actor: Actor, app: App, key: str, value: str, *, secret: bool, role:
             "app.env.set",
             team=app.team,
             target=app,
-            details={"key": key, "role": role or "all", "secret": secret, "shown": shown},
+            details={
+                "key": key,
+                "role": role or "all",
+                "secret": secret,
+                "shown": shown,
+                "for": variable.uses,
+            },
         )
 
 
@@ -101,9 +121,13 @@ def env_for_role(app: App, role: str) -> dict[str, Sensitive[str]]:
     values: dict[str, Sensitive[str]] = {}
     variables = sorted(app.env.all(), key=lambda v: (v.role != "", v.key))
     for variable in variables:
-        if variable.role in ("", role):
+        if variable.for_containers and variable.role in ("", role):
             values[variable.key] = variable.value
     return values
+
+
+def build_secrets(app: App) -> dict[str, Sensitive[str]]:
+    return {v.key: v.value for v in app.env.filter(role="", for_build=True).order_by("key")}
 
 
 def start_role_redeploy(actor: Actor, app: App, role: str) -> Job:

@@ -133,6 +133,8 @@ def app_env(request: HttpRequest, app_id: str) -> HttpResponse:
                 data["value"],
                 secret=data["secret"],
                 role=data["role"],
+                for_containers=data["for_containers"],
+                for_build=data["for_build"],
             )
             messages.success(request, f"{data['key']} is set; it applies from the next deploy.")
             return redirect("app_env", app_id=app.pk)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import shlex
 
 from servers.commands.docker import NETWORK
@@ -36,15 +38,31 @@ def push(image: str) -> list[str]:
 
 
 def build(
-    image: str, dockerfile: str, env_path: str = "", arg_names: list[str] | None = None
+    image: str,
+    dockerfile: str,
+    env_path: str = "",
+    arg_names: list[str] | None = None,
+    secret_files: dict[str, str] | None = None,
 ) -> list[str]:
     """Build from a tar of the context on stdin. Build arguments are named only: their values
-    come from the sourced env file, like a container's environment."""
+    come from the sourced env file, like a container's environment. Build secrets are files
+    that BuildKit mounts into `RUN --mount=type=secret,id=NAME` and keeps out of the image."""
     argv = ["docker", "build", "--tag", image, "--file", dockerfile]
     for name in arg_names or []:
         argv += ["--build-arg", name]
+    if secret_files:
+        argv = ["env", "DOCKER_BUILDKIT=1", *argv, "--progress", "plain"]
+        for name, path in secret_files.items():
+            argv += ["--secret", _csv_fields(f"id={name}", f"src={path}")]
     argv.append("-")
     return ["sh", "-c", LOAD_ENV_AND_RUN, env_path, *argv] if arg_names else argv
+
+
+def _csv_fields(*fields: str) -> str:
+    """One CSV record, the format of `--secret` values (a path may hold a comma)."""
+    record = io.StringIO()
+    csv.writer(record, lineterminator="").writerow(fields)
+    return record.getvalue()
 
 
 def image_id(image: str) -> list[str]:

@@ -4,11 +4,14 @@ A failed build changes nothing that runs."""
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
+import shlex
 
 from deployments import git
 from deployments.commands import containers
 from deployments.models import App, Release
+from deployments.services import build_secrets
 from panel.jobs.runner import JobContext, JobFailed
 from servers import ssh
 
@@ -54,6 +57,7 @@ class Build:
     ) -> None:
         self.ctx, self.app, self.release = ctx, app, release
         self.builder, self.others, self.registry = builder, others, registry
+        self.secrets = build_secrets(app)
 
     @property
     def image(self) -> str:
@@ -85,33 +89,63 @@ class Build:
     async def build(self) -> None:
         archive = git.archive(self.app, self.release.commit)
         args = parse_build_args(self.app.build_args.reveal())
-        env_path = ""
-        if args:
-            home = await ssh.home_dir(self.builder)
-            env_path = posixpath.join(home, ".panel", "apps", self.app.name, "build.env")
-            await ssh.run(
-                self.builder,
-                ["mkdir", "-p", "-m", "700", "--", posixpath.dirname(env_path)],
-                log=self.ctx.log,
-            )
-            await ssh.put(self.builder, env_path, containers.env_file(args), 0o600)
-        argv = containers.build(self.image, self.app.dockerfile, env_path, sorted(args))
+        secrets = {name: value.reveal() for name, value in self.secrets.items()}
+        workdir = await self.write_build_files(args, secrets) if args or secrets else ""
+        argv = containers.build(
+            self.image,
+            self.app.dockerfile,
+            posixpath.join(workdir, "args.env") if args else "",
+            sorted(args),
+            {name: posixpath.join(workdir, f"secret-{name}") for name in secrets},
+        )
         self.ctx.log(
-            f"[{self.builder.name}] {' '.join(argv)}  < git archive "
+            f"[{self.builder.name}] {shlex.join(argv)}  < git archive "
             f"{self.release.commit[:12]} ({len(archive) // 1024} KiB)",
             "cmd",
         )
+        buildkit_missing = False
         try:
             async for _, line in ssh.stream(
                 self.builder, argv, stdin=archive, terminal=False, timeout=BUILD_TIMEOUT
             ):
+                buildkit_missing = buildkit_missing or "buildx component is missing" in line
                 self.ctx.log(f"[{self.builder.name}] {line}", "out")
                 self.ctx.check_cancelled()
         except ssh.CommandFailed as failed:
+            hint = (
+                f" Build secrets need BuildKit: install Docker's buildx plugin on "
+                f"{self.builder.name} (Debian and Ubuntu: the docker-buildx package)."
+                if buildkit_missing
+                else ""
+            )
             raise JobFailed(
                 f"The build failed (exit {failed.result.exit_status}); the live release is "
-                "untouched."
+                f"untouched.{hint}"
             ) from failed
+        finally:
+            if workdir:
+                with contextlib.suppress(ssh.SshError):
+                    await ssh.run(self.builder, ["rm", "-rf", "--", workdir], check=False)
+
+    async def write_build_files(self, args: dict[str, str], secrets: dict[str, str]) -> str:
+        """A private folder on the build server for this build's argument values and secrets,
+        each file 0600; it is removed when the build ends."""
+        home = await ssh.home_dir(self.builder)
+        workdir = posixpath.join(home, ".panel", "apps", self.app.name, "build")
+        await ssh.run(
+            self.builder,
+            ["sh", "-c", 'rm -rf -- "$0" && mkdir -p -m 700 -- "$0"', workdir],
+            log=self.ctx.log,
+        )
+        if args:
+            await ssh.put(
+                self.builder, posixpath.join(workdir, "args.env"), containers.env_file(args), 0o600
+            )
+        for name, value in secrets.items():
+            await ssh.put(
+                self.builder, posixpath.join(workdir, f"secret-{name}"), value.encode(), 0o600
+            )
+        return workdir
 
     async def copy_to_others(self) -> None:
         missing = [t for t in self.others if not await self.has_image(t)]

@@ -11,10 +11,14 @@ def server_version() -> list[str]:
 
 
 def install(*, sudo: bool) -> list[str]:
-    """Docker Engine from the distribution's apt repository (Debian and Ubuntu)."""
+    """Docker Engine from the distribution's apt repository (Debian and Ubuntu), with the
+    buildx plugin where the distribution has it: newer docker clients need it for BuildKit,
+    older ones (Debian 12) have BuildKit built in."""
     script = (
         "set -e; export DEBIAN_FRONTEND=noninteractive; "
         "apt-get update -qq; apt-get install -y -qq docker.io; "
+        "if apt-cache show docker-buildx >/dev/null 2>&1; then "
+        "apt-get install -y -qq docker-buildx; fi; "
         "if command -v systemctl >/dev/null 2>&1; then systemctl enable --now docker; fi"
     )
     return _privileged(["sh", "-c", script], sudo=sudo)

@@ -47,7 +47,7 @@ def test_create_deploy_upgrade_and_roll_back_an_app(
     expect(page.locator(".messages")).to_contain_text("is created")
 
     page.get_by_role("link", name="Environment").click()
-    page.get_by_label("Key").fill("API_KEY")
+    page.get_by_label("Name").fill("API_KEY")
     page.get_by_label("Value").fill("browser-secret-value")
     page.get_by_label("Secret").check()
     page.get_by_role("button", name="Save").click()

@@ -17,8 +17,10 @@ from tests.lab.lab import Lab
 pytestmark = pytest.mark.browser
 
 
-def commit(repo: Path, body: str) -> None:
-    (repo / "Dockerfile").write_text("FROM panel-lab/app:v1\nCOPY index.html /www/index.html\n")
+def commit(repo: Path, body: str, build_step: str = "") -> None:
+    (repo / "Dockerfile").write_text(
+        f"FROM panel-lab/app:v1\n{build_step}COPY index.html /www/index.html\n"
+    )
     (repo / "index.html").write_text(body + "\n")
     git = ["git", "-C", str(repo), "-c", "user.name=lab", "-c", "user.email=lab@example.com"]
     subprocess.run([*git, "add", "-A"], check=True)
@@ -61,11 +63,23 @@ def test_build_from_git_deploy_commit_again_roll_back_and_exec(
     wait_for_job(page, "is live.")
     assert visit(chromium, domain) == "first"
 
-    commit(repo, "second")
     page.goto(f"{panel.url}/apps/")
     page.get_by_role("link", name="site", exact=True).click()
+    page.get_by_role("link", name="Environment").click()
+    page.get_by_label("Name").fill("SITE_TOKEN")
+    page.get_by_label("Value").fill("browser-5ecr3t")
+    page.get_by_label("For").select_option("build")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#env-table")).to_contain_text("SITE_TOKEN")
+    page.screenshot(path=str(artifacts / "git-build-secret.png"), full_page=True)
+    commit(
+        repo, "second", "RUN --mount=type=secret,id=SITE_TOKEN test -s /run/secrets/SITE_TOKEN\n"
+    )
+    page.get_by_role("link", name="Overview").click()
     page.locator("#deploy-button").click()
+    expect(page.locator("#job-log")).to_contain_text("--secret id=SITE_TOKEN", timeout=30_000)
     wait_for_job(page, "is live.")
+    assert "browser-5ecr3t" not in page.content()
     assert visit(chromium, domain) == "second"
 
     page.goto(f"{panel.url}/apps/")

@@ -132,3 +132,16 @@ def test_build_arguments_are_named_and_their_values_come_from_a_file() -> None:
         "docker", "build", "--tag", "a:1", "--file", "Dockerfile",
         "--build-arg", "B", "--build-arg", "A", "-",
     ]  # fmt: skip
+
+
+def test_build_secrets_are_files_that_buildkit_mounts() -> None:
+    argv = containers.build(
+        "a:1", "Dockerfile", secret_files={"NPM_TOKEN": "/h/.panel/apps/a/build/secret-NPM_TOKEN"}
+    )
+    assert argv == [
+        "env", "DOCKER_BUILDKIT=1", "docker", "build", "--tag", "a:1", "--file", "Dockerfile",
+        "--progress", "plain",
+        "--secret", "id=NPM_TOKEN,src=/h/.panel/apps/a/build/secret-NPM_TOKEN", "-",
+    ]  # fmt: skip
+    odd_home = containers.build("a:1", "Dockerfile", secret_files={"T": "/home/a,b/secret-T"})
+    assert odd_home[-2] == 'id=T,"src=/home/a,b/secret-T"'

@@ -3,18 +3,26 @@ other host without a registry, deployed; a failed build leaves the live release 
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import shutil
 import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
+from pytest_django.fixtures import Settings
 
-from deployments.models import App, Release, ReleaseStatus
+from deployments import services
+from deployments.models import App, Container, Release, ReleaseStatus
 from deployments.operations.deploy import deploy
 from panel.jobs.runner import run_job
+from panel.sensitive import Sensitive
+from servers import services as server_services
+from servers import ssh
 from servers.models import Server
 from tests.conftest import Crew
+from tests.deployments import https_git
 from tests.deployments.conftest import MakeApp, job_for, log_of, wait_for_body
 from tests.lab.lab import Lab
 from tests.servers.conftest import lab_key
@@ -37,6 +45,12 @@ def commit(
     ).stdout.strip()
 
 
+def new_repo(repo: Path, body: str, dockerfile: str = "") -> str:
+    """A repository with one commit; its SHA."""
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    return commit(repo, body, dockerfile) if dockerfile else commit(repo, body)
+
+
 def deploy_ref(crew: Crew, app: App, ref: str = "") -> tuple[str | None, Release, str]:
     release = Release.objects.create(app=app, version=ref, image="", kind="deploy")
     job = job_for(crew, "app.deploy", app, release=release.pk, kind="deploy")
@@ -49,8 +63,7 @@ def test_build_from_git_deploy_a_new_commit_and_skip_a_built_one(
     crew: Crew, web_servers: list[Server], make_app: MakeApp, tmp_path: Path
 ) -> None:
     repo = tmp_path / "site"
-    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
-    first = commit(repo, "git-one")
+    first = new_repo(repo, "git-one")
     servers = web_servers[:2]
     app = make_app(
         "fromgit",
@@ -92,8 +105,7 @@ def test_a_repository_over_ssh_with_a_deploy_key(
     """The repository is served by a lab host's sshd; the panel reads it with a deploy key
     (an SSH key of the team), never asking for a password."""
     work = tmp_path / "work"
-    subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True)
-    commit(work, "over-ssh")
+    new_repo(work, "over-ssh")
     host = lab.hosts[1]
     served = Path(f"/home/{host.user}/site-{uuid.uuid4().hex[:6]}.git")
     subprocess.run(["git", "clone", "-q", "--bare", str(work), str(served)], check=True)
@@ -121,8 +133,7 @@ def test_build_arguments_reach_the_build_and_stay_out_of_the_log(
     crew: Crew, web_servers: list[Server], make_app: MakeApp, tmp_path: Path
 ) -> None:
     repo = tmp_path / "args"
-    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
-    commit(
+    new_repo(
         repo,
         "unused",
         dockerfile=(
@@ -148,8 +159,7 @@ def test_a_chosen_build_server_pushes_to_the_registry_and_the_others_pull(
     crew: Crew, lab: Lab, web_servers: list[Server], make_app: MakeApp, tmp_path: Path
 ) -> None:
     repo = tmp_path / "pushed"
-    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
-    commit(repo, "pushed")
+    new_repo(repo, "pushed")
     builder, servers = web_servers[2], web_servers[:2]
     app = make_app(
         "pushed",
@@ -165,3 +175,92 @@ def test_a_chosen_build_server_pushes_to_the_registry_and_the_others_pull(
     for server in servers:
         assert f"[{server.name}] docker pull --quiet {release.image}" in log
         wait_for_body(server, "pushed.lab.test", b"pushed")
+
+
+def test_a_build_secret_reaches_the_build_and_nothing_else(
+    crew: Crew, web_servers: list[Server], make_app: MakeApp, tmp_path: Path
+) -> None:
+    """BuildKit mounts the secret for one RUN step: the image records only its hash; the
+    image's history, the containers, the job log and the build server keep no copy."""
+    repo = tmp_path / "secret"
+    new_repo(
+        repo,
+        "unused",
+        dockerfile=(
+            "FROM panel-lab/app:v1\n"
+            "RUN --mount=type=secret,id=NPM_TOKEN "
+            "sha256sum /run/secrets/NPM_TOKEN | cut -c1-64 > /www/index.html\n"
+        ),
+    )
+    token = "npm-5ecr3t 'quoted' $(not run)\nsecond line"
+    server = web_servers[0]
+    app = make_app(
+        "buildsecret",
+        [server],
+        image="panel-lab/buildsecret",
+        registry_username="",
+        git_url=str(repo),
+    )
+    services.set_env(
+        crew.actor(crew.admin), app, "NPM_TOKEN", token, secret=True, for_containers=False,
+        for_build=True,
+    )  # fmt: skip
+    outcome, release, log = deploy_ref(crew, app)
+    assert outcome == "succeeded", log
+    assert "DOCKER_BUILDKIT=1" in log and "--secret id=NPM_TOKEN,src=" in log
+    assert "5ecr3t" not in log
+    wait_for_body(
+        server, "buildsecret.lab.test", hashlib.sha256(token.encode()).hexdigest().encode()
+    )
+
+    target = server_services.target_for(server)
+    container = Container.objects.get(release=release).name
+    shown = asyncio.run(
+        ssh.run(
+            target,
+            ["sh", "-c", 'docker history --no-trunc "$0"; docker image inspect "$0"; '
+             'docker inspect "$1"; ls -a ~/.panel/apps/buildsecret', release.image, container],
+        )
+    ).stdout  # fmt: skip
+    assert "5ecr3t" not in shown and "NPM_TOKEN=" not in shown
+    assert "build" not in shown.split()
+
+
+def test_a_repository_over_https_with_a_token(
+    crew: Crew,
+    web_servers: list[Server],
+    make_app: MakeApp,
+    tmp_path: Path,
+    settings: Settings,
+) -> None:
+    """git asks for credentials after the host's 401 and gets the token from the askpass
+    helper; a wrong token fails the deploy with git's words, and no token is ever logged."""
+    work, bare = tmp_path / "work", tmp_path / "site.git"
+    new_repo(work, "over-https")
+    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(bare)], check=True)
+    token = "ghp_" + uuid.uuid4().hex
+    with https_git.serving(bare, "x-access-token", token, tmp_path) as host:
+        settings.PANEL_GIT_CA_FILE = str(host.ca_file)
+        app = make_app(
+            "overhttps",
+            web_servers[:1],
+            image="panel-lab/overhttps",
+            registry_username="",
+            git_url=host.url,
+            git_token=token,
+        )
+        outcome, release, log = deploy_ref(crew, app)
+        assert outcome == "succeeded", log
+        assert release.commit_message == "show over-https"
+        assert 401 in host.statuses and 200 in host.statuses
+        assert token not in log
+        wait_for_body(web_servers[0], "overhttps.lab.test", b"over-https")
+
+        wrong = "ghp_" + uuid.uuid4().hex
+        app.git_token = Sensitive(wrong)
+        app.save()
+        outcome, release, log = deploy_ref(crew, app)
+        assert outcome == "failed" and "Authentication failed" in log
+        assert wrong not in log and token not in log
+        assert release.status == ReleaseStatus.FAILED
+        wait_for_body(web_servers[0], "overhttps.lab.test", b"over-https")

@@ -232,7 +232,9 @@ def _start_sshd(host: HostSpec, host_key: Path | None = None) -> None:
                 "MaxStartups 100:30:200",
                 "ClientAliveInterval 15",
                 "AllowTcpForwarding yes",
-                f"SetEnv DOCKER_HOST={host.docker_host}",
+                # Debian's docker client, as on a server with docker.io: this machine may
+                # have another one in /usr/local/bin that lab hosts should not see.
+                f"SetEnv DOCKER_HOST={host.docker_host} PATH=/usr/bin:/bin",
                 "Subsystem sftp internal-sftp",
                 "",
             ]
