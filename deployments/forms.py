@@ -172,8 +172,8 @@ class AppForm(forms.Form):
         label="Build arguments",
         widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false", "autocomplete": "off"}),
         help_text="NAME=value per line, for the Dockerfile's ARG. Stored encrypted and redacted "
-        "from logs, but Docker keeps build arguments in the image history: pass runtime "
-        "secrets as environment variables instead. Empty keeps the current ones.",
+        "from logs, but Docker keeps build arguments in the image history: give secrets to "
+        "the build as build secrets (Environment page). Empty keeps the current ones.",
     )
     build_context = forms.CharField(
         max_length=300,
