@@ -27,6 +27,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.zero_downtime
 	$(BIN)/python -m bench.fanout_deploy
 	$(BIN)/python -m bench.build_deploy
+	$(BIN)/python -m bench.dashboard
 
 lab-up: $(VENV)/.installed-test
 	$(BIN)/python -m tests.lab up

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -18,8 +19,10 @@ from deployments.forms import (
 from deployments.models import App, Container, EnvVar, Release, ReleaseStatus
 from deployments.operations.plan import describe
 from panel.jobs import locks
+from panel.pages import page_of
 from panel.permissions import Action, get_for, require
 from panel.requests import actor_of, team_of
+from servers.models import Server
 
 APPS = App.objects.select_related("team", "current_release")
 
@@ -27,9 +30,13 @@ APPS = App.objects.select_related("team", "current_release")
 @login_required
 def app_list(request: HttpRequest) -> HttpResponse:
     team = team_of(request)
-    apps = list(APPS.filter(team=team).prefetch_related("roles__servers"))
+    search = request.GET.get("q", "").strip()
+    matching = APPS.filter(team=team, name__icontains=search).order_by("name")
+    servers = Prefetch("roles__servers", queryset=Server.objects.only("id", "name"))
+    listing = page_of(request, matching.prefetch_related(servers))
+    apps = list(listing["page"])
     live = set(
-        Container.objects.filter(release__app__team=team, running=True)
+        Container.objects.filter(release__app__in=apps, running=True)
         .filter(release__status=ReleaseStatus.LIVE)
         .values_list("release__app_id", "server_id", "role")
     )
@@ -44,7 +51,7 @@ def app_list(request: HttpRequest) -> HttpResponse:
         )
         for app in apps
     ]
-    return render(request, "deployments/app_list.html", {"apps": rows})
+    return render(request, "deployments/app_list.html", {"apps": rows, "search": search, **listing})
 
 
 @login_required

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from panel.models import Job
+from panel.pages import page_of
 from panel.permissions import Action, get_for, require
 from panel.requests import actor_of, team_of
 from servers import keys, services
@@ -20,8 +21,13 @@ SERVER_FIELDS = ("name", "host", "port", "user", "ssh_key", "labels", "proxy_ima
 @login_required
 def server_list(request: HttpRequest) -> HttpResponse:
     team = team_of(request)
-    servers = Server.objects.filter(team=team).select_related("ssh_key")
-    return render(request, "servers/server_list.html", {"servers": servers})
+    search = request.GET.get("q", "").strip()
+    servers = Server.objects.filter(team=team).select_related("ssh_key").order_by("name")
+    if search:
+        servers = servers.filter(Q(name__icontains=search) | Q(host__icontains=search))
+    return render(
+        request, "servers/server_list.html", {"search": search, **page_of(request, servers)}
+    )
 
 
 @login_required

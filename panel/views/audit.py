@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 from panel.forms import AuditFilterForm
 from panel.jobs import services
 from panel.models import AuditEvent
+from panel.pages import page_of
 from panel.permissions import Action, require
 from panel.requests import actor_of, team_of
 from panel.tasks import verify_audit_chain
@@ -41,12 +41,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     team = team_of(request)
     form = AuditFilterForm(request.GET or None)
     events = filtered_events(team, form)
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request, "panel/audit_list.html", {"form": form, "page": page, "query": query.urlencode()}
-    )
+    return render(request, "panel/audit_list.html", {"form": form, **page_of(request, events)})
 
 
 @login_required

@@ -8,7 +8,6 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 from panel.jobs import services
 from panel.jobs.log import channel_name, line_payload
 from panel.models import Job, JobLogLine
+from panel.pages import page_of
 from panel.permissions import Action, get_for
 from panel.requests import actor_of
 
@@ -28,8 +28,7 @@ POLL_SECONDS = 0.25
 def job_list(request: HttpRequest) -> HttpResponse:
     team = request.team  # type: ignore[attr-defined]
     jobs = Job.objects.filter(team=team) if team else Job.objects.none()
-    page = Paginator(jobs, 50).get_page(request.GET.get("page"))
-    return render(request, "panel/job_list.html", {"page": page})
+    return render(request, "panel/job_list.html", page_of(request, jobs))
 
 
 @login_required

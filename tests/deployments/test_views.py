@@ -349,3 +349,21 @@ def test_a_build_secret_is_secret_app_wide_and_can_stay_out_of_the_containers(
     response = client.post(url, {"key": "ROLE_TOKEN", "value": "x", "use": "both", "role": "web"})
     assert b"belongs to the whole app" in response.content
     assert not EnvVar.objects.filter(key="ROLE_TOKEN").exists()
+
+
+def test_the_app_list_comes_in_pages_and_filters_by_name(
+    crew: Crew, client: Client, app: App
+) -> None:
+    App.objects.bulk_create(
+        App(team=crew.team, name=f"extra{n:02}", image="r.example/x") for n in range(60)
+    )
+    client.force_login(crew.viewer)
+    first = client.get(reverse("app_list")).content.decode()
+    assert first.count('<td><a href="/apps/') == 50
+    assert "Page 1 of 2" in first and "61 in all" in first
+    second = client.get(reverse("app_list") + "?page=2").content.decode()
+    assert "extra59" in second and "shop" in second
+    found = client.get(reverse("app_list") + "?q=RA5").content.decode()
+    assert "extra50" in found and "extra49" not in found and "10 matching" in found
+    none = client.get(reverse("app_list") + "?q=nothing").content.decode()
+    assert "No app name contains “nothing”" in none

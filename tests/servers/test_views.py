@@ -191,3 +191,14 @@ def test_the_server_list_shows_status(crew: Crew, client: Client, server: Server
     client.force_login(crew.viewer)
     page = client.get(reverse("server_list")).content.decode()
     assert "web-1" in page and "deploy@127.0.0.1:1" in page and "not checked" in page
+
+
+def test_the_server_list_filters_by_name_or_address(
+    crew: Crew, client: Client, server: Server
+) -> None:
+    Server.objects.create(team=crew.team, name="db-1", host="10.9.9.9", ssh_key=server.ssh_key)
+    client.force_login(crew.viewer)
+    by_address = client.get(reverse("server_list") + "?q=10.9").content.decode()
+    assert "db-1" in by_address and "web-1" not in by_address and "1 matching" in by_address
+    by_name = client.get(reverse("server_list") + "?q=WEB").content.decode()
+    assert "web-1" in by_name and "db-1" not in by_name
