@@ -28,6 +28,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.fanout_deploy
 	$(BIN)/python -m bench.build_deploy
 	$(BIN)/python -m bench.dashboard
+	$(BIN)/python -m bench.live_log
 
 lab-up: $(VENV)/.installed-test
 	$(BIN)/python -m tests.lab up

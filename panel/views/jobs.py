@@ -21,7 +21,7 @@ from panel.permissions import Action, get_for
 from panel.requests import actor_of
 
 KEEPALIVE_SECONDS = 15.0
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.1  # without Redis, how often a follower asks the database
 
 
 @login_required
