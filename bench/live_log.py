@@ -125,7 +125,7 @@ def follow_job(url: str, username: str, password: str, redis_url: str) -> list[f
 def redis_floor(redis_url: str) -> list[float]:
     import redis
 
-    subscriber = redis.Redis.from_url(redis_url).pubsub()
+    subscriber = redis.Redis.from_url(redis_url).pubsub()  # type: ignore[no-untyped-call]
     subscriber.subscribe("bench-floor")
     subscriber.get_message(timeout=2)
     publisher = redis.Redis.from_url(redis_url)
