@@ -152,6 +152,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-jobs": {"task": "panel.reap_stale_jobs", "schedule": 15.0},
+    "prune-job-logs": {"task": "panel.prune_job_logs", "schedule": 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(PANEL_DATA_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -159,6 +160,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Jobs: heartbeat every few seconds; a job silent for JOB_STALE_SECONDS is reaped as interrupted.
 PANEL_JOB_HEARTBEAT_SECONDS = env.float("PANEL_JOB_HEARTBEAT_SECONDS", default=2.0)
 PANEL_JOB_STALE_SECONDS = env.float("PANEL_JOB_STALE_SECONDS", default=30.0)
+# Job logs are kept this many days after their job ends (0: for ever).
+PANEL_JOB_LOG_DAYS = env.int("PANEL_JOB_LOG_DAYS", default=90)
 
 PANEL_PROXY_IMAGE = env.str("PANEL_PROXY_IMAGE", default="caddy:2")
 # Who signs the proxies' certificates: "acme" (Let's Encrypt) or "internal" (Caddy's own CA,

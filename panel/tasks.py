@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.conf import settings
@@ -8,7 +8,9 @@ from django.utils import timezone
 
 from panel.jobs.runner import JobContext, run_job
 from panel.jobs.services import reap_stale
-from panel.models import LoginFailure
+from panel.models import Job, JobLogLine, LoginFailure
+
+PRUNE_BATCH = 200
 
 
 @shared_task(name="panel.reap_stale_jobs", ignore_result=True)
@@ -22,6 +24,28 @@ def forget_old_login_failures() -> int:
     cutoff = timezone.now() - timedelta(seconds=settings.PANEL_LOGIN_WINDOW_SECONDS)
     deleted, _ = LoginFailure.objects.filter(at__lt=cutoff).delete()
     return deleted
+
+
+@shared_task(name="panel.prune_job_logs", ignore_result=True)
+def prune_job_logs() -> int:
+    """Drop the log lines of jobs that ended more than PANEL_JOB_LOG_DAYS ago (0 keeps them
+    all). The jobs stay, with how they ended; the audit trail is never pruned."""
+    cutoff = job_log_cutoff()
+    if cutoff is None:
+        return 0
+    removed = 0
+    while True:
+        ended = Job.objects.filter(finished_at__lt=cutoff, log_lines__isnull=False)
+        batch = list(ended.values_list("pk", flat=True).distinct()[:PRUNE_BATCH])
+        if not batch:
+            return removed
+        deleted, _ = JobLogLine.objects.filter(job_id__in=batch).delete()
+        removed += deleted
+
+
+def job_log_cutoff() -> datetime | None:
+    days = settings.PANEL_JOB_LOG_DAYS
+    return timezone.now() - timedelta(days=days) if days > 0 else None
 
 
 @shared_task(name="panel.verify_audit_chain", soft_time_limit=600, time_limit=660)

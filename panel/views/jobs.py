@@ -19,6 +19,7 @@ from panel.models import Job, JobLogLine
 from panel.pages import page_of
 from panel.permissions import Action, get_for
 from panel.requests import actor_of
+from panel.tasks import job_log_cutoff
 
 KEEPALIVE_SECONDS = 15.0
 POLL_SECONDS = 0.1  # without Redis, how often a follower asks the database
@@ -35,10 +36,18 @@ def job_list(request: HttpRequest) -> HttpResponse:
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_for(request.user, Job.objects.select_related("team"), job_id)
     lines = list(job.log_lines.all())
+    cutoff = job_log_cutoff()
+    log_removed = not lines and bool(cutoff and job.finished_at and job.finished_at < cutoff)
     return render(
         request,
         "panel/job_detail.html",
-        {"job": job, "lines": lines, "last_seq": lines[-1].seq if lines else -1},
+        {
+            "job": job,
+            "lines": lines,
+            "last_seq": lines[-1].seq if lines else -1,
+            "log_removed": log_removed,
+            "log_days": settings.PANEL_JOB_LOG_DAYS,
+        },
     )
 
 

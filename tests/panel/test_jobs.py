@@ -209,3 +209,33 @@ def test_a_lock_whose_holder_ended_is_free(crew: Crew) -> None:
     locks.acquire("deploy:web", first.pk)
     Job.objects.filter(pk=first.pk).update(status=JobStatus.FAILED)
     assert locks.acquire("deploy:web", second.pk) is not None
+
+
+def test_logs_of_jobs_that_ended_long_ago_are_pruned_and_the_page_says_so(
+    crew: Crew, client: Any, settings: SettingsWrapper
+) -> None:
+    from django.urls import reverse
+
+    from panel.models import JobLogLine
+    from panel.tasks import prune_job_logs
+
+    settings.PANEL_JOB_LOG_DAYS = 30
+    long_ago = timezone.now() - timedelta(days=31)
+    old = _job(crew, status=JobStatus.SUCCEEDED, finished_at=long_ago)
+    recent = _job(crew, status=JobStatus.FAILED, finished_at=timezone.now())
+    running = _job(crew, status=JobStatus.RUNNING)
+    Job.objects.filter(pk=running.pk).update(created_at=long_ago)
+    for job in (old, recent, running):
+        log = JobLog(job.pk)
+        log.write("one\ntwo")
+        log.flush()
+
+    assert prune_job_logs() == 2
+    assert set(JobLogLine.objects.values_list("job_id", flat=True)) == {recent.pk, running.pk}
+    client.force_login(crew.viewer)
+    page = client.get(reverse("job_detail", args=[old.pk])).content.decode()
+    assert "log was removed 30 days after it ended" in page
+
+    settings.PANEL_JOB_LOG_DAYS = 0
+    Job.objects.filter(pk=recent.pk).update(finished_at=long_ago)
+    assert prune_job_logs() == 0
