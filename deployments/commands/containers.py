@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import posixpath
 import shlex
 
 from servers.commands.docker import NETWORK
@@ -56,6 +57,11 @@ def build(
             argv += ["--secret", _csv_fields(f"id={name}", f"src={path}")]
     argv.append("-")
     return ["sh", "-c", LOAD_ENV_AND_RUN, env_path, *argv] if arg_names else argv
+
+
+def build_dir(home: str, app: str) -> str:
+    """Where a build of the app keeps its argument and secret files while it runs."""
+    return posixpath.join(home, ".panel", "apps", app, "build")
 
 
 def _csv_fields(*fields: str) -> str:

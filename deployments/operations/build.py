@@ -131,7 +131,7 @@ class Build:
         """A private folder on the build server for this build's argument values and secrets,
         each file 0600; it is removed when the build ends."""
         home = await ssh.home_dir(self.builder)
-        workdir = posixpath.join(home, ".panel", "apps", self.app.name, "build")
+        workdir = containers.build_dir(home, self.app.name)
         await ssh.run(
             self.builder,
             ["sh", "-c", 'rm -rf -- "$0" && mkdir -p -m 700 -- "$0"', workdir],

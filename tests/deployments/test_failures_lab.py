@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from django.db import connection
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from deployments import services
+from deployments.commands import containers
 from deployments.models import Container, Release, ReleaseStatus
 from deployments.operations.deploy import deploy
 from panel.jobs import locks
@@ -29,6 +31,7 @@ from servers.models import Server
 from tests.conftest import Crew
 from tests.deployments.conftest import MakeApp, job_for, log_of, wait_for_body
 from tests.deployments.test_deploy_lab import containers_on, deploy_version
+from tests.deployments.test_git_lab import new_repo
 from tests.lab import hosts as lab_hosts
 from tests.lab.lab import Lab
 
@@ -195,13 +198,65 @@ def test_a_killed_worker_is_reaped_and_its_container_removed(
     server = web_servers[1]
     app = make_app("killed", [server], deploy_timeout=30)
     assert deploy_version(crew, app, "v1")[0] == "succeeded"
+    job = _kill_the_worker_when(
+        lab,
+        settings,
+        lambda: services.start_deploy(crew.actor(crew.deployer), app, version="slow"),
+        lambda job: Container.objects.filter(release_id=job.params["release"]).exists(),
+    )
+    release = Release.objects.get(pk=job.params["release"])
+    assert job.status == JobStatus.INTERRUPTED and release.status == ReleaseStatus.FAILED
+    assert locks.holder_of(app.lock_name) is None
+    wait_for_body(server, "killed.lab.test", b"v1")
+    assert all("slow" not in line for line in containers_on(server, app))
+    assert not Container.objects.filter(release=release).exists()
+
+
+def test_a_worker_killed_mid_build_leaves_no_build_secret_behind(
+    crew: Crew,
+    lab: Lab,
+    web_servers: list[Server],
+    make_app: MakeApp,
+    settings: SettingsWrapper,
+    tmp_path: Path,
+) -> None:
+    server = web_servers[2]
+    repo = tmp_path / "slowbuild"
+    new_repo(repo, "slow", "FROM panel-lab/app:v1\nRUN --mount=type=secret,id=TOKEN sleep 20\n")
+    app = make_app("slowbuild", [server], image="panel-lab/slowbuild", registry_username="",
+                   git_url=str(repo))  # fmt: skip
+    services.set_env(crew.actor(crew.admin), app, "TOKEN", "mid-build-5ecr3t", secret=True,
+                     for_containers=False, for_build=True)  # fmt: skip
+    target = server_services.target_for(server)
+    home = asyncio.run(ssh.home_dir(target))
+    build_dir = containers.build_dir(home, app.name)
+
+    def building(job: Job) -> bool:
+        return asyncio.run(ssh.run(target, ["test", "-d", build_dir], check=False)).ok
+
+    job = _kill_the_worker_when(
+        lab, settings, lambda: services.start_deploy(crew.actor(crew.deployer), app, version=""),
+        building,
+    )  # fmt: skip
+    assert job.status == JobStatus.INTERRUPTED and not building(job)
+    assert Release.objects.get(pk=job.params["release"]).status == ReleaseStatus.FAILED
+    assert locks.holder_of(app.lock_name) is None
+
+
+def _kill_the_worker_when(
+    lab: Lab,
+    settings: SettingsWrapper,
+    start: Callable[[], Job],
+    ready: Callable[[Job], bool],
+) -> Job:
+    """Start a worker and a job, SIGKILL the worker once `ready`, and let the reaper find
+    the job (and its cleanup hooks run)."""
     worker = _start_worker(lab)
     try:
-        job = services.start_deploy(crew.actor(crew.deployer), app, version="slow")
-        release = Release.objects.get(pk=job.params["release"])
+        job = start()
         deadline = time.monotonic() + 60
-        while not Container.objects.filter(release=release).exists():
-            assert time.monotonic() < deadline, "the worker never started the container"
+        while not ready(job):
+            assert time.monotonic() < deadline, "the job never got ready to be cut short"
             time.sleep(0.2)
         time.sleep(1.0)
         os.killpg(worker.pid, signal.SIGKILL)
@@ -213,12 +268,7 @@ def test_a_killed_worker_is_reaped_and_its_container_removed(
         assert time.monotonic() - killed_at < 120, "the job was never reaped"
         time.sleep(0.5)
     job.refresh_from_db()
-    release.refresh_from_db()
-    assert job.status == JobStatus.INTERRUPTED and release.status == ReleaseStatus.FAILED
-    assert locks.holder_of(app.lock_name) is None
-    wait_for_body(server, "killed.lab.test", b"v1")
-    assert all("slow" not in line for line in containers_on(server, app))
-    assert not Container.objects.filter(release=release).exists()
+    return job
 
 
 def _use_broker(url: str) -> None:
@@ -238,6 +288,7 @@ def _start_worker(lab: Lab) -> subprocess.Popen[bytes]:
         "DATABASE_URL": f"sqlite:///{database}",
         "REDIS_URL": lab.redis_url.rsplit("/", 1)[0] + "/4",
         "PANEL_JOB_HEARTBEAT_SECONDS": "0.5",
+        "PANEL_GIT_ALLOW_LOCAL": "true",
     }
     import redis
 
