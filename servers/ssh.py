@@ -8,103 +8,27 @@ functions below; the work is handed to the pool's loop and the result comes back
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import hashlib
-import os
-import shlex
-import threading
-import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Coroutine, Sequence
-from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-import asyncssh
+from servers.ssh_pool import CONNECT_TIMEOUT, close_listener, fetch_key, on_pool, pool, pool_loop
 
-from panel.sensitive import Sensitive
+# What callers of the executor name as ssh.<Type>:
+from servers.ssh_types import CommandFailed as CommandFailed
+from servers.ssh_types import CommandResult as CommandResult
+from servers.ssh_types import CommandTimeout as CommandTimeout
+from servers.ssh_types import ConnectFailed as ConnectFailed
+from servers.ssh_types import ConnectionDropped as ConnectionDropped
+from servers.ssh_types import HostKeyMismatch as HostKeyMismatch
+from servers.ssh_types import LogFn as LogFn
+from servers.ssh_types import SshError as SshError
+from servers.ssh_types import Target as Target
+from servers.tunnel_http import HttpResponse as HttpResponse
 
 T = TypeVar("T")
-LogFn = Callable[[str, str], None]
 
-CONNECT_TIMEOUT = 10.0
 DEFAULT_TIMEOUT = 120.0
-MAX_CHANNELS = 8  # below OpenSSH's MaxSessions (10), leaving room for a tunnel or two
-KEEPALIVE_SECONDS = 15
-SESSION_RETRIES = 8
-
-
-@dataclass(frozen=True)
-class Target:
-    """Everything needed to reach one server; built from a Server row by the services."""
-
-    name: str
-    host: str
-    port: int
-    user: str
-    client_key: Sensitive[str] = field(repr=False)
-    host_key: str
-
-    def pool_key(self) -> str:
-        material = "|".join(
-            [
-                self.name,
-                self.host,
-                str(self.port),
-                self.user,
-                self.host_key,
-                self.client_key.reveal(),
-            ]
-        )
-        return hashlib.sha256(material.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class CommandResult:
-    argv: tuple[str, ...]
-    exit_status: int
-    stdout: str
-    stderr: str
-    seconds: float
-    raw_stdout: bytes = field(default=b"", repr=False)
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_status == 0
-
-
-class SshError(Exception):
-    """A failure to show the user as is: it names the server and what went wrong."""
-
-
-class HostKeyMismatch(SshError):
-    def __init__(self, target: Target, offered_key: str | None) -> None:
-        self.offered_key = offered_key
-        super().__init__(
-            f"{target.name}: the host key changed (it no longer matches the confirmed key); "
-            "no command was run."
-        )
-
-
-class ConnectFailed(SshError):
-    pass
-
-
-class ConnectionDropped(SshError):
-    pass
-
-
-class CommandTimeout(SshError):
-    pass
-
-
-class CommandFailed(SshError):
-    def __init__(self, target: Target, result: CommandResult) -> None:
-        self.result = result
-        last = (result.stderr or result.stdout).strip().splitlines()[-5:]
-        detail = (": " + " / ".join(last)) if last else ""
-        super().__init__(
-            f"{target.name}: `{shlex.join(result.argv)}` exited {result.exit_status}{detail}"
-        )
 
 
 async def run(
@@ -120,8 +44,8 @@ async def run(
 ) -> CommandResult:
     """Run one command; every value in argv reaches the server as one quoted argument.
     With `keep_bytes`, stdout stays bytes in `raw_stdout` (images, archives)."""
-    result = await _on_pool(
-        _pool().run(
+    result = await on_pool(
+        pool().run(
             target,
             tuple(argv),
             timeout,
@@ -153,8 +77,8 @@ async def stream(
     def deliver(item: tuple[str, str] | BaseException | None) -> None:
         loop.call_soon_threadsafe(queue.put_nowait, item)
 
-    future = _pool_loop().submit(
-        _pool().stream(target, tuple(argv), timeout, deliver, stdin, terminal)
+    future = pool_loop().submit(
+        pool().stream(target, tuple(argv), timeout, deliver, stdin, terminal)
     )
     try:
         while True:
@@ -170,18 +94,11 @@ async def stream(
 
 async def put(target: Target, path: str, data: bytes, mode: int = 0o600) -> None:
     """Write a file over SFTP with the mode set before any byte is written."""
-    await _on_pool(_pool().put(target, path, data, mode))
+    await on_pool(pool().put(target, path, data, mode))
 
 
 async def home_dir(target: Target) -> str:
-    return await _on_pool(_pool().home_dir(target))
-
-
-@dataclass(frozen=True)
-class HttpResponse:
-    status: int
-    headers: dict[str, str]
-    body: bytes
+    return await on_pool(pool().home_dir(target))
 
 
 async def http(
@@ -197,454 +114,30 @@ async def http(
 ) -> HttpResponse:
     """One HTTP/1.1 request to address:port as seen from the server (a direct-tcpip tunnel);
     used for health checks and the proxy's admin API, so nothing needs curl on the host."""
-    return await _on_pool(
-        _pool().http(target, address, port, method, path, body, headers or {}, timeout)
+    return await on_pool(
+        pool().http(target, address, port, method, path, body, headers or {}, timeout)
     )
 
 
 @asynccontextmanager
 async def tunnel(target: Target, address: str, port: int) -> AsyncIterator[int]:
     """Forward a local loopback port to address:port as seen from the server."""
-    listener = await _on_pool(_pool().forward(target, address, port))
+    listener = await on_pool(pool().forward(target, address, port))
     try:
         yield int(listener.get_port())
     finally:
-        await _on_pool(_close_listener(listener))
+        await on_pool(close_listener(listener))
 
 
 async def fetch_host_key(host: str, port: int, timeout: float = CONNECT_TIMEOUT) -> str:
     """The host key a server presents, as `type base64`, for the user to confirm."""
-    return await _on_pool(_fetch_host_key(host, port, timeout))
+    return await on_pool(fetch_key(host, port, timeout))
 
 
 async def close_all() -> None:
-    await _on_pool(_pool().close_all())
+    await on_pool(pool().close_all())
 
 
 def run_sync(coroutine: Coroutine[Any, Any, T], timeout: float = DEFAULT_TIMEOUT) -> T:
     """For sync code (views): run a coroutine of this module on the pool's loop."""
-    return _pool_loop().submit(coroutine).result(timeout)
-
-
-# ---------------------------------------------------------------------------------------
-
-
-class _PoolLoop:
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="ssh-pool", daemon=True)
-        self.thread.start()
-
-    def submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
-
-
-_loop_lock = threading.Lock()
-_loop: _PoolLoop | None = None
-_pool_instance: _Pool | None = None
-
-
-def _pool_loop() -> _PoolLoop:
-    global _loop, _pool_instance
-    with _loop_lock:
-        if _loop is None:
-            _loop = _PoolLoop()
-            _pool_instance = _Pool()
-        return _loop
-
-
-def _pool() -> _Pool:
-    _pool_loop()
-    assert _pool_instance is not None
-    return _pool_instance
-
-
-def reset_after_fork() -> None:
-    """A forked worker must not share its parent's loop thread or connections."""
-    global _loop, _pool_instance
-    _loop = None
-    _pool_instance = None
-
-
-async def _on_pool(coroutine: Coroutine[Any, Any, T]) -> T:
-    pool_loop = _pool_loop()
-    try:
-        running = asyncio.get_running_loop()
-    except RuntimeError:
-        running = None
-    if running is pool_loop.loop:
-        return await coroutine
-    return await asyncio.wrap_future(pool_loop.submit(coroutine))
-
-
-class _Connection:
-    def __init__(self, conn: asyncssh.SSHClientConnection) -> None:
-        self.conn = conn
-        self.channels = asyncio.Semaphore(MAX_CHANNELS)
-        self.sftp: asyncssh.SFTPClient | None = None
-        self.home: str | None = None
-
-    @property
-    def closed(self) -> bool:
-        return self.conn.is_closed()
-
-
-_CHANNEL_ERRORS = (asyncssh.ChannelOpenError, asyncssh.ConnectionLost, BrokenPipeError, OSError)
-
-
-class _Pool:
-    """Lives on the pool loop only."""
-
-    def __init__(self) -> None:
-        self.connections: dict[str, _Connection] = {}
-        self.connecting: dict[str, asyncio.Lock] = {}
-
-    async def connection(self, target: Target) -> _Connection:
-        key = target.pool_key()
-        lock = self.connecting.setdefault(key, asyncio.Lock())
-        async with lock:
-            existing = self.connections.get(key)
-            if existing is not None and not existing.closed:
-                return existing
-            connection = _Connection(await _connect(target))
-            self.connections[key] = connection
-            return connection
-
-    def discard(self, target: Target, connection: _Connection) -> None:
-        key = target.pool_key()
-        if self.connections.get(key) is connection:
-            del self.connections[key]
-        connection.conn.abort()
-
-    async def with_channel(self, target: Target, use: Callable[[_Connection], Awaitable[T]]) -> T:
-        """Run `use` on a channel of the pooled connection. Before any side effect, a dead
-        connection is replaced once, and a session the server refused for now (its
-        MaxSessions counts channels that are still closing) is asked for again."""
-        reconnected, refusals = False, 0
-        while True:
-            connection = await self.connection(target)
-            async with connection.channels:
-                try:
-                    return await use(connection)
-                except _ChannelNotOpened as not_opened:
-                    if connection.closed:
-                        self.discard(target, connection)
-                        if reconnected:
-                            raise ConnectionDropped(
-                                f"{target.name}: the connection dropped and a reconnect "
-                                f"failed ({not_opened.__cause__})."
-                            ) from not_opened
-                        reconnected = True
-                        continue
-                    refusals += 1
-                    if refusals > SESSION_RETRIES:
-                        raise ConnectFailed(
-                            f"{target.name}: the server keeps refusing new sessions "
-                            f"({not_opened.__cause__})."
-                        ) from not_opened
-            await asyncio.sleep(0.05 * refusals)
-
-    async def run(
-        self,
-        target: Target,
-        argv: tuple[str, ...],
-        timeout: float,
-        stdin: bytes | None,
-        log: LogFn | None,
-        log_output: bool,
-        failure_is_error: bool = True,
-        keep_bytes: bool = False,
-    ) -> CommandResult:
-        command = shlex.join(argv)
-        started = time.monotonic()
-
-        async def use(connection: _Connection) -> CommandResult:
-            process = await _open_process(connection, command, target)
-            if log:  # only once the channel is open: the log shows what really ran
-                log(f"[{target.name}] {command}", "cmd")
-            try:
-                stdout, stderr = await asyncio.wait_for(process.communicate(stdin), timeout=timeout)
-            except TimeoutError as error:
-                process.kill()
-                process.close()
-                raise CommandTimeout(
-                    f"{target.name}: `{command}` did not finish within {timeout:.0f}s."
-                ) from error
-            except (asyncssh.ConnectionLost, asyncssh.DisconnectError, OSError) as error:
-                self.discard(target, connection)
-                raise ConnectionDropped(
-                    f"{target.name}: the connection was lost while running `{command}` "
-                    f"({error}). The command may or may not have finished on the server."
-                ) from error
-            if process.exit_status is None and process.exit_signal is None:
-                if connection.closed:
-                    self.discard(target, connection)
-                raise ConnectionDropped(
-                    f"{target.name}: the connection was lost while running `{command}`; "
-                    "the command may or may not have finished on the server."
-                )
-            return CommandResult(
-                argv=argv,
-                exit_status=process.exit_status if process.exit_status is not None else -1,
-                raw_stdout=stdout if keep_bytes and isinstance(stdout, bytes) else b"",
-                stdout="" if keep_bytes else _text(stdout),
-                stderr=_text(stderr),
-                seconds=time.monotonic() - started,
-            )
-
-        result = await self.with_channel(target, use)
-        if log:
-            if log_output:
-                for line in (result.stdout + result.stderr).splitlines():
-                    if line.strip():
-                        log(f"[{target.name}] {line}", "out")
-            log(
-                f"[{target.name}] exit {result.exit_status} ({result.seconds:.2f}s)",
-                "info" if result.ok or not failure_is_error else "err",
-            )
-        return result
-
-    async def stream(
-        self,
-        target: Target,
-        argv: tuple[str, ...],
-        timeout: float | None,
-        deliver: Callable[[tuple[str, str] | BaseException | None], None],
-        stdin: bytes | None = None,
-        terminal: bool = True,
-    ) -> None:
-        command = shlex.join(argv)
-        started = time.monotonic()
-
-        async def use(connection: _Connection) -> None:
-            process = await _open_process(connection, command, target, hang_up_on_close=terminal)
-            if stdin is not None:
-                process.stdin.write(stdin)
-                process.stdin.write_eof()
-            try:
-
-                async def pump(reader: asyncssh.SSHReader[bytes], name: str) -> None:
-                    async for raw in reader:
-                        if raw:  # the reader yields b"" once at end of file
-                            deliver((name, _text(raw).rstrip("\r\n")))
-
-                await asyncio.wait_for(
-                    asyncio.gather(pump(process.stdout, "out"), pump(process.stderr, "err")),
-                    timeout=timeout,
-                )
-                await process.wait_closed()
-            finally:
-                process.close()
-            status = process.exit_status if process.exit_status is not None else -1
-            if status != 0:
-                raise CommandFailed(
-                    target, CommandResult(argv, status, "", "", time.monotonic() - started)
-                )
-
-        try:
-            await self.with_channel(target, use)
-        except asyncio.CancelledError:
-            raise
-        except TimeoutError:
-            deliver(CommandTimeout(f"{target.name}: `{command}` ran past {timeout}s."))
-        except (asyncssh.ConnectionLost, asyncssh.DisconnectError) as error:
-            deliver(ConnectionDropped(f"{target.name}: the connection was lost ({error})."))
-        except BaseException as error:
-            deliver(error)
-        else:
-            deliver(None)
-
-    async def put(self, target: Target, path: str, data: bytes, mode: int) -> None:
-        async def use(connection: _Connection) -> None:
-            sftp = await self._sftp(connection)
-            attrs = asyncssh.SFTPAttrs(permissions=mode)
-            flags = asyncssh.FXF_WRITE | asyncssh.FXF_CREAT | asyncssh.FXF_TRUNC
-            async with sftp.open(path, flags, attrs, encoding=None) as handle:
-                await handle.write(data)
-            await sftp.chmod(path, mode)
-
-        await self.with_channel(target, use)
-
-    async def home_dir(self, target: Target) -> str:
-        async def use(connection: _Connection) -> str:
-            if connection.home is None:
-                connection.home = str(await (await self._sftp(connection)).realpath("."))
-            return connection.home
-
-        return await self.with_channel(target, use)
-
-    async def _sftp(self, connection: _Connection) -> asyncssh.SFTPClient:
-        if connection.sftp is None:
-            try:
-                connection.sftp = await connection.conn.start_sftp_client()
-            except _CHANNEL_ERRORS as error:
-                raise _ChannelNotOpened() from error
-        return connection.sftp
-
-    async def http(
-        self,
-        target: Target,
-        address: str,
-        port: int,
-        method: str,
-        path: str,
-        body: bytes,
-        headers: dict[str, str],
-        timeout: float,
-    ) -> HttpResponse:
-        async def use(connection: _Connection) -> HttpResponse:
-            try:
-                reader, writer = await connection.conn.open_connection(address, port)
-            except asyncssh.ChannelOpenError as error:
-                raise ConnectFailed(
-                    f"{target.name}: nothing accepts connections at {address}:{port} "
-                    f"({error.reason})."
-                ) from error
-            try:
-                writer.write(_http_request(method, path, address, port, body, headers))
-                raw = await asyncio.wait_for(reader.read(), timeout=timeout)
-            except TimeoutError as error:
-                raise CommandTimeout(
-                    f"{target.name}: {address}:{port} did not answer within {timeout:.0f}s."
-                ) from error
-            finally:
-                writer.close()
-            return _parse_http(raw, target, address, port)
-
-        return await self.with_channel(target, use)
-
-    async def forward(self, target: Target, address: str, port: int) -> asyncssh.SSHListener:
-        connection = await self.connection(target)
-        return await connection.conn.forward_local_port("127.0.0.1", 0, address, port)
-
-    async def close_all(self) -> None:
-        for connection in list(self.connections.values()):
-            connection.conn.close()
-        self.connections.clear()
-
-
-class _ChannelNotOpened(Exception):
-    pass
-
-
-async def _open_process(
-    connection: _Connection, command: str, target: Target, *, hang_up_on_close: bool = False
-) -> asyncssh.SSHClientProcess[bytes]:
-    # A terminal makes the server hang up the whole command when the channel closes;
-    # without one, a quiet `docker logs -f` would linger until it next wrote a line.
-    terminal = {"term_type": "dumb", "term_size": (500, 50)} if hang_up_on_close else {}
-    try:
-        return await connection.conn.create_process(command, encoding=None, **terminal)
-    except _CHANNEL_ERRORS as error:
-        raise _ChannelNotOpened() from error
-
-
-async def _connect(target: Target) -> asyncssh.SSHClientConnection:
-    try:
-        client_key = asyncssh.import_private_key(target.client_key.reveal())
-        pinned = asyncssh.import_public_key(target.host_key)
-    except (asyncssh.KeyImportError, ValueError) as error:
-        raise ConnectFailed(f"{target.name}: the stored key cannot be read ({error}).") from error
-    try:
-        return await asyncssh.connect(
-            target.host,
-            port=target.port,
-            username=target.user,
-            known_hosts=([pinned], [], []),
-            client_keys=[client_key],
-            config=None,
-            agent_path=None,
-            agent_forwarding=False,
-            ignore_encrypted=True,
-            password=None,
-            kbdint_auth=False,
-            connect_timeout=CONNECT_TIMEOUT,
-            login_timeout=CONNECT_TIMEOUT,
-            keepalive_interval=KEEPALIVE_SECONDS,
-            keepalive_count_max=3,
-        )
-    except asyncssh.HostKeyNotVerifiable as error:
-        offered = None
-        with suppress(SshError):
-            offered = await _fetch_host_key(target.host, target.port, CONNECT_TIMEOUT)
-        raise HostKeyMismatch(target, offered) from error
-    except asyncssh.PermissionDenied as error:
-        raise ConnectFailed(
-            f"{target.name}: {target.user}@{target.host} refused the key "
-            "(is the public key in authorized_keys?)."
-        ) from error
-    except (OSError, asyncssh.Error, TimeoutError) as error:
-        reason = str(error) or type(error).__name__
-        raise ConnectFailed(
-            f"{target.name}: cannot connect to {target.host}:{target.port} ({reason})."
-        ) from error
-
-
-async def _fetch_host_key(host: str, port: int, timeout: float) -> str:
-    try:
-        key = await asyncio.wait_for(
-            asyncssh.get_server_host_key(host, port, config=None), timeout=timeout
-        )
-    except (OSError, asyncssh.Error, TimeoutError) as error:
-        reason = str(error) or type(error).__name__
-        raise ConnectFailed(
-            f"cannot reach {host}:{port} to read its host key ({reason})."
-        ) from error
-    if key is None:
-        raise ConnectFailed(f"{host}:{port} presented no host key.")
-    algorithm, encoded = key.export_public_key().split()[:2]
-    return f"{algorithm.decode()} {encoded.decode()}"
-
-
-async def _close_listener(listener: asyncssh.SSHListener) -> None:
-    listener.close()
-    await listener.wait_closed()
-
-
-def _http_request(
-    method: str, path: str, address: str, port: int, body: bytes, headers: dict[str, str]
-) -> bytes:
-    given = {name.lower() for name in headers}
-    lines = [f"{method} {path} HTTP/1.1", "Connection: close"]
-    if "host" not in given:
-        lines.append(f"Host: {address}:{port}")
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    if body or method in ("POST", "PUT", "PATCH"):
-        lines.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-
-
-def _parse_http(raw: bytes, target: Target, address: str, port: int) -> HttpResponse:
-    head, _, body = raw.partition(b"\r\n\r\n")
-    status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    parts = status_line.split(" ", 2)
-    if len(parts) < 2 or not parts[1].isdigit():
-        raise SshError(f"{target.name}: {address}:{port} did not answer HTTP.")
-    headers = {}
-    for line in header_lines:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    if headers.get("transfer-encoding", "").lower() == "chunked":
-        body = _dechunk(body)
-    return HttpResponse(status=int(parts[1]), headers=headers, body=body)
-
-
-def _dechunk(body: bytes) -> bytes:
-    out = bytearray()
-    while body:
-        size_line, _, rest = body.partition(b"\r\n")
-        size = int(size_line.split(b";")[0] or b"0", 16)
-        if size == 0:
-            break
-        out += rest[:size]
-        body = rest[size + 2 :]
-    return bytes(out)
-
-
-def _text(value: bytes | str | None) -> str:
-    if value is None:
-        return ""
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-
-
-os.register_at_fork(after_in_child=reset_after_fork)
+    return pool_loop().submit(coroutine).result(timeout)

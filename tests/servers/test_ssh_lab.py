@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from servers import ssh
+from servers import ssh, ssh_pool
 from servers.keys import public_key_line
 from tests.lab.lab import Lab
 from tests.servers.lab_targets import target_for
@@ -29,8 +29,8 @@ def test_many_concurrent_commands_share_one_connection(lab: Lab) -> None:
     # Far more than sshd's MaxSessions (10): the executor queues them on one connection.
     for _ in range(3):
         assert asyncio.run(scenario()) == [f"n{i}" for i in range(60)]
-    assert len(ssh._pool().connections) >= 1
-    assert sum(1 for k in ssh._pool().connections if k == target.pool_key()) == 1
+    assert len(ssh_pool.pool().connections) >= 1
+    assert sum(1 for k in ssh_pool.pool().connections if k == target.pool_key()) == 1
 
 
 def test_each_argument_arrives_as_one_argument(lab: Lab) -> None:
