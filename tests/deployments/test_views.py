@@ -352,13 +352,14 @@ def test_a_build_secret_is_secret_app_wide_and_can_stay_out_of_the_containers(
 
 
 def test_the_app_list_comes_in_pages_and_filters_by_name(
-    crew: Crew, client: Client, app: App
+    crew: Crew, client: Client, app: App, django_assert_max_num_queries: Any
 ) -> None:
     App.objects.bulk_create(
         App(team=crew.team, name=f"extra{n:02}", image="r.example/x") for n in range(60)
     )
     client.force_login(crew.viewer)
-    first = client.get(reverse("app_list")).content.decode()
+    with django_assert_max_num_queries(12):
+        first = client.get(reverse("app_list")).content.decode()
     assert first.count('<td><a href="/apps/') == 50
     assert "Page 1 of 2" in first and "61 in all" in first
     second = client.get(reverse("app_list") + "?page=2").content.decode()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -194,11 +196,16 @@ def test_the_server_list_shows_status(crew: Crew, client: Client, server: Server
 
 
 def test_the_server_list_filters_by_name_or_address(
-    crew: Crew, client: Client, server: Server
+    crew: Crew, client: Client, server: Server, django_assert_max_num_queries: Any
 ) -> None:
-    Server.objects.create(team=crew.team, name="db-1", host="10.9.9.9", ssh_key=server.ssh_key)
+    Server.objects.bulk_create(
+        Server(team=crew.team, name=f"db-{n}", host=f"10.9.9.{n}", ssh_key=server.ssh_key)
+        for n in range(1, 61)
+    )
     client.force_login(crew.viewer)
-    by_address = client.get(reverse("server_list") + "?q=10.9").content.decode()
-    assert "db-1" in by_address and "web-1" not in by_address and "1 matching" in by_address
+    with django_assert_max_num_queries(10):
+        by_address = client.get(reverse("server_list") + "?q=10.9.9.1").content.decode()
+    assert "db-1" in by_address and "web-1" not in by_address and "11 matching" in by_address
     by_name = client.get(reverse("server_list") + "?q=WEB").content.decode()
     assert "web-1" in by_name and "db-1" not in by_name
+    assert "Page 1 of 2" in client.get(reverse("server_list")).content.decode()
