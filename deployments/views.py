@@ -17,7 +17,7 @@ from deployments.forms import (
     GitDeployForm,
 )
 from deployments.models import App, Container, EnvVar, Release, ReleaseStatus
-from deployments.operations.plan import describe
+from deployments.operations.preview import describe
 from panel.jobs import locks
 from panel.pages import page_of
 from panel.permissions import Action, get_for, require
@@ -164,7 +164,8 @@ def env_delete(request: HttpRequest, app_id: str, env_id: str) -> HttpResponse:
 @login_required
 def app_plan(request: HttpRequest, app_id: str) -> HttpResponse:
     app = get_for(request.user, APPS, app_id)
-    form = DeployForm(request.GET or None)
+    # An app built from git has a plan at once: for its branch head, or the ref asked for.
+    form = GitDeployForm(request.GET) if app.git_url else DeployForm(request.GET or None)
     plan = None
     if form.is_valid():
         version = form.cleaned_data["version"]

@@ -11,9 +11,11 @@ import shlex
 from deployments import git
 from deployments.commands import containers
 from deployments.models import App, Release
+from deployments.operations.plan import Placement
 from deployments.services import build_secrets
 from panel.jobs.runner import JobContext, JobFailed
 from servers import ssh
+from servers.models import Server
 
 BUILD_TIMEOUT = 1800
 
@@ -43,6 +45,22 @@ def resolve_release(ctx: JobContext, app: App, release: Release) -> Release:
     release.refresh_from_db()
     ctx.log(f"Commit {sha[:12]}: {subject}")
     return release
+
+
+def build_servers(app: App, where: list[Placement]) -> tuple[Server, list[Server]]:
+    """Who builds (the app's build server, else the first web server, else the first server)
+    and who then gets the image."""
+    servers = {p.server.pk: p.server for p in sorted(where, key=lambda p: not p.proxied)}
+    builder = app.build_server or next(iter(servers.values()))
+    return builder, [server for pk, server in servers.items() if pk != builder.pk]
+
+
+def push_registry(app: App) -> str | None:
+    """The registry the build pushes to (one with a login), else None: the image is then
+    copied to the other servers."""
+    registry = containers.registry_of(app.image)
+    has_login = app.registry_username and app.registry_password
+    return registry if registry and has_login else None
 
 
 class Build:

@@ -16,7 +16,13 @@ from django.utils import timezone
 from deployments.commands import containers, routes
 from deployments.models import App, Container, Release, ReleaseStatus
 from deployments.operations import oneoff
-from deployments.operations.build import Build, parse_build_args, resolve_release
+from deployments.operations.build import (
+    Build,
+    build_servers,
+    parse_build_args,
+    push_registry,
+    resolve_release,
+)
 from deployments.operations.plan import Placement, placements, run_command
 from deployments.operations.prune import prune
 from panel.jobs import locks
@@ -340,21 +346,11 @@ async def _bounded(work: list[Any]) -> None:
 
 
 def _build_for(ctx: JobContext, app: App, release: Release, flow: DeployFlow) -> Build:
-    """The first web server builds (or the first server); a registry with a login receives
-    the image, else it is copied to the other servers."""
-    servers = {p.server.pk: p.server for p in sorted(flow.where, key=lambda p: not p.proxied)}
-    chosen = app.build_server
-    if chosen is not None and chosen.pk not in servers:
-        flow.targets[chosen.pk] = server_services.target_for(chosen)
-        servers = {chosen.pk: chosen, **servers}
-    elif chosen is not None:
-        servers = {chosen.pk: chosen, **{pk: s for pk, s in servers.items() if pk != chosen.pk}}
-    builder, *others = [flow.targets[pk] for pk in servers]
-    if chosen is not None and chosen.pk not in {p.server.pk for p in flow.where}:
-        others = [t for t in others if t is not builder]
-    registry = containers.registry_of(app.image)
-    pushes = registry if registry and app.registry_username and app.registry_password else None
-    return Build(ctx, app, release, builder, others, pushes)
+    builder, others = build_servers(app, flow.where)
+    if builder.pk not in flow.targets:
+        flow.targets[builder.pk] = server_services.target_for(builder)
+    receivers = [flow.targets[server.pk] for server in others]
+    return Build(ctx, app, release, flow.targets[builder.pk], receivers, push_registry(app))
 
 
 def _attach_previous(app: App, release: Release, where: list[Placement]) -> None:

@@ -1,4 +1,4 @@
-"""What a deploy will do on each server: the placements, and the exact commands (the plan)."""
+"""Where a release runs: one placement per role and server, and the command that starts it."""
 
 from __future__ import annotations
 
@@ -63,45 +63,9 @@ def run_command(app: App, release: Release, placement: Placement, home: str) -> 
         image=release.image,
         app=app.name,
         role=placement.role,
-        release=str(release.pk),
+        release=str(release.pk) if release.pk else "<release>",
         env_path=placement.env_path(home, app.name),
         env_names=sorted(placement.env),
         volumes=list(app.volumes),
         command=placement.command,
     )
-
-
-def describe(app: App, release: Release) -> dict[str, list[str]]:
-    """The commands per server, as the job log will show them (no secret is in them)."""
-    plan: dict[str, list[str]] = {}
-    registry = containers.registry_of(release.image)
-    for placement in placements(app, release):
-        home = f"~{placement.server.user}"
-        lines = plan.setdefault(f"{placement.server.name} ({placement.server.address})", [])
-        if registry and app.registry_username and not lines:
-            lines.append(
-                shlex.join(containers.login(registry, app.registry_username))
-                + "   # password on stdin"
-            )
-        if not any(line.startswith("docker pull") for line in lines):
-            lines.append(shlex.join(containers.pull(release.image)))
-        lines.append(
-            f"write {placement.env_path(home, app.name)} (mode 0600, over SFTP): "
-            f"{', '.join(sorted(placement.env)) or 'no variables'}"
-        )
-        lines.append(shlex.join(run_command(app, release, placement, home)))
-        if placement.proxied:
-            lines.append(
-                f"health check: GET {app.health_path} on port {app.container_port} "
-                f"until 2xx (at most {app.deploy_timeout}s)"
-            )
-            lines.append(
-                "proxy: point the route at the new container, drain "
-                f"{app.drain_timeout}s, stop the old one"
-            )
-        else:
-            lines.append(
-                "wait until running (and healthy, if the image has a health check); "
-                "stop the old one"
-            )
-    return plan

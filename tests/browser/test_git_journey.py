@@ -55,6 +55,11 @@ def test_build_from_git_deploy_commit_again_roll_back_and_exec(
     page.get_by_role("button", name="Create app").click()
     expect(page.locator(".messages")).to_contain_text("is created")
 
+    page.get_by_role("link", name="Plan").click()
+    expect(page.locator("main")).to_contain_text("web-lab3")
+    expect(page.locator("main")).to_contain_text("resolves main to <commit>")
+    page.screenshot(path=str(artifacts / "git-plan.png"), full_page=True)
+    page.get_by_role("link", name="Overview").click()
     page.locator("#deploy-button").click()
     expect(page.locator("#job-log")).to_contain_text(
         "docker build --tag panel-lab/site:", timeout=30_000

@@ -368,3 +368,27 @@ def test_the_app_list_comes_in_pages_and_filters_by_name(
     assert "extra50" in found and "extra49" not in found and "10 matching" in found
     none = client.get(reverse("app_list") + "?q=nothing").content.decode()
     assert "No app name contains “nothing”" in none
+
+
+def test_the_plan_of_an_app_built_from_git_starts_with_the_build(
+    crew: Crew, client: Client, app: App, server: Server
+) -> None:
+    second = Server.objects.create(
+        team=crew.team, name="web-2", host="10.0.0.6", ssh_key=server.ssh_key
+    )
+    app.roles.get(name="web").servers.add(second)
+    app.git_url, app.registry_username = "git@github.com:acme/shop.git", ""
+    app.build_args = "LEVEL=3"
+    app.save()
+    services.set_env(crew.actor(crew.admin), app, "NPM_TOKEN", "npm-5ecr3t", secret=True,
+                     for_containers=False, for_build=True)  # fmt: skip
+    client.force_login(crew.viewer)
+    page = client.get(reverse("app_plan", args=[app.pk])).content.decode()
+    assert "web-1 (root@10.0.0.5) · build" in page
+    assert "resolves main to &lt;commit&gt;" in page
+    assert "git archive &lt;commit&gt; | sh -c" in page and "DOCKER_BUILDKIT=1 docker build" in page
+    assert "--build-arg LEVEL" in page and "--secret &#x27;id=NPM_TOKEN,src=" in page
+    assert "| docker load  → web-2" in page and "docker pull" not in page
+    assert "npm-5ecr3t" not in page and "LEVEL=3" not in page
+    client.force_login(crew.deployer)
+    assert "Deploy main" in client.get(reverse("app_plan", args=[app.pk])).content.decode()
