@@ -19,6 +19,8 @@ FACTS_SCRIPT = "; ".join(
         'echo "uid=$(id -u)"',
         'echo "docker_cli=$(command -v docker >/dev/null 2>&1 && echo yes || echo no)"',
         "echo \"docker_server=$(docker version --format '{{.Server.Version}}' 2>/dev/null)\"",
+        "echo \"docker_client=$(docker version --format '{{.Client.Version}}' 2>/dev/null)\"",
+        "echo \"buildx=$(docker buildx version 2>/dev/null | cut -d' ' -f2)\"",
         "echo \"proxy=$(docker container inspect --format '{{.State.Running}}' panel-proxy"
         ' 2>/dev/null)"',
         'echo "time=$(date +%s.%N)"',

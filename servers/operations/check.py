@@ -39,7 +39,19 @@ async def read_facts(target: ssh.Target, ctx: JobContext) -> dict[str, Any]:
     except (KeyError, ValueError):
         facts["time_offset"] = None
     facts["can_docker"] = bool(facts.get("docker_server"))
+    facts["buildkit"] = buildkit_of(facts)
     return facts
+
+
+def buildkit_of(facts: dict[str, Any]) -> str:
+    """How this host's docker builds with BuildKit (build secrets need it), or "" if not:
+    clients from 23 on need the buildx plugin; older ones have BuildKit built in."""
+    if facts.get("buildx"):
+        return f"buildx {facts['buildx']}"
+    major = str(facts.get("docker_client") or "").split(".")[0]
+    if major.isdigit() and int(major) < 23:
+        return f"built into docker {facts['docker_client']}"
+    return ""
 
 
 def describe(facts: dict[str, Any]) -> list[str]:
@@ -52,6 +64,7 @@ def describe(facts: dict[str, Any]) -> list[str]:
         f"disk: {_gib(facts.get('disk_free_bytes'))} free of "
         f"{_gib(facts.get('disk_total_bytes'))}",
         f"Docker: {docker}",
+        f"BuildKit (build secrets): {facts.get('buildkit') or 'missing: install docker-buildx'}",
         f"Proxy: {'running' if facts.get('proxy') == 'true' else 'not running'}",
         f"Clock offset: {facts.get('time_offset')} s",
     ]

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from servers.commands import docker, host, proxy
+from servers.operations import check
 
 
 def test_facts_is_one_fixed_script() -> None:
@@ -103,3 +106,18 @@ def test_the_https_server_and_certificate_issuer() -> None:
     assert proxy.tls_automation("internal") == {
         "automation": {"policies": [{"issuers": [{"module": "internal"}]}]}
     }
+
+
+@pytest.mark.parametrize(
+    ("facts", "buildkit"),
+    [
+        ({"buildx": "v0.13.1", "docker_client": "26.1.5"}, "buildx v0.13.1"),
+        ({"buildx": "", "docker_client": "20.10.24+dfsg1"}, "built into docker 20.10.24+dfsg1"),
+        ({"buildx": "", "docker_client": "27.5.1"}, ""),
+        ({"buildx": "", "docker_client": ""}, ""),
+    ],
+)
+def test_buildkit_is_buildx_or_an_older_client_with_it_built_in(
+    facts: dict[str, str], buildkit: str
+) -> None:
+    assert check.buildkit_of(facts) == buildkit

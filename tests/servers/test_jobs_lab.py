@@ -46,6 +46,9 @@ def test_check_records_the_hosts_facts(crew: Crew, lab_servers: list[Server]) ->
     assert server.facts["user"] == server.user and int(server.facts["cpus"]) >= 1
     assert server.facts["can_docker"] is True and abs(server.facts["time_offset"]) < 5
     assert "sh -c" in _log(job) and "exit 0" in _log(job)
+    # The lab's hosts run Debian's docker.io 20.10, whose client has BuildKit built in.
+    assert server.facts["buildkit"].startswith("built into docker 20.10")
+    assert "BuildKit (build secrets): built into docker 20.10" in _log(job)
 
 
 def test_bootstrap_starts_the_proxy_and_a_second_run_changes_nothing(
