@@ -7,6 +7,7 @@ askpass helper or an ssh key file in a private temporary folder, removed afterwa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import subprocess
@@ -15,11 +16,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import asyncssh
 from django.conf import settings
 
 from deployments.models import App
+from servers import keys
 
 TIMEOUT = 600
+HOST_KEY_CHANGED = "Host key verification failed"
 ASKPASS = """#!/bin/sh
 case "$1" in
   Username*) echo x-access-token ;;
@@ -76,19 +80,50 @@ def _git(app: App, args: list[str]) -> str:
     return _git_bytes(app, args).decode(errors="replace")
 
 
+def host_key_fingerprints(known_hosts: str) -> list[str]:
+    """The SHA256 fingerprints of known_hosts lines (hashed host names or not)."""
+    found = []
+    for line in known_hosts.splitlines():
+        fields = line.split()
+        if len(fields) >= 3:
+            with contextlib.suppress(ValueError, asyncssh.KeyImportError):
+                found.append(keys.fingerprint(f"{fields[1]} {fields[2]}"))
+    return found
+
+
 def _git_bytes(app: App, args: list[str]) -> bytes:
-    with _credentials(app) as env:
+    with _credentials(app) as (env, known_hosts):
         result = subprocess.run(
             ["git", *args], capture_output=True, env=env, timeout=TIMEOUT, check=False
         )
+        if result.returncode == 0:
+            _remember_host_key(app, known_hosts)
     if result.returncode != 0:
-        message = result.stderr.decode(errors="replace").strip().splitlines()[-3:]
+        stderr = result.stderr.decode(errors="replace")
+        if HOST_KEY_CHANGED in stderr:
+            raise GitError(
+                f"The git host's key is not the one this app trusted on its first fetch "
+                f"({', '.join(host_key_fingerprints(app.git_host_key))}); nothing was fetched. "
+                "If the host changed its key, an admin can forget the old one on the app's "
+                "page."
+            )
+        message = stderr.strip().splitlines()[-3:]
         raise GitError(f"git {args[-2] if len(args) > 1 else ''} failed: {' / '.join(message)}")
     return result.stdout
 
 
+def _remember_host_key(app: App, known_hosts: Path | None) -> None:
+    """Trust on first use, per app: the key ssh accepted becomes the one required."""
+    if app.git_host_key or known_hosts is None or not known_hosts.exists():
+        return
+    learned = known_hosts.read_text()
+    if learned.strip():
+        App.objects.filter(pk=app.pk, git_host_key="").update(git_host_key=learned)
+        app.git_host_key = learned
+
+
 @contextmanager
-def _credentials(app: App) -> Iterator[dict[str, str]]:
+def _credentials(app: App) -> Iterator[tuple[dict[str, str], Path | None]]:
     protocols = "https:ssh" + (":file" if settings.PANEL_GIT_ALLOW_LOCAL else "")
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -113,7 +148,9 @@ def _credentials(app: App) -> Iterator[dict[str, str]]:
             fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(app.git_key.private_key.reveal())
-            known_hosts = Path(settings.PANEL_DATA_DIR) / "git" / "known_hosts"
+            known_hosts = folder / "known_hosts"
+            known_hosts.write_text(app.git_host_key)
+            checking = "yes" if app.git_host_key else "accept-new"
             env["GIT_SSH_COMMAND"] = shlex.join(
                 [
                     "ssh",
@@ -124,9 +161,15 @@ def _credentials(app: App) -> Iterator[dict[str, str]]:
                     "-o",
                     "BatchMode=yes",
                     "-o",
-                    "StrictHostKeyChecking=accept-new",
+                    f"StrictHostKeyChecking={checking}",
                     "-o",
                     f"UserKnownHostsFile={known_hosts}",
+                    "-o",
+                    "GlobalKnownHostsFile=/dev/null",
+                    "-o",
+                    "HashKnownHosts=no",
                 ]
             )
-        yield env
+            yield env, known_hosts
+        else:
+            yield env, None

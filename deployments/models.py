@@ -44,6 +44,8 @@ class App(models.Model):
     git_key = models.ForeignKey(
         "servers.SshKey", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # known_hosts lines of the git host, learned on the first fetch over ssh; then required.
+    git_host_key = models.TextField(blank=True, default="")
     build_server = models.ForeignKey(
         "servers.Server",
         null=True,

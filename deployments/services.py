@@ -235,6 +235,13 @@ def force_release_lock(actor: Actor, app: App) -> None:
         )
 
 
+def forget_git_host_key(actor: Actor, app: App) -> None:
+    """The next fetch trusts whatever key the git host presents, and keeps it."""
+    with transaction.atomic():
+        App.objects.filter(pk=app.pk).update(git_host_key="")
+        audit.record(actor, "app.git_host_key.forget", team=app.team, target=app)
+
+
 def _save_roles(app: App, roles: dict[str, Any]) -> None:
     for name, spec in roles.items():
         role, _ = Role.objects.update_or_create(

@@ -25,5 +25,10 @@ urlpatterns = [
         name="app_role_redeploy",
     ),
     path("apps/<uuid:app_id>/lock/release", views.app_release_lock, name="app_release_lock"),
+    path(
+        "apps/<uuid:app_id>/git-host-key/forget",
+        views.app_forget_git_host_key,
+        name="app_forget_git_host_key",
+    ),
     path("apps/<uuid:app_id>/logs/stream", logs.app_logs_stream, name="app_logs_stream"),
 ]

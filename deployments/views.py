@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from deployments import services
+from deployments import git, services
 from deployments.forms import (
     APP_SETTINGS,
     AppExecForm,
@@ -102,6 +102,7 @@ def app_detail(request: HttpRequest, app_id: str) -> HttpResponse:
             "live": live,
             "roles": app.roles.prefetch_related("servers"),
             "lock_holder": locks.holder_of(app.lock_name),
+            "git_host_fingerprints": git.host_key_fingerprints(app.git_host_key),
             "deploy_form": GitDeployForm()
             if app.git_url
             else DeployForm(
@@ -244,6 +245,15 @@ def app_role_redeploy(request: HttpRequest, app_id: str, role: str) -> HttpRespo
         messages.error(request, str(refusal))
         return redirect("app_detail", app_id=app.pk)
     return redirect("job_detail", job_id=job.pk)
+
+
+@login_required
+@require_POST
+def app_forget_git_host_key(request: HttpRequest, app_id: str) -> HttpResponse:
+    app = get_for(request.user, APPS, app_id, Action.MANAGE_APPS)
+    services.forget_git_host_key(actor_of(request), app)
+    messages.success(request, "The git host's key is forgotten; the next deploy trusts its key.")
+    return redirect("app_detail", app_id=app.pk)
 
 
 @login_required

@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 from pytest_django.fixtures import Settings
 
-from deployments import services
+from deployments import git, services
 from deployments.models import App, Container, Release, ReleaseStatus
 from deployments.operations.deploy import deploy
 from panel.jobs.runner import run_job
+from panel.models import AuditEvent
 from panel.sensitive import Sensitive
+from servers import keys, ssh
 from servers import services as server_services
-from servers import ssh
 from servers.models import Server
 from tests.conftest import Crew
 from tests.deployments import https_git
@@ -125,6 +126,26 @@ def test_a_repository_over_ssh_with_a_deploy_key(
         assert release.commit_message == "show over-ssh"
         wait_for_body(web_servers[0], "overssh.lab.test", b"over-ssh")
         assert key.private_key.reveal().splitlines()[1] not in log
+
+        # The host's key was trusted on this first fetch, and is required from now on.
+        app.refresh_from_db()
+        host_fingerprint = keys.fingerprint(host.host_public_key)
+        assert git.host_key_fingerprints(app.git_host_key) == [host_fingerprint]
+        assert f"Trusted the git host's key on first use: {host_fingerprint}" in log
+        assert AuditEvent.objects.filter(action="app.git_host_key.trust").exists()
+        impostor = f"{host.address} {lab.hosts[0].host_public_key}\n"
+        App.objects.filter(pk=app.pk).update(git_host_key=impostor)
+        app.refresh_from_db()
+        outcome, release, log = deploy_ref(crew, app)
+        assert outcome == "failed" and "is not the one this app trusted" in log, log
+        assert release.status == ReleaseStatus.FAILED
+
+        services.forget_git_host_key(crew.actor(crew.admin), app)
+        app.refresh_from_db()
+        outcome, _, log = deploy_ref(crew, app)
+        assert outcome == "succeeded", log
+        app.refresh_from_db()
+        assert git.host_key_fingerprints(app.git_host_key) == [host_fingerprint]
     finally:
         shutil.rmtree(served, ignore_errors=True)
 

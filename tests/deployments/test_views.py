@@ -392,3 +392,17 @@ def test_the_plan_of_an_app_built_from_git_starts_with_the_build(
     assert "npm-5ecr3t" not in page and "LEVEL=3" not in page
     client.force_login(crew.deployer)
     assert "Deploy main" in client.get(reverse("app_plan", args=[app.pk])).content.decode()
+
+
+def test_forgetting_the_git_host_key_is_for_admins_and_audited(
+    crew: Crew, client: Client, app: App
+) -> None:
+    App.objects.filter(pk=app.pk).update(git_host_key="github.com ssh-ed25519 AAAA")
+    url = reverse("app_forget_git_host_key", args=[app.pk])
+    client.force_login(crew.deployer)
+    assert client.post(url).status_code == 403
+    client.force_login(crew.admin)
+    client.post(url)
+    app.refresh_from_db()
+    assert app.git_host_key == ""
+    assert AuditEvent.objects.filter(action="app.git_host_key.forget").exists()
