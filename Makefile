@@ -29,6 +29,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.build_deploy
 	$(BIN)/python -m bench.dashboard
 	$(BIN)/python -m bench.live_log
+	$(BIN)/python -m bench.memory
 
 lab-up: $(VENV)/.installed-test
 	$(BIN)/python -m tests.lab up
