@@ -344,7 +344,8 @@ def test_a_build_secret_is_secret_app_wide_and_can_stay_out_of_the_containers(
     assert "NPM_TOKEN" not in services.env_for_role(app, "web")
     assert services.build_secrets(app)["NPM_TOKEN"].reveal() == "npm-5ecr3t"
     page = client.get(url).content.decode()
-    assert "npm-5ecr3t" not in page and "<td>build</td>" in page
+    assert "npm-5ecr3t" not in page and "<td>build <small" in page
+    assert "unused: not built from git" in page
 
     response = client.post(url, {"key": "ROLE_TOKEN", "value": "x", "use": "both", "role": "web"})
     assert b"belongs to the whole app" in response.content
