@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -222,7 +223,9 @@ def test_a_worker_killed_mid_build_leaves_no_build_secret_behind(
 ) -> None:
     server = web_servers[2]
     repo = tmp_path / "slowbuild"
-    new_repo(repo, "slow", "FROM panel-lab/app:v1\nRUN --mount=type=secret,id=TOKEN sleep 20\n")
+    # A step of its own each run: BuildKit would take an identical one from its cache.
+    step = f"RUN --mount=type=secret,id=TOKEN echo {uuid.uuid4().hex} && sleep 20\n"
+    new_repo(repo, "slow", f"FROM panel-lab/app:v1\n{step}")
     app = make_app("slowbuild", [server], image="panel-lab/slowbuild", registry_username="",
                    git_url=str(repo))  # fmt: skip
     services.set_env(crew.actor(crew.admin), app, "TOKEN", "mid-build-5ecr3t", secret=True,
@@ -230,15 +233,18 @@ def test_a_worker_killed_mid_build_leaves_no_build_secret_behind(
     target = server_services.target_for(server)
     home = asyncio.run(ssh.home_dir(target))
     build_dir = containers.build_dir(home, app.name)
+    asyncio.run(ssh.run(target, ["rm", "-rf", "--", build_dir]))
 
     def building(job: Job) -> bool:
-        return asyncio.run(ssh.run(target, ["test", "-d", build_dir], check=False)).ok
+        running = Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).exists()
+        return running and asyncio.run(ssh.run(target, ["test", "-d", build_dir], check=False)).ok
 
     job = _kill_the_worker_when(
         lab, settings, lambda: services.start_deploy(crew.actor(crew.deployer), app, version=""),
         building,
     )  # fmt: skip
-    assert job.status == JobStatus.INTERRUPTED and not building(job)
+    assert job.status == JobStatus.INTERRUPTED
+    assert not asyncio.run(ssh.run(target, ["test", "-d", build_dir], check=False)).ok
     assert Release.objects.get(pk=job.params["release"]).status == ReleaseStatus.FAILED
     assert locks.holder_of(app.lock_name) is None
 
@@ -262,6 +268,8 @@ def _kill_the_worker_when(
         os.killpg(worker.pid, signal.SIGKILL)
     finally:
         worker.wait(10)
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING, f"the job ended ({job.status}) before the kill"
     killed_at = time.monotonic()
     settings.PANEL_JOB_STALE_SECONDS = 3
     while not reap_stale():
