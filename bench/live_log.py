@@ -12,18 +12,17 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from bench.panel_env import setup_django
+from tests.lab.proc import answers, free_port, wait_for
 
 LINES = 300
 EVERY_SECONDS = 0.02
@@ -32,12 +31,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[18]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
@@ -60,15 +53,7 @@ def panel_server(redis_url: str) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/up", timeout=2)  # noqa: S310
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        wait_for(lambda: answers(f"{url}/up"), "the panel", 30)
         yield url
     finally:
         server.terminate()

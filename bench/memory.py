@@ -13,11 +13,10 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
-from bench.live_log import free_port
 from bench.panel_env import setup_django
+from tests.lab.proc import answers, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTLE_SECONDS = 20
@@ -69,14 +68,7 @@ def main() -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2)
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the panel did not start"
-                time.sleep(0.5)
+        wait_for(lambda: answers(f"http://127.0.0.1:{port}/login"), "the panel", 60)
         time.sleep(SETTLE_SECONDS)
         pids = tree(serve.pid)
         panel_pss, panel_rss = total_mib(pids)

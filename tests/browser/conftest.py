@@ -4,12 +4,10 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import IN_CI
+from tests.lab.proc import answers, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_FLAGS = [
@@ -39,18 +38,12 @@ class RunningPanel:
     data_dir: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def panel(lab) -> Iterator[RunningPanel]:  # type: ignore[no-untyped-def]
     """The panel as `make run` starts it (web, worker, beat), on a fresh data directory,
     with the lab's Redis as broker and log channel."""
     data_dir = Path(tempfile.mkdtemp(prefix="panel-e2e-"))
-    port = _free_port()
+    port = free_port()
     redis_url = lab.redis_url.rsplit("/", 1)[0] + "/1"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("PANEL_", "DJANGO_"))},
@@ -92,14 +85,10 @@ def panel(lab) -> Iterator[RunningPanel]:  # type: ignore[no-untyped-def]
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/up", timeout=2)  # noqa: S310
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError((data_dir / "serve.log").read_text()[-3000:]) from None
-            time.sleep(0.3)
+    while not answers(f"{url}/up"):
+        if time.monotonic() > deadline or server.poll() is not None:
+            raise RuntimeError((data_dir / "serve.log").read_text()[-3000:])
+        time.sleep(0.3)
     yield RunningPanel(url, "admin", password.group(1), data_dir)
     os.killpg(server.pid, signal.SIGINT)
     try:
