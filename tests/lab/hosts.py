@@ -232,8 +232,8 @@ def _start_sshd(host: HostSpec, host_key: Path | None = None) -> None:
                 "MaxStartups 100:30:200",
                 "ClientAliveInterval 15",
                 "AllowTcpForwarding yes",
-                # Debian's docker client, as on a server with docker.io: this machine may
-                # have another one in /usr/local/bin that lab hosts should not see.
+                # Debian's docker client, as on a server with docker.io, even where another
+                # client comes earlier in this machine's PATH.
                 f"SetEnv DOCKER_HOST={host.docker_host} PATH=/usr/bin:/bin",
                 "Subsystem sftp internal-sftp",
                 "",
