@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from deployments import services
 from deployments.models import App, Container, Release, ReleaseStatus
-from deployments.validators import validate_tag
+from deployments.validators import validate_git_ref, validate_tag
 from panel.api.auth import ApiError, actor_of, api_view, json_body, require_api
 from panel.permissions import Action, teams_of
 
@@ -23,13 +23,20 @@ def app_status(request: HttpRequest, name: str) -> HttpResponse:
 
 @api_view(("POST",))
 def app_deploy(request: HttpRequest, name: str) -> HttpResponse:
+    """A tag of the image; for an app built from git, a `ref` (branch, tag or commit; empty:
+    the head of the app's branch)."""
     app = _app(request, name, Action.DEPLOY)
-    tag = str(json_body(request).get("tag") or "latest")
+    body = json_body(request)
+    if app.git_url:
+        version, validate = str(body.get("ref") or ""), validate_git_ref
+    else:
+        version, validate = str(body.get("tag") or "latest"), validate_tag
     try:
-        validate_tag(tag)
+        if version:
+            validate(version)
     except ValidationError as invalid:
         raise ApiError(400, " ".join(invalid.messages)) from invalid
-    return _start(request, app, version=tag, kind="deploy")
+    return _start(request, app, version=version, kind="deploy")
 
 
 @api_view(("POST",))

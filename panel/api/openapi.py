@@ -71,10 +71,14 @@ DOCUMENT: dict[str, Any] = {
         },
         "/api/v1/apps/{name}/deploy": {
             "post": _operation(
-                "Deploy a tag of the app's image (default latest)",
+                "Deploy a tag of the app's image (default latest); for an app built from git, "
+                "a ref: branch, tag or commit (default: the head of its branch)",
                 "202",
                 parameters=[NAME, TEAM],
-                body={"type": "object", "properties": {"tag": {"type": "string"}}},
+                body={
+                    "type": "object",
+                    "properties": {"tag": {"type": "string"}, "ref": {"type": "string"}},
+                },
             )
         },
         "/api/v1/apps/{name}/rollback": {

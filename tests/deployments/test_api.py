@@ -151,3 +151,21 @@ def test_bad_json_and_bad_tags_get_400(crew: Crew, client: Client, app: App) -> 
     )
     assert bad.status_code == 400 and "not JSON" in bad.json()["error"]
     assert _post(client, url, secret, {"tag": "$(id)"}).status_code == 400
+
+
+def test_an_app_built_from_git_deploys_a_ref_or_its_branch_head(
+    crew: Crew, client: Client, app: App, django_capture_on_commit_callbacks: Any
+) -> None:
+    App.objects.filter(pk=app.pk).update(git_url="git@github.com:acme/shop.git")
+    secret = _token(crew.deployer, "deploy")
+    url = reverse("api_app_deploy", args=["shop"])
+    with django_capture_on_commit_callbacks(execute=False):
+        assert _post(client, url, secret, {"ref": "feature/login"}).status_code == 202
+    assert Release.objects.get().version == "feature/login"
+    Release.objects.all().delete()
+    Job.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=False):
+        assert _post(client, url, secret).status_code == 202
+    assert Release.objects.get().version == ""
+    refused = _post(client, url, secret, {"ref": "--upload-pack=touch /tmp/x"})
+    assert refused.status_code == 400 and "branch, tag or commit" in refused.json()["error"]
