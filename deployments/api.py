@@ -61,6 +61,7 @@ def describe(app: App) -> dict[str, Any]:
     return {
         "name": app.name,
         "image": app.image,
+        "git": {"url": app.git_url, "branch": app.git_branch} if app.git_url else None,
         "domains": app.domains,
         "stopped": app.stopped,
         "current_release": _release(current) if current else None,
@@ -76,6 +77,8 @@ def _release(release: Release) -> dict[str, Any]:
         "id": release.pk,
         "version": release.version,
         "image": release.image,
+        "commit": release.commit,
+        "commit_message": release.commit_message,
         "status": release.status,
         "kind": release.kind,
         "by": release.created_by_label,

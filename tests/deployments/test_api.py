@@ -169,3 +169,8 @@ def test_an_app_built_from_git_deploys_a_ref_or_its_branch_head(
     assert Release.objects.get().version == ""
     refused = _post(client, url, secret, {"ref": "--upload-pack=touch /tmp/x"})
     assert refused.status_code == 400 and "branch, tag or commit" in refused.json()["error"]
+    described = client.get(
+        reverse("api_app", args=["shop"]), HTTP_AUTHORIZATION=f"Bearer {secret}"
+    ).json()
+    assert described["git"] == {"url": "git@github.com:acme/shop.git", "branch": "main"}
+    assert described["releases"][0]["commit"] == ""
