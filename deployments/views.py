@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
@@ -19,6 +21,7 @@ from deployments.forms import (
 from deployments.models import App, Container, EnvVar, Release, ReleaseStatus
 from deployments.operations.preview import describe
 from panel.jobs import locks
+from panel.models import Job
 from panel.pages import page_of
 from panel.permissions import Action, get_for, require
 from panel.requests import actor_of, team_of
@@ -118,12 +121,7 @@ def app_detail(request: HttpRequest, app_id: str) -> HttpResponse:
 @require_POST
 def app_delete(request: HttpRequest, app_id: str) -> HttpResponse:
     app = get_for(request.user, APPS, app_id, Action.MANAGE_APPS)
-    try:
-        job = services.start_remove(actor_of(request), app)
-    except services.DeployRefused as refusal:
-        messages.error(request, str(refusal))
-        return redirect("app_detail", app_id=app.pk)
-    return redirect("job_detail", job_id=job.pk)
+    return _follow(request, app, lambda: services.start_remove(actor_of(request), app))
 
 
 @login_required
@@ -211,12 +209,7 @@ def app_stop_start(request: HttpRequest, app_id: str, action: str) -> HttpRespon
     app = get_for(request.user, APPS, app_id, Action.DEPLOY)
     if action not in ("stop", "start"):
         raise Http404("No such action.")
-    try:
-        job = services.start_simple(actor_of(request), app, action)
-    except services.DeployRefused as refusal:
-        messages.error(request, str(refusal))
-        return redirect("app_detail", app_id=app.pk)
-    return redirect("job_detail", job_id=job.pk)
+    return _follow(request, app, lambda: services.start_simple(actor_of(request), app, action))
 
 
 @login_required
@@ -239,12 +232,7 @@ def app_exec(request: HttpRequest, app_id: str) -> HttpResponse:
 @require_POST
 def app_role_redeploy(request: HttpRequest, app_id: str, role: str) -> HttpResponse:
     app = get_for(request.user, APPS, app_id, Action.DEPLOY)
-    try:
-        job = services.start_role_redeploy(actor_of(request), app, role)
-    except services.DeployRefused as refusal:
-        messages.error(request, str(refusal))
-        return redirect("app_detail", app_id=app.pk)
-    return redirect("job_detail", job_id=job.pk)
+    return _follow(request, app, lambda: services.start_role_redeploy(actor_of(request), app, role))
 
 
 @login_required
@@ -266,8 +254,16 @@ def app_release_lock(request: HttpRequest, app_id: str) -> HttpResponse:
 
 
 def _start(request: HttpRequest, app: App, *, version: str, kind: str) -> HttpResponse:
+    actor = actor_of(request)
+    return _follow(
+        request, app, lambda: services.start_deploy(actor, app, version=version, kind=kind)
+    )
+
+
+def _follow(request: HttpRequest, app: App, start: Callable[[], Job]) -> HttpResponse:
+    """The new job's page, or back to the app with the reason it was refused."""
     try:
-        job = services.start_deploy(actor_of(request), app, version=version, kind=kind)
+        job = start()
     except services.DeployRefused as refusal:
         messages.error(request, str(refusal))
         return redirect("app_detail", app_id=app.pk)
