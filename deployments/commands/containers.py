@@ -64,13 +64,6 @@ def build_dir(home: str, app: str) -> str:
     return posixpath.join(home, ".panel", "apps", app, "build")
 
 
-def _csv_fields(*fields: str) -> str:
-    """One CSV record, the format of `--secret` values (a path may hold a comma)."""
-    record = io.StringIO()
-    csv.writer(record, lineterminator="").writerow(fields)
-    return record.getvalue()
-
-
 def image_id(image: str) -> list[str]:
     return ["docker", "image", "inspect", "--format", "{{.Id}}", image]
 
@@ -106,11 +99,7 @@ def run(
             "--network", NETWORK, "--restart", "unless-stopped",
             "--label", f"{LABEL_APP}={app}", "--label", f"{LABEL_ROLE}={role}",
             "--label", f"{LABEL_RELEASE}={release}"]  # fmt: skip
-    for env_name in env_names:
-        argv += ["--env", env_name]
-    for volume in volumes:
-        argv += ["--volume", volume]
-    return [*argv, image, *command]
+    return _with_env_and_volumes(argv, env_names, volumes, image, command)
 
 
 def run_once(
@@ -127,11 +116,7 @@ def run_once(
     argv = ["sh", "-c", LOAD_ENV_AND_RUN, env_path, "docker", "run", "--rm", "--name", name,
             "--network", NETWORK, "--label", f"{LABEL_APP}={app}",
             "--label", f"{LABEL_ROLE}=one-off"]  # fmt: skip
-    for env_name in env_names:
-        argv += ["--env", env_name]
-    for volume in volumes:
-        argv += ["--volume", volume]
-    return [*argv, image, *command]
+    return _with_env_and_volumes(argv, env_names, volumes, image, command)
 
 
 def exec_in(name: str, command: list[str]) -> list[str]:
@@ -175,3 +160,21 @@ def remove_image(image: str) -> list[str]:
 def list_for_app(app: str) -> list[str]:
     return ["docker", "ps", "--all", "--no-trunc", "--filter", f"label={LABEL_APP}={app}",
             "--format", "{{.Names}}"]  # fmt: skip
+
+
+def _csv_fields(*fields: str) -> str:
+    """One CSV record, the format of `--secret` values (a path may hold a comma)."""
+    record = io.StringIO()
+    csv.writer(record, lineterminator="").writerow(fields)
+    return record.getvalue()
+
+
+def _with_env_and_volumes(
+    argv: list[str], env_names: list[str], volumes: list[str], image: str, command: list[str]
+) -> list[str]:
+    """The end of a `docker run`: variables by name only, volumes, the image and its command."""
+    for env_name in env_names:
+        argv += ["--env", env_name]
+    for volume in volumes:
+        argv += ["--volume", volume]
+    return [*argv, image, *command]
