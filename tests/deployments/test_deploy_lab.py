@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from deployments.models import App, Container, Release, ReleaseStatus
+from deployments import services
+from deployments.models import App, Container, Release, ReleaseStatus, Role
 from deployments.operations.deploy import deploy
 from panel.jobs.runner import run_job
 from servers import services as server_services
@@ -189,11 +190,9 @@ def _proxy_address(server: Server) -> str:
     return f"{address}]"
 
 
-def test_a_worker_role_runs_beside_the_web_role_without_the_proxy(
+def test_a_worker_role_boots_after_web_runs_without_the_proxy_and_redeploys_alone(
     crew: Crew, web_servers: list[Server], make_app: MakeApp
 ) -> None:
-    from deployments.models import Role
-
     server = web_servers[1]
     app = make_app("withjobs", [server])
     Role.objects.create(
@@ -201,6 +200,9 @@ def test_a_worker_role_runs_beside_the_web_role_without_the_proxy(
     ).servers.set([server])
     outcome, release = deploy_version(crew, app, "v1")
     assert outcome == "succeeded", release.log  # type: ignore[attr-defined]
+    log = release.log  # type: ignore[attr-defined]
+    web_healthy = log.index("withjobs-web-v1")
+    assert log.index("is healthy", web_healthy) < log.index("--label panel.role=job")
     rows = {c.role: c.name for c in Container.objects.filter(release=release)}
     assert set(rows) == {"web", "job"}
     target = server_services.target_for(server)
@@ -212,6 +214,17 @@ def test_a_worker_role_runs_beside_the_web_role_without_the_proxy(
             ssh.run(target, ["sh", "-c", "docker exec panel-proxy cat /config/caddy/autosave.json"])
         ).stdout
     )
+    wait_for_body(server, "withjobs.lab.test", b"v1")
+
+    app.refresh_from_db()
+    job = services.start_role_redeploy(crew.actor(crew.deployer), app, "job")
+    assert run_job(job.pk, deploy) == "succeeded", log_of(job)
+    running = dict(
+        Container.objects.filter(release__app=app, running=True).values_list("role", "name")
+    )
+    assert running["web"] == rows["web"] and running["job"] != rows["job"]
+    release.refresh_from_db()
+    assert release.status == ReleaseStatus.LIVE
     wait_for_body(server, "withjobs.lab.test", b"v1")
 
 

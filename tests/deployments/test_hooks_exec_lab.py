@@ -1,11 +1,11 @@
-"""Hooks, app exec and roles on the lab."""
+"""Hooks and app exec on the lab."""
 
 from __future__ import annotations
 
 import pytest
 
 from deployments import services
-from deployments.models import App, Container, ReleaseStatus, Role
+from deployments.models import App, ReleaseStatus
 from deployments.operations.app_exec import app_exec
 from panel.jobs.runner import run_job
 from servers.models import Server
@@ -65,33 +65,3 @@ def test_app_exec_runs_in_a_new_or_a_running_container(
     assert run_job(running.pk, app_exec) == "succeeded", log_of(running)
     assert "] v2" in log_of(running)
     assert all("execme-exec-" not in line for line in containers_on(server, app))
-
-
-def test_roles_boot_web_first_and_a_role_redeploys_alone(
-    crew: Crew, web_servers: list[Server], make_app: MakeApp
-) -> None:
-    server = web_servers[2]
-    app = make_app("roles", [server])
-    Role.objects.create(
-        app=app, name="worker", command="/bin/sh -c 'echo worker up; exec sleep 600'"
-    ).servers.set([server])
-    outcome, release = deploy_version(crew, app, "v1")
-    assert outcome == "succeeded", release.log  # type: ignore[attr-defined]
-    log = release.log  # type: ignore[attr-defined]
-    web_healthy = log.index("roles-web-v1")
-    assert log.index("is healthy", web_healthy) < log.index("--label panel.role=worker")
-    web_before = Container.objects.get(release=release, role="web").name
-    worker_before = Container.objects.get(release=release, role="worker").name
-
-    app.refresh_from_db()
-    job = services.start_role_redeploy(crew.actor(crew.deployer), app, "worker")
-    from deployments.operations.deploy import deploy
-
-    assert run_job(job.pk, deploy) == "succeeded", log_of(job)
-    running = dict(
-        Container.objects.filter(release__app=app, running=True).values_list("role", "name")
-    )
-    assert running["web"] == web_before and running["worker"] != worker_before
-    release.refresh_from_db()
-    assert release.status == ReleaseStatus.LIVE
-    wait_for_body(server, "roles.lab.test", b"v1")
