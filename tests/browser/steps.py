@@ -42,3 +42,9 @@ def add_server(page: Any, url: str, host: LabHost, name: str) -> None:
     page.get_by_role("button", name="Confirm and trust").click()
     page.locator("#bootstrap-button").click()
     wait_for_job(page, "admin API answers")
+
+
+def open_app(page: Any, name: str) -> None:
+    """From any page: the app list, then the app's page."""
+    page.get_by_role("link", name="Apps", exact=True).click()
+    page.get_by_role("link", name=name, exact=True).click()

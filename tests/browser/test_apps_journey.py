@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import RunningPanel
-from tests.browser.steps import add_server, wait_for_job
+from tests.browser.steps import add_server, open_app, wait_for_job
 from tests.lab.lab import Lab
 
 pytestmark = pytest.mark.browser
@@ -60,8 +60,7 @@ def test_create_deploy_upgrade_and_roll_back_an_app(
     wait_for_job(page, "shop v1 is live.")
     assert visit(chromium, domain) == "v1"
 
-    page.get_by_role("link", name="Apps", exact=True).click()
-    page.get_by_role("link", name="shop").click()
+    open_app(page, "shop")
     page.locator("#id_version").fill("v2")
     page.locator("#deploy-button").click()
     expect(page.locator("#job-log")).to_contain_text("docker pull", timeout=30_000)
@@ -70,15 +69,13 @@ def test_create_deploy_upgrade_and_roll_back_an_app(
     assert "browser-secret-value" not in page.content()
     assert visit(chromium, domain) == "v2"
 
-    page.get_by_role("link", name="Apps", exact=True).click()
-    page.get_by_role("link", name="shop").click()
+    open_app(page, "shop")
     expect(page.locator("#live-version")).to_have_text("v2 live")
     expect(page.locator("#app-logs")).to_contain_text("app v2 listening", timeout=20_000)
     page.screenshot(path=str(artifacts / "app-detail.png"), full_page=True)
     page.locator("#releases tr", has_text="v1").get_by_role("button", name="Roll back").click()
     wait_for_job(page, "shop v1 is live.")
     assert visit(chromium, domain) == "v1"
-    page.get_by_role("link", name="Apps", exact=True).click()
-    page.get_by_role("link", name="shop").click()
+    open_app(page, "shop")
     expect(page.locator("#live-version")).to_have_text("v1 live")
     page.screenshot(path=str(artifacts / "app-after-rollback.png"), full_page=True)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import RunningPanel
-from tests.browser.steps import add_server, wait_for_job
+from tests.browser.steps import add_server, open_app, wait_for_job
 from tests.browser.test_apps_journey import visit
 from tests.lab.lab import Lab
 
@@ -68,8 +68,7 @@ def test_build_from_git_deploy_commit_again_roll_back_and_exec(
     wait_for_job(page, "is live.")
     assert visit(chromium, domain) == "first"
 
-    page.goto(f"{panel.url}/apps/")
-    page.get_by_role("link", name="site", exact=True).click()
+    open_app(page, "site")
     page.get_by_role("link", name="Environment").click()
     page.get_by_label("Name").fill("SITE_TOKEN")
     page.get_by_label("Value").fill("browser-5ecr3t")
@@ -87,8 +86,7 @@ def test_build_from_git_deploy_commit_again_roll_back_and_exec(
     assert "browser-5ecr3t" not in page.content()
     assert visit(chromium, domain) == "second"
 
-    page.goto(f"{panel.url}/apps/")
-    page.get_by_role("link", name="site", exact=True).click()
+    open_app(page, "site")
     expect(page.locator("#releases")).to_contain_text("Say second")
     page.locator("#releases tr", has_text="Say first").get_by_role(
         "button", name="Roll back"
@@ -96,8 +94,7 @@ def test_build_from_git_deploy_commit_again_roll_back_and_exec(
     wait_for_job(page, "is built already; no build.")
     assert visit(chromium, domain) == "first"
 
-    page.goto(f"{panel.url}/apps/")
-    page.get_by_role("link", name="site", exact=True).click()
+    open_app(page, "site")
     page.get_by_role("link", name="Run a command").click()
     page.get_by_label("Command").fill("cat /www/index.html")
     page.get_by_role("button", name="Run").click()
