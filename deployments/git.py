@@ -7,13 +7,12 @@ askpass helper or an ssh key file in a private temporary folder, removed afterwa
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shlex
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import asyncssh
@@ -40,13 +39,16 @@ def mirror_path(app: App) -> Path:
     return Path(settings.PANEL_DATA_DIR) / "git" / f"{app.pk.hex}.git"
 
 
-def fetch(app: App) -> None:
+def fetch(app: App) -> str:
+    """Bring the mirror up to date. Returns the known_hosts lines of the git host when ssh
+    trusted its key on this fetch, the app having none yet (trust on first use); else ""."""
     mirror = mirror_path(app)
     if (mirror / "HEAD").exists():
-        _git(app, ["--git-dir", str(mirror), "fetch", "--prune", "--quiet", "origin"])
+        args = ["--git-dir", str(mirror), "fetch", "--prune", "--quiet", "origin"]
     else:
         mirror.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        _git(app, ["clone", "--mirror", "--quiet", "--", app.git_url, str(mirror)])
+        args = ["clone", "--mirror", "--quiet", "--", app.git_url, str(mirror)]
+    return _run_git(app, args)[1]
 
 
 def resolve(app: App, ref: str) -> tuple[str, str]:
@@ -86,18 +88,22 @@ def host_key_fingerprints(known_hosts: str) -> list[str]:
     for line in known_hosts.splitlines():
         fields = line.split()
         if len(fields) >= 3:
-            with contextlib.suppress(ValueError, asyncssh.KeyImportError):
+            with suppress(ValueError, asyncssh.KeyImportError):
                 found.append(keys.fingerprint(f"{fields[1]} {fields[2]}"))
     return found
 
 
 def _git_bytes(app: App, args: list[str]) -> bytes:
+    return _run_git(app, args)[0]
+
+
+def _run_git(app: App, args: list[str]) -> tuple[bytes, str]:
+    """git's output, and the host key lines ssh newly trusted (see `fetch`)."""
     with _credentials(app) as (env, known_hosts):
         result = subprocess.run(
             ["git", *args], capture_output=True, env=env, timeout=TIMEOUT, check=False
         )
-        if result.returncode == 0:
-            _remember_host_key(app, known_hosts)
+        learned = "" if app.git_host_key or known_hosts is None else known_hosts.read_text()
     if result.returncode != 0:
         stderr = result.stderr.decode(errors="replace")
         if HOST_KEY_CHANGED in stderr:
@@ -109,17 +115,7 @@ def _git_bytes(app: App, args: list[str]) -> bytes:
             )
         message = stderr.strip().splitlines()[-3:]
         raise GitError(f"git {args[-2] if len(args) > 1 else ''} failed: {' / '.join(message)}")
-    return result.stdout
-
-
-def _remember_host_key(app: App, known_hosts: Path | None) -> None:
-    """Trust on first use, per app: the key ssh accepted becomes the one required."""
-    if app.git_host_key or known_hosts is None or not known_hosts.exists():
-        return
-    learned = known_hosts.read_text()
-    if learned.strip():
-        App.objects.filter(pk=app.pk, git_host_key="").update(git_host_key=learned)
-        app.git_host_key = learned
+    return result.stdout, learned if learned.strip() else ""
 
 
 @contextmanager

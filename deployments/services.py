@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
+from deployments import git
 from deployments.models import App, EnvVar, Release, Role
 from panel import audit
 from panel.audit import Actor
@@ -233,6 +234,20 @@ def force_release_lock(actor: Actor, app: App) -> None:
             target=app,
             details={"job": holder.pk if holder else None},
         )
+
+
+def trust_git_host_key(actor: Actor, app: App, known_hosts: str) -> None:
+    """Trust on first use, per app: the key ssh met on the first fetch is required after."""
+    with transaction.atomic():
+        if App.objects.filter(pk=app.pk, git_host_key="").update(git_host_key=known_hosts):
+            audit.record(
+                actor,
+                "app.git_host_key.trust",
+                team=app.team,
+                target=app,
+                details={"fingerprints": ", ".join(git.host_key_fingerprints(known_hosts))},
+            )
+    app.git_host_key = known_hosts
 
 
 def forget_git_host_key(actor: Actor, app: App) -> None:

@@ -12,8 +12,7 @@ from deployments import git
 from deployments.commands import containers
 from deployments.models import App, Release
 from deployments.operations.plan import Placement
-from deployments.services import build_secrets
-from panel import audit
+from deployments.services import build_secrets, trust_git_host_key
 from panel.audit import Actor
 from panel.jobs.runner import JobContext, JobFailed
 from servers import ssh
@@ -36,22 +35,15 @@ def resolve_release(ctx: JobContext, app: App, release: Release) -> Release:
     """Fetch the repository and pin the release to a commit (a branch head or a given ref)."""
     ref = release.commit or release.version or app.git_branch
     ctx.log(f"== Source: {app.git_url} at {ref}")
-    trusted = app.git_host_key
     try:
-        git.fetch(app)
+        learned = git.fetch(app)
+        if learned:
+            trust_git_host_key(Actor.of_job(ctx.job), app, learned)
+            fingerprints = ", ".join(git.host_key_fingerprints(learned))
+            ctx.log(f"Trusted the git host's key on first use: {fingerprints}")
         sha, subject = git.resolve(app, ref)
     except (git.GitError, OSError) as error:
         raise JobFailed(str(error)) from error
-    if app.git_host_key and not trusted:
-        fingerprints = ", ".join(git.host_key_fingerprints(app.git_host_key))
-        ctx.log(f"Trusted the git host's key on first use: {fingerprints}")
-        audit.record(
-            Actor.of_job(ctx.job),
-            "app.git_host_key.trust",
-            team=app.team,
-            target=app,
-            details={"fingerprints": fingerprints},
-        )
     Release.objects.filter(pk=release.pk).update(
         version=sha[:12], commit=sha, commit_message=subject, image=f"{app.image}:{sha}"
     )
