@@ -22,7 +22,7 @@ class RateLimitedLoginForm(auth_forms.AuthenticationForm):
     """Sign-in that stops guessing per user name and per client address."""
 
     def clean(self) -> dict[str, Any]:
-        username = (self.data.get("username") or "")[:150]
+        username = sign_in_name(self.data.get("username") or "")
         ip = client_ip(self.request) if self.request else None
         if _too_many_failures(username, ip):
             raise forms.ValidationError(
@@ -33,6 +33,14 @@ class RateLimitedLoginForm(auth_forms.AuthenticationForm):
         except forms.ValidationError:
             LoginFailure.objects.create(username=username, ip=ip)
             raise
+
+
+def sign_in_name(typed: str) -> str:
+    """The name failures are counted under: the one the backend looks up (stripped,
+    NFKC-normalised, as the sign-in form cleans it), so no other spelling gets fresh guesses."""
+    name = str(auth_forms.UsernameField(max_length=150).to_python(typed))[:150]
+    stored = User.objects.filter(username=name).values_list("username", flat=True).first()
+    return stored or name
 
 
 def _too_many_failures(username: str, ip: str | None) -> bool:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
@@ -99,3 +100,28 @@ def test_old_failures_are_forgotten_by_the_housekeeping_task(crew: Crew, client:
         at=timezone.now() - timedelta(days=1)
     )
     assert forget_old_login_failures() == 1 and LoginFailure.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "spelling", ["dora ", " dora", "dora\t", "\uff44ora", "dor\uff41", "  dora  "]
+)
+def test_another_spelling_of_the_name_gets_no_fresh_guesses(
+    crew: Crew, client: Client, settings: SettingsWrapper, spelling: str
+) -> None:
+    settings.PANEL_LOGIN_MAX_FAILURES = 3
+    for _ in range(3):
+        assert _login(client, "wrong") == 200
+    response = client.post(reverse("login"), {"username": spelling, "password": "correct horse 42"})
+    assert b"Too many failed sign-ins" in response.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_failures_under_other_spellings_count_for_the_same_account(
+    crew: Crew, client: Client, settings: SettingsWrapper
+) -> None:
+    settings.PANEL_LOGIN_MAX_FAILURES = 3
+    for spelling in ["dora ", "\uff44ora", " dora"]:
+        client.post(reverse("login"), {"username": spelling, "password": "wrong"})
+    assert set(LoginFailure.objects.values_list("username", flat=True)) == {"dora"}
+    response = client.post(reverse("login"), {"username": "dora", "password": "correct horse 42"})
+    assert b"Too many failed sign-ins" in response.content
