@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from panel import supervise
+from panel import serving, supervise
 
 
 class Command(BaseCommand):
@@ -37,6 +37,7 @@ class Command(BaseCommand):
                 "--port",
                 port,
                 "--no-access-log",
+                *serving.UVICORN_OPTIONS,
                 "--timeout-graceful-shutdown",
                 "3",
             ],
