@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import subprocess
 
 from django.core.exceptions import ValidationError
 
+from panel.validators import validate_plain_text
 from servers.validators import validate_host
 
 ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
@@ -90,8 +92,7 @@ def validate_git_url(value: str, *, allow_local: bool = False) -> None:
 
 def validate_git_ref(value: str) -> None:
     """A commit SHA, or a branch/tag name `git check-ref-format` accepts."""
-    import subprocess
-
+    validate_plain_text(value)
     if SHA_RE.fullmatch(value):
         return
     if value.startswith("-") or len(value) > 200:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from panel.keyfiles import load_or_create, new_encryption_key_line, new_secret_key
@@ -61,7 +62,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "panel.middleware.CurrentTeamMiddleware",
+    "panel.middleware.RefuseUnsafeInputMiddleware",
 ]
 
 ROOT_URLCONF = "panel.urls"
@@ -181,6 +184,22 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # Every channel would be logged at INFO; the job log already says what ran.
     "loggers": {"asyncssh": {"level": "WARNING"}},
+}
+
+# Scripts and styles only from the panel's own files: no inline code, handlers or eval, so an
+# injected attribute cannot run; the panel may not be framed, nor post forms elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
 }
 
 SESSION_COOKIE_HTTPONLY = True
