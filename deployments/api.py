@@ -11,8 +11,18 @@ from django.urls import reverse
 from deployments import services
 from deployments.models import App, Container, Release, ReleaseStatus
 from deployments.validators import validate_git_ref, validate_tag
-from panel.api.auth import ApiError, actor_of, api_view, json_body, require_api
+from panel.api.auth import ApiError, actor_of, api_view, require_api
+from panel.api.bodies import StrictBody, parse_body
 from panel.permissions import Action, teams_of
+
+
+class DeployBody(StrictBody):
+    tag: str = ""
+    ref: str = ""
+
+
+class RollbackBody(StrictBody):
+    release: int | str
 
 
 @api_view(("GET",))
@@ -26,23 +36,28 @@ def app_deploy(request: HttpRequest, name: str) -> HttpResponse:
     """A tag of the image; for an app built from git, a `ref` (branch, tag or commit; empty:
     the head of the app's branch)."""
     app = _app(request, name, Action.DEPLOY)
-    body = json_body(request)
+    body = parse_body(request, DeployBody)
     if app.git_url:
-        version, validate = str(body.get("ref") or ""), validate_git_ref
+        if body.tag:
+            raise ApiError(400, "tag: this app is built from git; send a ref.", {"tag": "unused"})
+        field, version, validate = "ref", body.ref, validate_git_ref
     else:
-        version, validate = str(body.get("tag") or "latest"), validate_tag
+        if body.ref:
+            raise ApiError(400, "ref: this app deploys an image; send a tag.", {"ref": "unused"})
+        field, version, validate = "tag", body.tag or "latest", validate_tag
     try:
         if version:
             validate(version)
     except ValidationError as invalid:
-        raise ApiError(400, " ".join(invalid.messages)) from invalid
+        problem = " ".join(invalid.messages)
+        raise ApiError(400, f"{field}: {problem}", {field: problem}) from invalid
     return _start(request, app, version=version, kind="deploy")
 
 
 @api_view(("POST",))
 def app_rollback(request: HttpRequest, name: str) -> HttpResponse:
     app = _app(request, name, Action.DEPLOY)
-    wanted = json_body(request).get("release")
+    wanted = parse_body(request, RollbackBody).release
     retained = app.releases.filter(status__in=[ReleaseStatus.LIVE, ReleaseStatus.RETIRED])
     retained = retained[: app.retain_releases]
     release = next(

@@ -65,3 +65,7 @@ urlpatterns = [
         name="password_change_done",
     ),
 ]
+
+handler400 = "panel.views.errors.bad_request"
+handler404 = "panel.views.errors.not_found"
+handler500 = "panel.views.errors.server_error"

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -18,16 +17,21 @@ from panel.permissions import Action, can
 from panel.requests import client_ip
 
 View = Callable[..., HttpResponse]
+API_PREFIX = "/api/"
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, fields: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.fields = status, message, fields
 
 
-def error(status: int, message: str) -> JsonResponse:
-    response = JsonResponse({"error": message}, status=status)
+def error(status: int, message: str, fields: dict[str, str] | None = None) -> JsonResponse:
+    """Every API error: `{"error": sentence}`, plus `fields` (name → problem) for bad input."""
+    document: dict[str, Any] = {"error": message}
+    if fields:
+        document["fields"] = fields
+    response = JsonResponse(document, status=status)
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="panel"'
     return response
@@ -54,7 +58,9 @@ def api_view(methods: tuple[str, ...]) -> Callable[[View], View]:
             try:
                 return view(request, *args, **kwargs)
             except ApiError as failure:
-                return error(failure.status, failure.message)
+                return error(failure.status, failure.message, failure.fields)
+            except RequestDataTooBig:
+                return error(413, "The body is too large.")
             except PermissionDenied as denied:
                 return error(403, str(denied) or "Not allowed.")
             except Http404 as missing:
@@ -76,15 +82,3 @@ def require_api(request: HttpRequest, team_id: int, action: Action) -> None:
 
 def actor_of(request: HttpRequest) -> Actor:
     return Actor.for_token(request.api_token, ip=client_ip(request))  # type: ignore[attr-defined]
-
-
-def json_body(request: HttpRequest) -> dict[str, Any]:
-    if not request.body:
-        return {}
-    try:
-        body = json.loads(request.body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as failure:
-        raise ApiError(400, f"The body is not JSON: {failure}.") from failure
-    if not isinstance(body, dict):
-        raise ApiError(400, "The body must be a JSON object.")
-    return body
