@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from deployments import git, services
@@ -125,6 +126,7 @@ def app_delete(request: HttpRequest, app_id: str) -> HttpResponse:
 
 
 @login_required
+@never_cache
 def app_env(request: HttpRequest, app_id: str) -> HttpResponse:
     app = get_for(request.user, APPS, app_id)
     form = EnvForm(request.POST or None)

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import ProtectedError, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from panel.models import Job
@@ -159,6 +160,7 @@ def key_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@never_cache
 def key_new(request: HttpRequest) -> HttpResponse:
     team = team_of(request)
     require(request.user, team, Action.MANAGE_SERVERS)

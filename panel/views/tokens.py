@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from panel.api import tokens
@@ -32,6 +33,7 @@ class TokenForm(forms.Form):
 
 
 @login_required
+@never_cache
 def token_list(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     secret = ""
