@@ -68,12 +68,11 @@ def bare_deploy(fixture: Fixture, known_hosts: Path, version: str, old: str) -> 
 
 
 def add_bare_route(fixture: Fixture) -> None:
-    from deployments.commands import routes
-    from servers import services
-    from servers.commands import proxy
+    from servers.commands import proxy, routes
     from servers.proxy_api import admin
+    from servers.targets import target_for
 
-    target = services.target_for(fixture.servers[0])
+    target = target_for(fixture.servers[0])
     route = {
         "@id": BARE_ROUTE,
         "match": [{"host": ["bare.bench.test"]}],

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 
 from deployments import services
-from deployments.models import App, Container, Release, ReleaseStatus
+from deployments.models import App, Container, Release
 from deployments.validators import validate_git_ref, validate_tag
 from panel.api.auth import ApiError, actor_of, api_view, require_api
 from panel.api.bodies import StrictBody, parse_body
+from panel.models import Job
 from panel.permissions import Action, teams_of
+from panel.requests import ApiRequest
 
 
 class DeployBody(StrictBody):
@@ -26,13 +29,13 @@ class RollbackBody(StrictBody):
 
 
 @api_view(("GET",))
-def app_status(request: HttpRequest, name: str) -> HttpResponse:
+def app_status(request: ApiRequest, name: str) -> HttpResponse:
     app = _app(request, name, Action.VIEW)
     return JsonResponse(describe(app))
 
 
 @api_view(("POST",))
-def app_deploy(request: HttpRequest, name: str) -> HttpResponse:
+def app_deploy(request: ApiRequest, name: str) -> HttpResponse:
     """A tag of the image; for an app built from git, a `ref` (branch, tag or commit; empty:
     the head of the app's branch)."""
     app = _app(request, name, Action.DEPLOY)
@@ -51,23 +54,28 @@ def app_deploy(request: HttpRequest, name: str) -> HttpResponse:
     except ValidationError as invalid:
         problem = " ".join(invalid.messages)
         raise ApiError(400, f"{field}: {problem}", {field: problem}) from invalid
-    return _start(request, app, version=version, kind="deploy")
+    actor = actor_of(request)
+    return _start(lambda: services.start_deploy(actor, app, version=version))
 
 
 @api_view(("POST",))
-def app_rollback(request: HttpRequest, name: str) -> HttpResponse:
+def app_rollback(request: ApiRequest, name: str) -> HttpResponse:
     app = _app(request, name, Action.DEPLOY)
     wanted = parse_body(request, RollbackBody).release
-    retained = app.releases.filter(status__in=[ReleaseStatus.LIVE, ReleaseStatus.RETIRED])
-    retained = retained[: app.retain_releases]
     release = next(
-        (r for r in retained if str(r.pk) == str(wanted) or r.version == str(wanted)), None
+        (
+            r
+            for r in Release.objects.retained(app)
+            if str(r.pk) == str(wanted) or r.version == str(wanted)
+        ),
+        None,
     )
     if release is None:
         raise ApiError(
             404, "No retained release with that id or version; see GET /api/v1/apps/<name>."
         )
-    return _start(request, app, version=release.version, kind="rollback")
+    actor = actor_of(request)
+    return _start(lambda: services.start_again(actor, app, release, "rollback"))
 
 
 def describe(app: App) -> dict[str, Any]:
@@ -84,6 +92,7 @@ def describe(app: App) -> dict[str, Any]:
         if current
         else [],
         "releases": [_release(r) for r in app.releases.all()[: app.retain_releases]],
+        "retained": list(Release.objects.retained(app).values_list("pk", flat=True)),
     }
 
 
@@ -102,7 +111,7 @@ def _release(release: Release) -> dict[str, Any]:
     }
 
 
-def _app(request: HttpRequest, name: str, action: Action) -> App:
+def _app(request: ApiRequest, name: str, action: Action) -> App:
     apps = list(
         App.objects.filter(name=name, team__in=teams_of(request.user)).select_related(
             "team", "current_release"
@@ -119,16 +128,16 @@ def _app(request: HttpRequest, name: str, action: Action) -> App:
     return apps[0]
 
 
-def _start(request: HttpRequest, app: App, *, version: str, kind: str) -> HttpResponse:
+def _start(start: Callable[[], Job]) -> HttpResponse:
     try:
-        job = services.start_deploy(actor_of(request), app, version=version, kind=kind)
+        job = start()
     except services.DeployRefused as refusal:
         raise ApiError(409, str(refusal)) from refusal
     return JsonResponse(
         {
             "job": job.pk,
             "release": job.params["release"],
-            "version": version,
+            "version": job.params["version"],
             "status_url": reverse("api_job", args=[job.pk]),
         },
         status=202,

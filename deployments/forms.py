@@ -326,14 +326,21 @@ class EnvForm(forms.Form):
         return data
 
 
+PLAN_NONCE = forms.RegexField(
+    regex=r"^[0-9a-f]{6}$", required=False, widget=forms.HiddenInput, label="Plan"
+)
+
+
 class DeployForm(forms.Form):
     version = forms.CharField(max_length=128, validators=[validate_tag], label="Image tag")
+    plan = PLAN_NONCE
 
 
 class GitDeployForm(forms.Form):
     version = forms.CharField(
         max_length=200, required=False, validators=[validate_git_ref], label="Branch, tag or commit"
     )
+    plan = PLAN_NONCE
 
 
 class AppExecForm(forms.Form):

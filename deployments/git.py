@@ -72,14 +72,24 @@ def resolve(app: App, ref: str) -> tuple[str, str]:
     return sha, subject[:300]
 
 
-def archive(app: App, sha: str) -> bytes:
-    """A tar of the build context at that commit (the whole tree, or one folder of it)."""
+def archive_argv(app: App, sha: str) -> list[str]:
+    """The command that writes a tar of the build context at that commit (the whole tree, or
+    one folder of it); the deploy streams its output into `docker build -`."""
     tree = f"{sha}:{app.build_context.strip('/')}" if app.build_context else sha
-    return _git_bytes(app, ["--git-dir", str(mirror_path(app)), "archive", "--format=tar", tree])
+    return ["git", "--git-dir", str(mirror_path(app)), "archive", "--format=tar", tree]
+
+
+def local_env() -> dict[str, str]:
+    """The environment git runs in here when it needs no credentials (`archive`)."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(Path(settings.PANEL_DATA_DIR) / "git"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
 
 
 def _git(app: App, args: list[str]) -> str:
-    return _git_bytes(app, args).decode(errors="replace")
+    return _run_git(app, args)[0].decode(errors="replace")
 
 
 def host_key_fingerprints(known_hosts: str) -> list[str]:
@@ -91,10 +101,6 @@ def host_key_fingerprints(known_hosts: str) -> list[str]:
             with suppress(ValueError, asyncssh.KeyImportError):
                 found.append(keys.fingerprint(f"{fields[1]} {fields[2]}"))
     return found
-
-
-def _git_bytes(app: App, args: list[str]) -> bytes:
-    return _run_git(app, args)[0]
 
 
 def _run_git(app: App, args: list[str]) -> tuple[bytes, str]:
@@ -121,13 +127,7 @@ def _run_git(app: App, args: list[str]) -> tuple[bytes, str]:
 @contextmanager
 def _credentials(app: App) -> Iterator[tuple[dict[str, str], Path | None]]:
     protocols = "https:ssh" + (":file" if settings.PANEL_GIT_ALLOW_LOCAL else "")
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(Path(settings.PANEL_DATA_DIR) / "git"),
-        "GIT_TERMINAL_PROMPT": "0",
-        "GIT_ALLOW_PROTOCOL": protocols,
-        "GIT_CONFIG_NOSYSTEM": "1",
-    }
+    env = {**local_env(), "GIT_TERMINAL_PROMPT": "0", "GIT_ALLOW_PROTOCOL": protocols}
     if settings.PANEL_GIT_CA_FILE:
         env["GIT_SSL_CAINFO"] = settings.PANEL_GIT_CA_FILE
     with tempfile.TemporaryDirectory(prefix="panel-git-") as private:

@@ -13,8 +13,8 @@ from django.http.response import HttpResponseBase
 from deployments.commands import containers
 from deployments.models import App, Container
 from panel.permissions import get_for
-from servers import services as server_services
 from servers import ssh
+from servers.targets import target_for
 
 TAIL_LINES = 100
 KEEPALIVE_SECONDS = 15.0
@@ -41,7 +41,7 @@ def _sources(user: object, app_id: str) -> list[tuple[str, ssh.Target, str]]:
         else []
     )
     return [
-        (f"{row.server.name}/{row.role}", server_services.target_for(row.server), row.name)
+        (f"{row.server.name}/{row.role}", target_for(row.server), row.name)
         for row in rows
         if row.server.is_trusted
     ]

@@ -151,10 +151,21 @@ class ReleaseStatus(models.TextChoices):
     RETIRED = "retired", "Retired"
 
 
+class ReleaseQuerySet(models.QuerySet["Release"]):
+    def retained(self, app: App) -> ReleaseQuerySet:
+        """What can be rolled back to, newest first: the live release and the retired ones
+        still kept on the servers (the app's `retain_releases`). Failed ones never."""
+        kept = self.filter(app=app, status__in=[ReleaseStatus.LIVE, ReleaseStatus.RETIRED])
+        return kept.order_by("-id")[: app.retain_releases]
+
+
 class Release(models.Model):
     app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="releases")
     version = models.CharField(max_length=128)
     image = models.CharField(max_length=400)
+    # The registry's digest of the image (repo@sha256:…) once a server pulled it: rollbacks
+    # run exactly this image even if the tag moved since.
+    image_digest = models.CharField(max_length=500, blank=True)
     commit = models.CharField(max_length=40, blank=True)
     commit_message = models.CharField(max_length=300, blank=True)
     status = models.CharField(
@@ -171,11 +182,18 @@ class Release(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     live_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ReleaseQuerySet.as_manager()
+
     class Meta:
         ordering = ["-id"]
 
     def __str__(self) -> str:
         return f"{self.app.name}@{self.version}"
+
+    @property
+    def run_image(self) -> str:
+        """The reference to pull and run: the digest where known, else the tag."""
+        return self.image_digest or self.image
 
 
 class Container(models.Model):
@@ -186,6 +204,9 @@ class Container(models.Model):
     role = models.CharField(max_length=31)
     name = models.CharField(max_length=200)
     running = models.BooleanField(default=True)
+    # The proxy of its server sends the app's traffic here (recorded per server at the switch,
+    # so a switch cut short is put back the way it was, server by server).
+    serving = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from django.db import transaction
 
-from deployments import git
-from deployments.models import App, EnvVar, Release, Role
+from deployments.models import App, Container, EnvVar, Release, Role
+from deployments.tasks import deploy_app, exec_in_app, remove_app, start_app, stop_app
 from panel import audit
 from panel.audit import Actor
 from panel.jobs import locks
 from panel.jobs import services as jobs
-from panel.models import Job, Team
+from panel.models import AuditAction, Job, JobKind, Team
 from panel.sensitive import Sensitive
 
-DEPLOY_KINDS = ("deploy", "redeploy", "rollback", "restart")
+
+class DeployKind(StrEnum):
+    DEPLOY = "deploy"
+    REDEPLOY = "redeploy"
+    ROLLBACK = "rollback"
+    RESTART = "restart"
+
+
+DEPLOY_JOBS = {
+    DeployKind.DEPLOY: JobKind.APP_DEPLOY,
+    DeployKind.REDEPLOY: JobKind.APP_REDEPLOY,
+    DeployKind.ROLLBACK: JobKind.APP_ROLLBACK,
+    DeployKind.RESTART: JobKind.APP_RESTART,
+}
+SIMPLE_JOBS = {"stop": (JobKind.APP_STOP, stop_app), "start": (JobKind.APP_START, start_app)}
 
 
 class DeployRefused(Exception):
@@ -33,7 +48,9 @@ def create_app(actor: Actor, team: Team, fields: dict[str, Any], roles: dict[str
         app.build_args = build_args or ""
         app.save()
         _save_roles(app, roles)
-        audit.record(actor, "app.create", team=team, target=app, details=_describe(fields, roles))
+        audit.record(
+            actor, AuditAction.APP_CREATE, team=team, target=app, details=_describe(fields, roles)
+        )
     return app
 
 
@@ -54,18 +71,18 @@ def update_app(actor: Actor, app: App, fields: dict[str, Any], roles: dict[str, 
         _save_roles(app, roles)
         details = _describe(fields, roles)
         details["registry_login"] = "replaced" if password else "unchanged"
-        audit.record(actor, "app.update", team=app.team, target=app, details=details)
+        audit.record(actor, AuditAction.APP_UPDATE, team=app.team, target=app, details=details)
     return app
 
 
 def start_remove(actor: Actor, app: App) -> Job:
     """Take the app off its servers (route, containers, env files), then out of the panel."""
-    from deployments.tasks import remove_app
-
     holder = locks.holder_of(app.lock_name)
     if holder is not None:
         raise DeployRefused(f"{app.name} is busy with job #{holder.pk}; try again when it ends.")
-    return jobs.enqueue(kind="app.remove", team=app.team, actor=actor, task=remove_app, target=app)
+    return jobs.enqueue(
+        kind=JobKind.APP_REMOVE, team=app.team, actor=actor, task=remove_app, target=app
+    )
 
 
 def set_env(
@@ -92,7 +109,7 @@ def set_env(
         shown = "[REDACTED]" if secret else value
         audit.record(
             actor,
-            "app.env.set",
+            AuditAction.APP_ENV_SET,
             team=app.team,
             target=app,
             details={
@@ -109,26 +126,12 @@ def delete_env(actor: Actor, variable: EnvVar) -> None:
     with transaction.atomic():
         audit.record(
             actor,
-            "app.env.delete",
+            AuditAction.APP_ENV_DELETE,
             team=variable.team,
             target=variable.app,
             details={"key": variable.key, "role": variable.role or "all"},
         )
         variable.delete()
-
-
-def env_for_role(app: App, role: str) -> dict[str, Sensitive[str]]:
-    """Values for one role: app-wide first, then the role's own overrides."""
-    values: dict[str, Sensitive[str]] = {}
-    variables = sorted(app.env.all(), key=lambda v: (v.role != "", v.key))
-    for variable in variables:
-        if variable.for_containers and variable.role in ("", role):
-            values[variable.key] = variable.value
-    return values
-
-
-def build_secrets(app: App) -> dict[str, Sensitive[str]]:
-    return {v.key: v.value for v in app.env.filter(role="", for_build=True).order_by("key")}
 
 
 def start_role_redeploy(actor: Actor, app: App, role: str) -> Job:
@@ -137,28 +140,56 @@ def start_role_redeploy(actor: Actor, app: App, role: str) -> Job:
         raise DeployRefused(f"{app.name} has no live release to redeploy.")
     if not Role.objects.filter(app=app, name=role, servers__isnull=False).exists():
         raise DeployRefused(f"{app.name} has no role {role!r} with servers.")
-    return start_deploy(
-        actor,
-        app,
-        version=app.current_release.version,
-        kind="redeploy",
-        release=app.current_release,
-        roles=[role],
-    )
+    return _enqueue_deploy(actor, app, app.current_release, DeployKind.REDEPLOY, roles=[role])
 
 
 def start_deploy(
-    actor: Actor,
-    app: App,
-    *,
-    version: str,
-    kind: str = "deploy",
-    release: Release | None = None,
-    roles: list[str] | None = None,
+    actor: Actor, app: App, *, version: str, kind: str = "deploy", nonce: str = ""
 ) -> Job:
-    """Record the release and queue its deploy; refuse while another deploy holds the app."""
-    from deployments.tasks import deploy_app
+    """Record a release of this version (an image tag; for an app built from git a ref, ""
+    for its branch head) and queue its deploy. `nonce` names the containers the plan page
+    showed, so the deploy creates those very containers."""
+    _refuse_while_busy(app)
+    if nonce and Container.objects.filter(release__app=app, name__endswith=f"-{nonce}").exists():
+        raise DeployRefused("This plan was deployed already; open the plan again for a new one.")
+    with transaction.atomic():
+        release = Release.objects.create(
+            app=app,
+            version=version,
+            image=f"{app.image}:{version}",
+            kind=kind,
+            created_by=actor.user,
+            created_by_label=actor.label,
+        )
+        return _enqueue_deploy(actor, app, release, DeployKind(kind), nonce=nonce)
 
+
+def start_again(actor: Actor, app: App, source: Release, kind: str) -> Job:
+    """Deploy an earlier (rollback) or the live release (redeploy, restart) again: the same
+    image, by digest where known; nothing is built or fetched again. Only releases that are
+    still retained can be rolled back to."""
+    _refuse_while_busy(app)
+    if kind == DeployKind.ROLLBACK and source not in Release.objects.retained(app):
+        raise DeployRefused(
+            f"{source.version} is not a retained release of {app.name}; only those can be "
+            "rolled back to."
+        )
+    with transaction.atomic():
+        release = Release.objects.create(
+            app=app,
+            version=source.version,
+            image=source.image,
+            image_digest=source.image_digest,
+            commit=source.commit,
+            commit_message=source.commit_message,
+            kind=kind,
+            created_by=actor.user,
+            created_by_label=actor.label,
+        )
+        return _enqueue_deploy(actor, app, release, DeployKind(kind))
+
+
+def _refuse_while_busy(app: App) -> None:
     holder = locks.holder_of(app.lock_name)
     if holder is not None:
         raise DeployRefused(
@@ -167,54 +198,53 @@ def start_deploy(
         )
     if not Role.objects.filter(app=app, servers__isnull=False).exists():
         raise DeployRefused(f"{app.name} has no servers yet: give its roles servers first.")
+
+
+def _enqueue_deploy(
+    actor: Actor,
+    app: App,
+    release: Release,
+    kind: DeployKind,
+    *,
+    roles: list[str] | None = None,
+    nonce: str = "",
+) -> Job:
     with transaction.atomic():
-        if release is None:
-            release = Release.objects.create(
-                app=app,
-                version=version,
-                image=f"{app.image}:{version}",
-                kind=kind,
-                created_by=actor.user,
-                created_by_label=actor.label,
-            )
         job = jobs.enqueue(
-            kind=f"app.{kind}",
+            kind=DEPLOY_JOBS[kind],
             team=app.team,
             actor=actor,
             task=deploy_app,
             target=app,
             params={
                 "release": release.pk,
-                "kind": kind,
+                "kind": str(kind),
                 "version": release.version,
                 **({"roles": roles} if roles else {}),
+                **({"nonce": nonce} if nonce else {}),
             },
         )
         if release.job_id is None:
+            Release.objects.filter(pk=release.pk).update(job=job)
             release.job = job
-            release.save(update_fields=["job"])
     return job
 
 
 def start_simple(actor: Actor, app: App, action: str) -> Job:
     """Stop or start the app (proxy shows a maintenance page while stopped)."""
-    from deployments.tasks import start_app, stop_app
-
-    task = {"stop": stop_app, "start": start_app}[action]
+    kind, task = SIMPLE_JOBS[action]
     holder = locks.holder_of(app.lock_name)
     if holder is not None:
         raise DeployRefused(f"{app.name} is busy with job #{holder.pk}; try again when it ends.")
-    return jobs.enqueue(kind=f"app.{action}", team=app.team, actor=actor, task=task, target=app)
+    return jobs.enqueue(kind=kind, team=app.team, actor=actor, task=task, target=app)
 
 
 def start_app_exec(actor: Actor, app: App, command: str, mode: str) -> Job:
     """A one-off command in the live release; the command text is audited."""
-    from deployments.tasks import exec_in_app
-
     if app.current_release is None:
         raise DeployRefused(f"{app.name} has no live release yet: deploy first.")
     return jobs.enqueue(
-        kind="app.exec",
+        kind=JobKind.APP_EXEC,
         team=app.team,
         actor=actor,
         task=exec_in_app,
@@ -229,32 +259,18 @@ def force_release_lock(actor: Actor, app: App) -> None:
         locks.force_release(app.lock_name)
         audit.record(
             actor,
-            "app.lock.release",
+            AuditAction.APP_LOCK_RELEASE,
             team=app.team,
             target=app,
             details={"job": holder.pk if holder else None},
         )
 
 
-def trust_git_host_key(actor: Actor, app: App, known_hosts: str) -> None:
-    """Trust on first use, per app: the key ssh met on the first fetch is required after."""
-    with transaction.atomic():
-        if App.objects.filter(pk=app.pk, git_host_key="").update(git_host_key=known_hosts):
-            audit.record(
-                actor,
-                "app.git_host_key.trust",
-                team=app.team,
-                target=app,
-                details={"fingerprints": ", ".join(git.host_key_fingerprints(known_hosts))},
-            )
-    app.git_host_key = known_hosts
-
-
 def forget_git_host_key(actor: Actor, app: App) -> None:
     """The next fetch trusts whatever key the git host presents, and keeps it."""
     with transaction.atomic():
         App.objects.filter(pk=app.pk).update(git_host_key="")
-        audit.record(actor, "app.git_host_key.forget", team=app.team, target=app)
+        audit.record(actor, AuditAction.APP_GIT_HOST_KEY_FORGET, team=app.team, target=app)
 
 
 def _save_roles(app: App, roles: dict[str, Any]) -> None:

@@ -1,4 +1,6 @@
-"""When the reaper interrupts a deploy, mark its release failed and remove what it started."""
+"""When the reaper interrupts an app's job: its release failed; a proxy a cut-short switch
+left pointing at a new container is pointed back at the live one; the containers and build
+files the job left are removed."""
 
 from __future__ import annotations
 
@@ -8,13 +10,18 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from deployments.commands import containers
-from deployments.models import App, Container, Release, ReleaseStatus
-from panel.jobs.services import job_interrupted
+from deployments import releases
+from deployments.commands import containers, paths
+from deployments.models import App, Container
+from deployments.spec import host_of, route_of
+from panel.jobs.reaper import job_interrupted
 from panel.models import Job
-from servers import services as server_services
 from servers import ssh
+from servers.commands import host
+from servers.execute import StepRunner
 from servers.models import Server
+from servers.plans import PointRoute
+from servers.targets import target_for
 
 logger = logging.getLogger(__name__)
 
@@ -23,18 +30,38 @@ logger = logging.getLogger(__name__)
 def clean_up_interrupted_deploy(sender: Any, job: Job, **kwargs: Any) -> None:
     if not job.kind.startswith("app."):
         return
-    releases = Release.objects.filter(job=job, status=ReleaseStatus.PENDING)
-    for app in App.objects.filter(releases__in=releases).exclude(git_url="").distinct():
-        _remove_build_files(app)
-    orphans = list(Container.objects.filter(release__in=releases).select_related("server__ssh_key"))
-    releases.update(status=ReleaseStatus.FAILED)
-    for row in orphans:
+    left = releases.interrupted(job)
+    for app in {row.release.app for row in left} | _apps_building(job):
+        if app.git_url:
+            _remove_build_files(app)
+    for row in left:
         try:
-            target = server_services.target_for(row.server)
+            target = target_for(row.server)
+            if row.serving:
+                _point_back(row, target)
             asyncio.run(ssh.run(target, containers.remove(row.name), check=False))
-            row.delete()
+            releases.forget_containers([row.name])
         except ssh.SshError:  # the next deploy's prune removes it
-            logger.warning("could not remove %s on %s", row.name, row.server.name, exc_info=True)
+            logger.warning("could not clean up %s on %s", row.name, row.server.name, exc_info=True)
+
+
+def _point_back(row: Container, target: ssh.Target) -> None:
+    """The switch reached this server before the job died: back to the live container, or
+    to the maintenance page when none runs there."""
+    app = row.release.app
+    live = Container.objects.filter(
+        release=app.current_release, server=row.server, role=row.role, running=True
+    ).first()
+    upstream = f"{live.name}:{app.container_port}" if live else ""
+    step = PointRoute(host_of(row.server), route_of(app), upstream, title="point back")
+    asyncio.run(StepRunner({row.server_id: target}, lambda text, kind: None).point(step))
+    releases.serving(app, row.server_id, live.name if live else "")
+
+
+def _apps_building(job: Job) -> set[App]:
+    return (
+        set(App.objects.filter(pk=job.target_id)) if job.target_type == "deployments.app" else set()
+    )
 
 
 def _remove_build_files(app: App) -> None:
@@ -44,11 +71,7 @@ def _remove_build_files(app: App) -> None:
         servers.add(app.build_server)
     for server in servers:
         try:
-            asyncio.run(_remove_build_dir(server_services.target_for(server), app.name))
+            argv = host.remove_directory(paths.build_dir(app.name))
+            asyncio.run(ssh.run(target_for(server), argv, check=False))
         except ssh.SshError:  # the app's next build removes them
             logger.warning("could not remove build files of %s on %s", app.name, server.name)
-
-
-async def _remove_build_dir(target: ssh.Target, app: str) -> None:
-    home = await ssh.home_dir(target)
-    await ssh.run(target, ["rm", "-rf", "--", containers.build_dir(home, app)], check=False)

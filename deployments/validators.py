@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 
@@ -71,8 +72,6 @@ REPO_PATH_RE = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_./-]*$")
 
 def validate_git_url(value: str, *, allow_local: bool = False) -> None:
     """https://, ssh:// or scp-like git@host:path; never options, `ext::` or other helpers."""
-    from urllib.parse import urlsplit
-
     refused = ValidationError("Use an https://, ssh:// or git@host:path repository address.")
     if not value or value.startswith("-") or "::" in value or any(c.isspace() for c in value):
         raise refused

@@ -20,7 +20,8 @@ from deployments.forms import (
     GitDeployForm,
 )
 from deployments.models import App, Container, EnvVar, Release, ReleaseStatus
-from deployments.operations.preview import describe
+from deployments.operations.preview import preview
+from deployments.spec import new_nonce
 from panel.jobs import locks
 from panel.models import Job
 from panel.pages import page_of
@@ -85,12 +86,7 @@ def app_edit(request: HttpRequest, app_id: str) -> HttpResponse:
 def app_detail(request: HttpRequest, app_id: str) -> HttpResponse:
     app = get_for(request.user, APPS, app_id)
     releases = list(app.releases.select_related("job")[: app.retain_releases + 5])
-    retained = {
-        r.pk
-        for r in app.releases.filter(status__in=[ReleaseStatus.LIVE, ReleaseStatus.RETIRED])[
-            : app.retain_releases
-        ]
-    }
+    retained = set(Release.objects.retained(app).values_list("pk", flat=True))
     live = (
         Container.objects.filter(release=app.current_release, running=True).select_related("server")
         if app.current_release
@@ -167,12 +163,12 @@ def app_plan(request: HttpRequest, app_id: str) -> HttpResponse:
     app = get_for(request.user, APPS, app_id)
     # An app built from git has a plan at once: for its branch head, or the ref asked for.
     form = GitDeployForm(request.GET) if app.git_url else DeployForm(request.GET or None)
-    plan = None
+    shown = None
     if form.is_valid():
-        version = form.cleaned_data["version"]
-        preview = Release(app=app, version=version, image=f"{app.image}:{version}")
-        plan = describe(app, preview)
-    return render(request, "deployments/app_plan.html", {"app": app, "form": form, "plan": plan})
+        shown = preview(app, form.cleaned_data["version"], new_nonce())
+    return render(
+        request, "deployments/app_plan.html", {"app": app, "form": form, "preview": shown}
+    )
 
 
 @login_required
@@ -183,7 +179,12 @@ def app_deploy(request: HttpRequest, app_id: str) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for e in form.errors.get("version", [])))
         return redirect("app_detail", app_id=app.pk)
-    return _start(request, app, version=form.cleaned_data["version"], kind="deploy")
+    actor, data = actor_of(request), form.cleaned_data
+    return _follow(
+        request,
+        app,
+        lambda: services.start_deploy(actor, app, version=data["version"], nonce=data["plan"]),
+    )
 
 
 @login_required
@@ -191,7 +192,8 @@ def app_deploy(request: HttpRequest, app_id: str) -> HttpResponse:
 def app_rollback(request: HttpRequest, app_id: str, release_id: int) -> HttpResponse:
     app = get_for(request.user, APPS, app_id, Action.DEPLOY)
     release = get_object_or_404(Release, app=app, pk=release_id)
-    return _start(request, app, version=release.version, kind="rollback")
+    actor = actor_of(request)
+    return _follow(request, app, lambda: services.start_again(actor, app, release, "rollback"))
 
 
 @login_required
@@ -202,7 +204,8 @@ def app_redeploy(request: HttpRequest, app_id: str) -> HttpResponse:
         messages.error(request, "Nothing is live yet: deploy a version first.")
         return redirect("app_detail", app_id=app.pk)
     kind = "restart" if request.POST.get("restart") else "redeploy"
-    return _start(request, app, version=app.current_release.version, kind=kind)
+    actor, live = actor_of(request), app.current_release
+    return _follow(request, app, lambda: services.start_again(actor, app, live, kind))
 
 
 @login_required
@@ -253,13 +256,6 @@ def app_release_lock(request: HttpRequest, app_id: str) -> HttpResponse:
     services.force_release_lock(actor_of(request), app)
     messages.success(request, f"The deploy lock of {app.name} is released.")
     return redirect("app_detail", app_id=app.pk)
-
-
-def _start(request: HttpRequest, app: App, *, version: str, kind: str) -> HttpResponse:
-    actor = actor_of(request)
-    return _follow(
-        request, app, lambda: services.start_deploy(actor, app, version=version, kind=kind)
-    )
 
 
 def _follow(request: HttpRequest, app: App, start: Callable[[], Job]) -> HttpResponse:

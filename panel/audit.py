@@ -11,7 +11,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from panel.models import AuditChainHead, AuditEvent, Team
+from panel.models import AuditAction, AuditChainHead, AuditEvent, Team
 from panel.models.audit import ActorType
 from panel.sensitive import REDACTED, Sensitive
 
@@ -50,7 +50,7 @@ class Actor:
 
 def record(
     actor: Actor,
-    action: str,
+    action: AuditAction,
     *,
     team: Team | None,
     target: models.Model | None = None,

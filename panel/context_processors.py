@@ -4,12 +4,13 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from panel import requests
 from panel.permissions import Action, role_allows, role_of, teams_of
 
 
-def current_team(request: HttpRequest) -> dict[str, Any]:
-    team = getattr(request, "team", None)
-    if team is None or not request.user.is_authenticated:
+def team_and_role(request: HttpRequest) -> dict[str, Any]:
+    team = requests.current_team(request)
+    if team is None:
         return {"team": None, "teams": [], "role": None, "can": {}}
     role = role_of(request.user, team)
     return {

@@ -27,7 +27,9 @@ class _EncryptedDescriptor:
             return self
         value = instance.__dict__.get(self.field.attname)
         if isinstance(value, Ciphertext):
-            plaintext = key_ring().decrypt(value, self.field.associated_data(instance))
+            plaintext = (
+                key_ring().decrypt(value, self.field.associated_data(instance)) if value else ""
+            )
             value = Sensitive(plaintext)
             instance.__dict__[self.field.attname] = value
         return value
@@ -36,6 +38,14 @@ class _EncryptedDescriptor:
         if isinstance(value, str) and not isinstance(value, Ciphertext):
             value = Sensitive(value)
         instance.__dict__[self.field.attname] = value
+
+
+def is_set(instance: models.Model, name: str) -> bool:
+    """Whether an encrypted field holds a value, without decrypting it."""
+    value = instance.__dict__.get(name)
+    if isinstance(value, Ciphertext):
+        return bool(value)
+    return bool(value.reveal() if isinstance(value, Sensitive) else value)
 
 
 if TYPE_CHECKING:
@@ -69,6 +79,8 @@ class EncryptedTextField(_TextField):
             return None
         if isinstance(value, Sensitive):
             value = value.reveal()
+        if value == "":
+            return ""  # nothing to hide; and `is_set` can tell without decrypting
         return key_ring().encrypt(str(value), self.associated_data(model_instance))
 
     def get_prep_value(self, value: Any) -> Any:

@@ -1,36 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 
 from panel.api.auth import API_PREFIX
 from panel.api.auth import error as api_error
-from panel.models import Team
-from panel.permissions import teams_of
 from panel.validators import unsafe_label, unsafe_text_reason
-
-SESSION_TEAM_KEY = "panel_team_id"
-
-
-def current_team(request: HttpRequest) -> Team | None:
-    """The team chosen in the session if the user is still a member, else their first team."""
-    teams = teams_of(request.user)
-    chosen = request.session.get(SESSION_TEAM_KEY)
-    team = teams.filter(pk=chosen).first() if chosen else None
-    return team or teams.order_by("pk").first()
-
-
-class CurrentTeamMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        authenticated = request.user.is_authenticated
-        request.team = current_team(request) if authenticated else None  # type: ignore[attr-defined]
-        return self.get_response(request)
 
 
 class RefuseUnsafeInputMiddleware:
@@ -38,19 +18,37 @@ class RefuseUnsafeInputMiddleware:
     field of the panel accepts (control characters, unencodable text, oversized values), and
     says which field. The API's JSON bodies get the same check in its body parser."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    sync_capable = True
+    async_capable = True
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        try:
-            problem = _unsafe_input(request)
-        except RequestDataTooBig:
-            return _refuse(request, 413, "The request is too large.")
-        except TooManyFieldsSent:
-            return _refuse(request, 400, "The request has too many fields.")
-        if problem:
-            return _refuse(request, 400, problem)
-        return self.get_response(request)
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
+        refusal = _refusal(request)
+        return _refuse(request, *refusal) if refusal else self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        refusal = _refusal(request)
+        if refusal:  # the page's context reads the database
+            return await sync_to_async(_refuse)(request, *refusal)
+        response: HttpResponse = await self.get_response(request)
+        return response
+
+
+def _refusal(request: HttpRequest) -> tuple[int, str] | None:
+    try:
+        problem = _unsafe_input(request)
+    except RequestDataTooBig:
+        return 413, "The request is too large."
+    except TooManyFieldsSent:
+        return 400, "The request has too many fields."
+    return (400, problem) if problem else None
 
 
 def _unsafe_input(request: HttpRequest) -> str | None:

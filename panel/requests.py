@@ -8,7 +8,17 @@ from django.conf import settings
 from django.http import Http404, HttpRequest
 
 from panel.audit import Actor
-from panel.models import Team
+from panel.models import ApiToken, Team
+from panel.permissions import teams_of
+
+SESSION_TEAM_KEY = "panel_team_id"
+_CACHED_TEAM = "_panel_team"
+
+
+class ApiRequest(HttpRequest):
+    """A request the API's token check let through: it carries the token it was made with."""
+
+    api_token: ApiToken
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -30,9 +40,26 @@ def actor_of(request: HttpRequest) -> Actor:
     return Actor.for_user(request.user, ip=client_ip(request))
 
 
+def current_team(request: HttpRequest) -> Team | None:
+    """The team chosen in the session if the user is still a member, else their first team;
+    None for someone signed out or in no team. Read on first use and kept on the request, so
+    a request that never asks (a log stream, /up) costs no query."""
+    if hasattr(request, _CACHED_TEAM):
+        cached: Team | None = getattr(request, _CACHED_TEAM)
+        return cached
+    team = None
+    if request.user.is_authenticated:
+        teams = teams_of(request.user)
+        chosen = request.session.get(SESSION_TEAM_KEY)
+        team = teams.filter(pk=chosen).first() if chosen else None
+        team = team or teams.order_by("pk").first()
+    setattr(request, _CACHED_TEAM, team)
+    return team
+
+
 def team_of(request: HttpRequest) -> Team:
     """The request's current team; 404 for someone who is in no team yet."""
-    team: Team | None = getattr(request, "team", None)
+    team = current_team(request)
     if team is None:
         raise Http404("You are not in a team yet.")
     return team

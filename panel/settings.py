@@ -63,7 +63,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "panel.middleware.CurrentTeamMiddleware",
     "panel.middleware.RefuseUnsafeInputMiddleware",
 ]
 
@@ -81,7 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "panel.context_processors.current_team",
+                "panel.context_processors.team_and_role",
             ],
         },
     },

@@ -6,9 +6,10 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from panel.jobs.runner import JobContext, run_job
-from panel.jobs.services import reap_stale
+from panel.jobs.reaper import reap_stale
+from panel.jobs.runner import run_job
 from panel.models import Job, JobLogLine, LoginFailure
+from panel.operations import verify_audit
 
 PRUNE_BATCH = 200
 
@@ -50,20 +51,4 @@ def job_log_cutoff() -> datetime | None:
 
 @shared_task(name="panel.verify_audit_chain", soft_time_limit=600, time_limit=660)
 def verify_audit_chain(job_id: int) -> str | None:
-    return run_job(job_id, verify_audit_chain_operation)
-
-
-def verify_audit_chain_operation(context: JobContext) -> None:
-    from panel.audit import verify_chain
-    from panel.jobs.runner import JobFailed
-    from panel.models import AuditEvent
-
-    context.log(f"Checking {AuditEvent.objects.count()} audit events…")
-    problems = 0
-    for problem in verify_chain():
-        context.check_cancelled()
-        problems += 1
-        context.log(f"Event {problem.event_id}: {problem.reason}", "err")
-    if problems:
-        raise JobFailed(f"The audit chain is broken in {problems} place(s).")
-    context.log("The audit chain is intact.")
+    return run_job(job_id, verify_audit.verify_audit_chain)

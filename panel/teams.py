@@ -8,7 +8,7 @@ from django.db import transaction
 
 from panel import audit
 from panel.audit import Actor
-from panel.models import Membership, Role, Team
+from panel.models import AuditAction, Membership, Role, Team
 from panel.permissions import Action, can
 
 
@@ -17,7 +17,11 @@ def create_team(actor: Actor, *, name: str, slug: str, owner: User) -> Team:
         team = Team.objects.create(name=name, slug=slug)
         Membership.objects.create(team=team, user=owner, role=Role.OWNER)
         audit.record(
-            actor, "team.create", team=team, target=team, details={"owner": owner.username}
+            actor,
+            AuditAction.TEAM_CREATE,
+            team=team,
+            target=team,
+            details={"owner": owner.username},
         )
     return team
 
@@ -35,7 +39,7 @@ def set_member_role(actor: Actor, team: Team, user: User, role: str) -> Membersh
         )
         audit.record(
             actor,
-            "member.add" if created else "member.role",
+            AuditAction.MEMBER_ADD if created else AuditAction.MEMBER_ROLE,
             team=team,
             target=user,
             target_label=user.username,
@@ -57,7 +61,7 @@ def remove_member(actor: Actor, team: Team, user: User) -> None:
         current.delete()
         audit.record(
             actor,
-            "member.remove",
+            AuditAction.MEMBER_REMOVE,
             team=team,
             target=user,
             target_label=user.username,

@@ -5,61 +5,37 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from panel import audit
 from panel.audit import Actor
 from panel.jobs import services as jobs
-from panel.models import Job, Team
+from panel.models import AuditAction, Job, JobKind, Team
 from servers import keys, ssh
 from servers.models import HostKeyState, Server, SshKey
+from servers.tasks import bootstrap_server, check_server, exec_on_servers
 
 HOST_KEY_FETCH_TIMEOUT = 8.0
-
-
-class NotTrusted(ssh.SshError):
-    pass
-
-
-def target_for(server: Server) -> ssh.Target:
-    """How the executor reaches a server; only with a confirmed host key."""
-    if not server.is_trusted:
-        state = (
-            "has changed" if server.host_key_state == HostKeyState.CHANGED else "is not confirmed"
-        )
-        raise NotTrusted(f"{server.name}: its host key {state}; no command was run.")
-    return ssh.Target(
-        name=server.name,
-        host=server.host,
-        port=server.port,
-        user=server.user,
-        client_key=server.ssh_key.private_key,
-        host_key=server.host_key,
-    )
-
-
-def proxy_image(server: Server) -> str:
-    return server.proxy_image or settings.PANEL_PROXY_IMAGE
 
 
 # Keys ------------------------------------------------------------------------------------
 
 
 def generate_key(actor: Actor, team: Team, name: str) -> SshKey:
-    return _save_key(actor, team, name, keys.generate(), "ssh_key.generate")
+    return _save_key(actor, team, name, keys.generate(), AuditAction.SSH_KEY_GENERATE)
 
 
 def import_key(actor: Actor, team: Team, name: str, text: str, passphrase: str = "") -> SshKey:
-    return _save_key(actor, team, name, keys.import_private(text, passphrase), "ssh_key.import")
+    return _save_key(
+        actor, team, name, keys.import_private(text, passphrase), AuditAction.SSH_KEY_IMPORT
+    )
 
 
 def delete_key(actor: Actor, key: SshKey) -> None:
     with transaction.atomic():
         audit.record(
             actor,
-            "ssh_key.delete",
+            AuditAction.SSH_KEY_DELETE,
             team=key.team,
             target=key,
             details={"fingerprint": key.fingerprint},
@@ -67,7 +43,9 @@ def delete_key(actor: Actor, key: SshKey) -> None:
         key.delete()
 
 
-def _save_key(actor: Actor, team: Team, name: str, pair: keys.KeyPair, action: str) -> SshKey:
+def _save_key(
+    actor: Actor, team: Team, name: str, pair: keys.KeyPair, action: AuditAction
+) -> SshKey:
     with transaction.atomic():
         key = SshKey.objects.create(
             team=team,
@@ -91,7 +69,7 @@ def create_server(
     saying what happened with the key."""
     with transaction.atomic():
         server = Server.objects.create(team=team, **fields)
-        audit.record(actor, "server.create", team=team, target=server, details=fields)
+        audit.record(actor, AuditAction.SERVER_CREATE, team=team, target=server, details=fields)
     return server, fetch_host_key(actor, server, expected_fingerprint)
 
 
@@ -107,14 +85,20 @@ def update_server(actor: Actor, server: Server, fields: dict[str, Any]) -> Serve
             # Another address may be another machine: its key must be confirmed again.
             _forget_host_key(server)
         server.save()
-        audit.record(actor, "server.update", team=server.team, target=server, details=changed)
+        audit.record(
+            actor, AuditAction.SERVER_UPDATE, team=server.team, target=server, details=changed
+        )
     return server
 
 
 def delete_server(actor: Actor, server: Server) -> None:
     with transaction.atomic():
         audit.record(
-            actor, "server.delete", team=server.team, target=server, details={"host": server.host}
+            actor,
+            AuditAction.SERVER_DELETE,
+            team=server.team,
+            target=server,
+            details={"host": server.host},
         )
         server.delete()
 
@@ -157,9 +141,9 @@ def trust_host_key(actor: Actor, server: Server, fingerprint: str) -> None:
         server.offered_host_key = server.offered_host_key_fingerprint = ""
         server.save()
         action = (
-            "server.host_key_retrust"
+            AuditAction.SERVER_HOST_KEY_RETRUST
             if previous_state == HostKeyState.CHANGED
-            else ("server.host_key_trust")
+            else (AuditAction.SERVER_HOST_KEY_TRUST)
         )
         audit.record(
             actor,
@@ -170,72 +154,29 @@ def trust_host_key(actor: Actor, server: Server, fingerprint: str) -> None:
         )
 
 
-def record_host_key_change(server_id: int, offered_key: str | None) -> None:
-    """A connection met a different key: stop trusting the server until an admin decides."""
-    with transaction.atomic():
-        server = Server.objects.select_for_update().get(pk=server_id)
-        if server.host_key_state == HostKeyState.CHANGED:
-            return
-        server.host_key_state = HostKeyState.CHANGED
-        server.offered_host_key = offered_key or ""
-        server.offered_host_key_fingerprint = keys.fingerprint(offered_key) if offered_key else ""
-        server.reachable = False
-        server.last_error = "The host key changed. No command runs until an admin re-trusts it."
-        server.save()
-        audit.record(
-            Actor.system("ssh"),
-            "server.host_key_changed",
-            team=server.team,
-            target=server,
-            details={
-                "trusted": server.host_key_fingerprint,
-                "offered": server.offered_host_key_fingerprint,
-            },
-        )
-
-
-def record_facts(server_id: int, facts: dict[str, Any]) -> None:
-    Server.objects.filter(pk=server_id).update(
-        reachable=True,
-        last_checked_at=timezone.now(),
-        last_error="",
-        docker_version=str(facts.get("docker_server", ""))[:64],
-        proxy_running=facts.get("proxy") == "true",
-        facts=facts,
-    )
-
-
-def record_unreachable(server_id: int, error: str) -> None:
-    Server.objects.filter(pk=server_id).update(
-        reachable=False, last_checked_at=timezone.now(), last_error=error[:2000]
-    )
-
-
 # Jobs ------------------------------------------------------------------------------------
 
 
 def start_check(actor: Actor, server: Server) -> Job:
-    from servers.tasks import check_server
-
     return jobs.enqueue(
-        kind="server.check", team=server.team, actor=actor, task=check_server, target=server
+        kind=JobKind.SERVER_CHECK, team=server.team, actor=actor, task=check_server, target=server
     )
 
 
 def start_bootstrap(actor: Actor, server: Server) -> Job:
-    from servers.tasks import bootstrap_server
-
     return jobs.enqueue(
-        kind="server.bootstrap", team=server.team, actor=actor, task=bootstrap_server, target=server
+        kind=JobKind.SERVER_BOOTSTRAP,
+        team=server.team,
+        actor=actor,
+        task=bootstrap_server,
+        target=server,
     )
 
 
 def start_exec(actor: Actor, team: Team, servers: Sequence[Server], command: str) -> Job:
-    from servers.tasks import exec_on_servers
-
     names = ", ".join(s.name for s in servers)
     return jobs.enqueue(
-        kind="server.exec",
+        kind=JobKind.SERVER_EXEC,
         team=team,
         actor=actor,
         task=exec_on_servers,

@@ -8,10 +8,12 @@ functions below; the work is handed to the pool's loop and the result comes back
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Sequence
+import shlex
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
+from panel.log_kinds import LogKind
 from servers.ssh_pool import CONNECT_TIMEOUT, close_listener, fetch_key, on_pool, pool, pool_loop
 
 # What callers of the executor name as ssh.<Type>:
@@ -90,6 +92,34 @@ async def stream(
             yield item
     finally:
         future.cancel()
+
+
+async def pipe(
+    source: Target | None,
+    source_argv: Sequence[str],
+    target: Target,
+    argv: Sequence[str],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    local_env: dict[str, str] | None = None,
+    log: LogFn | None = None,
+    on_line: Callable[[str], None] | None = None,
+) -> CommandResult:
+    """Stream `source_argv`'s output on `source` (or on this machine, when None) into `argv`
+    on `target` without holding it: `docker save` → `docker load`, `git archive` → `docker
+    build -`. Raises CommandFailed when either side fails."""
+    if log:
+        where = source.name if source else "panel"
+        log(f"[{where}] {shlex.join(source_argv)}", LogKind.COMMAND)
+        log(f"[{target.name}] {shlex.join(argv)}", LogKind.COMMAND)
+    result = await on_pool(
+        pool().pipe(source, tuple(source_argv), target, tuple(argv), timeout, local_env, on_line)
+    )
+    if log:
+        log(f"[{target.name}] exit {result.exit_status} ({result.seconds:.2f}s)", LogKind.INFO)
+    if not result.ok:
+        raise CommandFailed(target, result)
+    return result
 
 
 async def put(target: Target, path: str, data: bytes, mode: int = 0o600) -> None:

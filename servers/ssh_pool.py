@@ -9,12 +9,13 @@ import os
 import shlex
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine
-from contextlib import suppress
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager, suppress
 from typing import Any, TypeVar
 
 import asyncssh
 
+from panel.log_kinds import LogKind
 from servers import tunnel_http
 from servers.ssh_types import (
     CommandFailed,
@@ -169,7 +170,7 @@ class _Pool:
         async def use(connection: _Connection) -> CommandResult:
             process = await _open_process(connection, command, target)
             if log:  # only once the channel is open: the log shows what really ran
-                log(f"[{target.name}] {command}", "cmd")
+                log(f"[{target.name}] {command}", LogKind.COMMAND)
             try:
                 stdout, stderr = await asyncio.wait_for(process.communicate(stdin), timeout=timeout)
             except TimeoutError as error:
@@ -205,10 +206,10 @@ class _Pool:
             if log_output:
                 for line in (result.stdout + result.stderr).splitlines():
                     if line.strip():
-                        log(f"[{target.name}] {line}", "out")
+                        log(f"[{target.name}] {line}", LogKind.OUTPUT)
             log(
                 f"[{target.name}] exit {result.exit_status} ({result.seconds:.2f}s)",
-                "info" if result.ok or not failure_is_error else "err",
+                LogKind.INFO if result.ok or not failure_is_error else LogKind.ERROR,
             )
         return result
 
@@ -261,6 +262,108 @@ class _Pool:
             deliver(error)
         else:
             deliver(None)
+
+    async def pipe(
+        self,
+        source: Target | None,
+        source_argv: tuple[str, ...],
+        target: Target,
+        argv: tuple[str, ...],
+        timeout: float,
+        local_env: dict[str, str] | None,
+        on_line: Callable[[str], None] | None,
+    ) -> CommandResult:
+        """Copy the output of `source_argv` (on `source`, or here when it is None) into the
+        input of `argv` on `target`, a chunk at a time: each write waits for the receiving
+        channel's window, so memory stays bounded whatever the size."""
+        command = shlex.join(argv)
+        started = time.monotonic()
+
+        async def use(connection: _Connection) -> CommandResult:
+            receiver = await _open_process(connection, command, target)
+            received = asyncio.ensure_future(_collect(receiver, on_line))
+            try:
+                async with self._source(source, source_argv, local_env) as (chunks, finished):
+                    copy = asyncio.ensure_future(_copy(chunks, receiver))
+                    closed = asyncio.ensure_future(receiver.wait_closed())
+                    # A receiver that ends before reading everything has failed: stop feeding
+                    # it, its exit status says why.
+                    await asyncio.wait({copy, closed}, return_when=asyncio.FIRST_COMPLETED)
+                    fed = copy.done() and not copy.cancelled() and copy.exception() is None
+                    if not copy.done():
+                        copy.cancel()
+                    with suppress(asyncio.CancelledError, BrokenPipeError):
+                        await copy
+                    await closed
+                    output, error_output = await received
+                    # The source is only asked how it ended when all of it was fed; else it is
+                    # stopped on the way out, and the receiver's failure is the one to report.
+                    source_status, source_error = await finished() if fed else (0, "")
+            except (asyncssh.ConnectionLost, asyncssh.DisconnectError) as error:
+                self.discard(target, connection)
+                raise ConnectionDropped(
+                    f"{target.name}: the connection was lost while streaming into `{command}` "
+                    f"({error})."
+                ) from error
+            finally:
+                received.cancel()
+                receiver.close()
+            seconds = time.monotonic() - started
+            status = receiver.exit_status if receiver.exit_status is not None else -1
+            if source_status != 0 and status == 0:
+                failed = CommandResult(source_argv, source_status, "", source_error, seconds)
+                raise CommandFailed(target, failed, where=source.name if source else "the panel")
+            return CommandResult(argv, status, output, error_output, seconds)
+
+        async def bounded(connection: _Connection) -> CommandResult:
+            return await asyncio.wait_for(use(connection), timeout=timeout)
+
+        try:
+            return await self.with_channel(target, bounded)
+        except TimeoutError as error:
+            raise CommandTimeout(f"{target.name}: `{command}` ran past {timeout:.0f}s.") from error
+
+    @asynccontextmanager
+    async def _source(
+        self, source: Target | None, argv: tuple[str, ...], local_env: dict[str, str] | None
+    ) -> AsyncIterator[tuple[AsyncIterator[bytes], Callable[[], Awaitable[tuple[int, str]]]]]:
+        """The source's output as chunks, and a function that waits for its exit status and
+        the end of its error output."""
+        if source is None:
+            local = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=local_env,
+            )
+            assert local.stdout is not None and local.stderr is not None
+            errors = asyncio.ensure_future(local.stderr.read())
+
+            async def local_finished() -> tuple[int, str]:
+                return await local.wait(), _text(await errors)
+
+            try:
+                yield _chunks(local.stdout), local_finished
+            finally:
+                if local.returncode is None:
+                    local.kill()
+                    await local.wait()
+            return
+        connection = await self.connection(source)
+        async with connection.channels:
+            sender = await _open_process(connection, shlex.join(argv), source)
+            sender_errors = asyncio.ensure_future(sender.stderr.read())
+
+            async def remote_finished() -> tuple[int, str]:
+                await sender.wait_closed()
+                status = sender.exit_status if sender.exit_status is not None else -1
+                return status, _text(await sender_errors)
+
+            try:
+                yield _chunks(sender.stdout), remote_finished
+            finally:
+                sender.close()
 
     async def put(self, target: Target, path: str, data: bytes, mode: int) -> None:
         async def use(connection: _Connection) -> None:
@@ -405,6 +508,42 @@ async def fetch_key(host: str, port: int, timeout: float) -> str:
         raise ConnectFailed(f"{host}:{port} presented no host key.")
     algorithm, encoded = key.export_public_key().split()[:2]
     return f"{algorithm.decode()} {encoded.decode()}"
+
+
+PIPE_CHUNK = 256 * 1024
+
+
+async def _chunks(reader: Any) -> AsyncIterator[bytes]:
+    while True:
+        chunk = await reader.read(PIPE_CHUNK)
+        if not chunk:
+            return
+        yield chunk
+
+
+async def _copy(chunks: AsyncIterator[bytes], receiver: asyncssh.SSHClientProcess[bytes]) -> None:
+    async for chunk in chunks:
+        receiver.stdin.write(chunk)
+        await receiver.stdin.drain()
+    receiver.stdin.write_eof()
+
+
+async def _collect(
+    process: asyncssh.SSHClientProcess[bytes], on_line: Callable[[str], None] | None
+) -> tuple[str, str]:
+    """A receiving command's output: passed on line by line, and the last of it kept."""
+    kept: dict[str, list[str]] = {"out": [], "err": []}
+
+    async def pump(reader: asyncssh.SSHReader[bytes], name: str) -> None:
+        async for raw in reader:
+            if raw:
+                line = _text(raw).rstrip("\r\n")
+                kept[name] = [*kept[name][-49:], line]
+                if on_line is not None:
+                    on_line(line)
+
+    await asyncio.gather(pump(process.stdout, "out"), pump(process.stderr, "err"))
+    return "\n".join(kept["out"]), "\n".join(kept["err"])
 
 
 async def close_listener(listener: asyncssh.SSHListener) -> None:

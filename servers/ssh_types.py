@@ -8,9 +8,11 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from panel.errors import PanelError
+from panel.log_kinds import LogKind
 from panel.sensitive import Sensitive
 
-LogFn = Callable[[str, str], None]
+LogFn = Callable[[str, LogKind], None]
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class Target:
     user: str
     client_key: Sensitive[str] = field(repr=False)
     host_key: str
+    server_id: int | None = None
 
     def pool_key(self) -> str:
         material = "|".join(
@@ -52,13 +55,13 @@ class CommandResult:
         return self.exit_status == 0
 
 
-class SshError(Exception):
+class SshError(PanelError):
     """A failure to show the user as is: it names the server and what went wrong."""
 
 
 class HostKeyMismatch(SshError):
     def __init__(self, target: Target, offered_key: str | None) -> None:
-        self.offered_key = offered_key
+        self.offered_key, self.server_id = offered_key, target.server_id
         super().__init__(
             f"{target.name}: the host key changed (it no longer matches the confirmed key); "
             "no command was run."
@@ -78,10 +81,11 @@ class CommandTimeout(SshError):
 
 
 class CommandFailed(SshError):
-    def __init__(self, target: Target, result: CommandResult) -> None:
+    def __init__(self, target: Target, result: CommandResult, where: str = "") -> None:
         self.result = result
         last = (result.stderr or result.stdout).strip().splitlines()[-5:]
         detail = (": " + " / ".join(last)) if last else ""
         super().__init__(
-            f"{target.name}: `{shlex.join(result.argv)}` exited {result.exit_status}{detail}"
+            f"{where or target.name}: `{shlex.join(result.argv)}` exited "
+            f"{result.exit_status}{detail}"
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import posixpath
 import shlex
 
 from servers.commands.docker import NETWORK
@@ -57,11 +56,6 @@ def build(
             argv += ["--secret", _csv_fields(f"id={name}", f"src={path}")]
     argv.append("-")
     return ["sh", "-c", LOAD_ENV_AND_RUN, env_path, *argv] if arg_names else argv
-
-
-def build_dir(home: str, app: str) -> str:
-    """Where a build of the app keeps its argument and secret files while it runs."""
-    return posixpath.join(home, ".panel", "apps", app, "build")
 
 
 def image_id(image: str) -> list[str]:
@@ -123,20 +117,6 @@ def exec_in(name: str, command: list[str]) -> list[str]:
     return ["docker", "exec", name, *command]
 
 
-def address(name: str) -> list[str]:
-    template = '{{with index .NetworkSettings.Networks "' + NETWORK + '"}}{{.IPAddress}}{{end}}'
-    return ["docker", "inspect", "--format", template, name]
-
-
-def state(name: str) -> list[str]:
-    template = "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}"
-    return ["docker", "inspect", "--format", template, name]
-
-
-def logs(name: str, tail: int = 30) -> list[str]:
-    return ["docker", "logs", "--tail", str(tail), name]
-
-
 def follow_logs(name: str, tail: int = 100) -> list[str]:
     return ["docker", "logs", "--follow", "--tail", str(tail), name]
 
@@ -155,6 +135,17 @@ def remove(name: str) -> list[str]:
 
 def remove_image(image: str) -> list[str]:
     return ["docker", "image", "rm", image]
+
+
+def image_digest(image: str) -> list[str]:
+    """The registry digest (`repo@sha256:…`) of a pulled image; empty for a local build."""
+    return ["docker", "image", "inspect", "--format", "{{index .RepoDigests 0}}", image]
+
+
+def remove_all_for_app(app: str) -> list[str]:
+    """Remove every container labelled as the app's (the label value is one argument)."""
+    script = 'docker ps --all --quiet --filter "label=$0=$1" | xargs -r docker rm --force'
+    return ["sh", "-c", script, LABEL_APP, app]
 
 
 def list_for_app(app: str) -> list[str]:

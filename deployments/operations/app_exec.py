@@ -6,39 +6,51 @@ from __future__ import annotations
 import asyncio
 import shlex
 
+from deployments import spec as specs
 from deployments.commands import containers
+from deployments.env import env_for_role, secret_values
 from deployments.models import App, Container
-from deployments.operations import oneoff
-from deployments.services import env_for_role
+from deployments.planner import OneOff, env_content, plan_exec_in, plan_one_off
 from panel.jobs.runner import JobContext, JobFailed
-from servers import services as server_services
-from servers import ssh
+from servers.execute import StepRunner
+from servers.targets import target_for
 
 
 def app_exec(ctx: JobContext) -> None:
     app = App.objects.select_related("team", "current_release").get(pk=ctx.job.target_id)
-    if app.current_release is None:
+    release = app.current_release
+    if release is None:
         raise JobFailed(f"{app.name} has no live release to run a command in.")
-    command, mode = str(ctx.job.params["command"]), ctx.job.params.get("mode", "new")
-    role, server = oneoff.primary(app)
-    for variable in app.env.filter(secret=True):
-        ctx.add_secret(variable.value)
-    try:
-        if mode == "running":
-            running = Container.objects.filter(
-                release=app.current_release, server=server, role=role, running=True
-            ).first()
-            if running is None:
-                raise JobFailed(f"No running {role} container of {app.name} on {server.name}.")
-            target = server_services.target_for(server)
-            argv = containers.exec_in(running.name, shlex.split(command))
-            asyncio.run(oneoff.stream_into_log(ctx, server, target, argv, "exec"))
-        else:
-            env = {key: value.reveal() for key, value in env_for_role(app, role).items()}
-            asyncio.run(
-                oneoff.run_one_off(
-                    ctx, app, app.current_release, role, server, env, command, "exec"
-                )
-            )
-    except ssh.SshError as error:
-        raise JobFailed(str(error)) from error
+    command = tuple(shlex.split(str(ctx.job.params["command"])))
+    place = specs.one_off_place(app, specs.roles_of(app))
+    if place is None:
+        raise JobFailed(f"{app.name} has no servers to run a command on.")
+    role, server = place
+    for value in secret_values(app):
+        ctx.add_secret(value)
+    host = specs.host_of(server)
+    if ctx.job.params.get("mode") == "running":
+        running = Container.objects.filter(
+            release=release, server=server, role=role.name, running=True
+        ).first()
+        if running is None:
+            raise JobFailed(f"No running {role.name} container of {app.name} on {server.name}.")
+        plan = plan_exec_in(host, running.name, command)
+        contents = {}
+    else:
+        deploy = specs.deploy_spec(
+            app,
+            specs.Image(release.version, release.run_image),
+            nonce=specs.new_nonce(),
+            hooks=False,
+        )
+        values = {key: value.reveal() for key, value in env_for_role(app, role.name).items()}
+        plan = plan_one_off(deploy, OneOff(host, role.name, tuple(sorted(values)), command), "exec")
+        contents = {env_content(role.name): containers.env_file(values)}
+    runner = StepRunner(
+        {server.pk: target_for(server)},
+        ctx.log,
+        contents=contents,
+        check_cancelled=ctx.check_cancelled,
+    )
+    asyncio.run(runner.phase(plan.phases[0]))

@@ -4,51 +4,25 @@ and any container of the app the panel does not know (left by an interrupted dep
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
-from asgiref.sync import sync_to_async
-
+from deployments import releases
 from deployments.commands import containers
 from deployments.models import App, Container, Release, ReleaseStatus
-from deployments.operations.plan import Placement
 from panel.jobs.runner import JobContext
-from servers import services as server_services
+from panel.log_kinds import LogKind
 from servers import ssh
-from servers.models import Server
 
 
-async def prune(ctx: JobContext, app: App, where: list[Placement]) -> None:
-    servers = {p.server.pk: p.server for p in where}
-    plan = await sync_to_async(_plan)(app)
-    ctx.log(f"== Prune (keeping {app.retain_releases} releases)")
-
-    async def one(server: Server) -> None:
-        try:
-            await _prune_server(ctx, app, server, plan)
-        except ssh.SshError as error:  # pruning never fails a deploy that is live
-            ctx.log(f"[{server.name}] prune skipped: {error}", "err")
-
-    await asyncio.gather(*(one(server) for server in servers.values()))
+@dataclass(frozen=True)
+class PrunePlan:
+    drop: list[Container]
+    drop_images: set[str]
+    known: set[str]
 
 
-class _Plan:
-    def __init__(
-        self, keep_images: set[str], drop: list[Container], drop_images: set[str], known: set[str]
-    ) -> None:
-        self.keep_images, self.drop, self.drop_images, self.known = (
-            keep_images,
-            drop,
-            drop_images,
-            known,
-        )
-
-
-def _plan(app: App) -> _Plan:
-    kept = list(
-        Release.objects.filter(
-            app=app, status__in=[ReleaseStatus.LIVE, ReleaseStatus.RETIRED]
-        ).order_by("-id")[: app.retain_releases]
-    )
-    kept_ids = {r.pk for r in kept}
+def prune_plan(app: App) -> PrunePlan:
+    kept_ids = {r.pk for r in Release.objects.retained(app)}
     if app.current_release_id:
         kept_ids.add(app.current_release_id)
     rows = list(Container.objects.filter(release__app=app).select_related("release"))
@@ -59,26 +33,33 @@ def _plan(app: App) -> _Plan:
         if c.release_id not in kept_ids
         and (not c.running or c.release.status != ReleaseStatus.LIVE)
     ]
-    keep_images = {r.image for r in Release.objects.filter(pk__in=kept_ids)}
-    drop_images = {c.release.image for c in drop} - keep_images
-    known = {c.name for c in rows}
-    return _Plan(keep_images, drop, drop_images, known)
+    keep_images = {r.run_image for r in Release.objects.filter(pk__in=kept_ids)}
+    keep_images |= {r.image for r in Release.objects.filter(pk__in=kept_ids)}
+    drop_images = {c.release.run_image for c in drop} - keep_images
+    return PrunePlan(drop, drop_images, {c.name for c in rows})
 
 
-async def _prune_server(ctx: JobContext, app: App, server: Server, plan: _Plan) -> None:
-    target = server_services.target_for(server)
+async def prune(ctx: JobContext, app: App, plan: PrunePlan, targets: list[ssh.Target]) -> None:
+    ctx.log(f"== Prune (keeping {app.retain_releases} releases)")
+
+    async def one(target: ssh.Target) -> None:
+        try:
+            await _prune_server(ctx, app, target, plan)
+        except ssh.SshError as error:  # pruning never fails a deploy that is live
+            ctx.log(f"[{target.name}] prune skipped: {error}", LogKind.ERROR)
+
+    await asyncio.gather(*(one(target) for target in targets))
+
+
+async def _prune_server(ctx: JobContext, app: App, target: ssh.Target, plan: PrunePlan) -> None:
     listed = await ssh.run(target, containers.list_for_app(app.name), log=ctx.log, log_output=False)
     on_host = set(listed.stdout.split())
     orphans = on_host - plan.known
-    mine = [c for c in plan.drop if c.server_id == server.pk]
+    mine = [c for c in plan.drop if c.server_id == target.server_id]
     for name in sorted(orphans):
-        ctx.log(f"[{server.name}] removing {name}: the panel did not start it in a finished deploy")
+        ctx.log(f"[{target.name}] removing {name}: the panel did not start it in a finished deploy")
     for name in sorted(orphans | {c.name for c in mine if c.name in on_host}):
         await ssh.run(target, containers.remove(name), log=ctx.log, check=False)
     for image in sorted(plan.drop_images):
         await ssh.run(target, containers.remove_image(image), log=ctx.log, check=False)
-    await sync_to_async(_forget)([c.pk for c in mine])
-
-
-def _forget(ids: list[int]) -> None:
-    Container.objects.filter(pk__in=ids).delete()
+    await asyncio.to_thread(releases.pruned, [c.pk for c in mine])

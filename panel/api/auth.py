@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -12,9 +12,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from panel.api import tokens
 from panel.audit import Actor
-from panel.models import ApiToken
 from panel.permissions import Action, can
-from panel.requests import client_ip
+from panel.requests import ApiRequest, client_ip
 
 View = Callable[..., HttpResponse]
 API_PREFIX = "/api/"
@@ -53,10 +52,11 @@ def api_view(methods: tuple[str, ...]) -> Callable[[View], View]:
                 return error(
                     401, "A valid, unexpired API token is needed (Authorization: Bearer …)."
                 )
-            request.api_token = token  # type: ignore[attr-defined]
-            request.user = token.user
+            api_request = cast(ApiRequest, request)
+            api_request.api_token = token
+            api_request.user = token.user
             try:
-                return view(request, *args, **kwargs)
+                return view(api_request, *args, **kwargs)
             except ApiError as failure:
                 return error(failure.status, failure.message, failure.fields)
             except RequestDataTooBig:
@@ -71,14 +71,14 @@ def api_view(methods: tuple[str, ...]) -> Callable[[View], View]:
     return decorate
 
 
-def require_api(request: HttpRequest, team_id: int, action: Action) -> None:
+def require_api(request: ApiRequest, team_id: int, action: Action) -> None:
     """Both the token's scope and the user's role in the team must allow the action."""
-    token: ApiToken = request.api_token  # type: ignore[attr-defined]
+    token = request.api_token
     if not tokens.allows(token, action):
         raise ApiError(403, f"This token's scope ({token.scope}) does not allow {action}.")
     if not can(token.user, team_id, action):
         raise ApiError(403, f"Your role does not allow {action}.")
 
 
-def actor_of(request: HttpRequest) -> Actor:
-    return Actor.for_token(request.api_token, ip=client_ip(request))  # type: ignore[attr-defined]
+def actor_of(request: ApiRequest) -> Actor:
+    return Actor.for_token(request.api_token, ip=client_ip(request))

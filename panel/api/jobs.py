@@ -1,17 +1,18 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 
 from panel.api.auth import ApiError, api_view, require_api
 from panel.jobs.log import line_payload
 from panel.models import Job
 from panel.permissions import Action, get_for
+from panel.requests import ApiRequest
 
 MAX_LINES = 1000
 
 
 @api_view(("GET",))
-def job_status(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_status(request: ApiRequest, job_id: int) -> HttpResponse:
     job = get_for(request.user, Job.objects.all(), job_id)
     require_api(request, job.team_id, Action.VIEW)
     try:

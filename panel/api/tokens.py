@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from panel import audit
 from panel.audit import Actor
-from panel.models import ApiToken, Team, TokenScope
+from panel.models import ApiToken, AuditAction, Team, TokenScope
 from panel.permissions import Action
 
 TOKEN_PREFIX = "pnl_"  # noqa: S105 (a marker, not a secret)
@@ -44,7 +44,7 @@ def create(
         )
         audit.record(
             actor,
-            "token.create",
+            AuditAction.TOKEN_CREATE,
             team=team,
             target=token,
             details={"scope": scope, "expires": expires_at.isoformat() if expires_at else None},
@@ -57,7 +57,7 @@ def revoke(actor: Actor, token: ApiToken, team: Team | None = None) -> None:
         ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
-        audit.record(actor, "token.revoke", team=team, target=token)
+        audit.record(actor, AuditAction.TOKEN_REVOKE, team=team, target=token)
 
 
 def find(secret: str) -> ApiToken | None:

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from panel.log_kinds import LogKind
 from panel.models import Job, JobLogLine
-from panel.models.jobs import LogKind
 from panel.sensitive import REDACTED, Sensitive
 
 logger = logging.getLogger(__name__)

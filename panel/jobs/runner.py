@@ -17,15 +17,18 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from panel.errors import PanelError
 from panel.jobs import locks
 from panel.jobs.log import JobLog, publish
+from panel.log_kinds import LogKind
 from panel.models import Job, JobStatus
-from panel.models.jobs import LogKind
 from panel.sensitive import Sensitive
 
 logger = logging.getLogger(__name__)
 
 Operation = Callable[["JobContext"], Awaitable[None] | None]
+FailureHook = Callable[[Any], None]
+_failure_hooks: list[tuple[type[BaseException], FailureHook]] = []
 
 
 class JobCancelled(Exception):
@@ -36,8 +39,14 @@ class JobLost(Exception):
     """The job was reaped or claimed elsewhere; this worker must stop touching it."""
 
 
-class JobFailed(Exception):
+class JobFailed(PanelError):
     """A failure with a message for the user; no stack trace goes to the page."""
+
+
+def on_failure(kind: type[BaseException], hook: FailureHook) -> None:
+    """Call `hook` with every error of this kind a job ends with (also when it is the cause of
+    the error the job ended with); apps register theirs when they are ready."""
+    _failure_hooks.append((kind, hook))
 
 
 class JobContext:
@@ -49,7 +58,7 @@ class JobContext:
         self.cancelled = threading.Event()
         self.lost = threading.Event()
 
-    def log(self, text: str, kind: str = LogKind.INFO) -> None:
+    def log(self, text: str, kind: LogKind = LogKind.INFO) -> None:
         self._log.write(text, kind)
 
     def add_secret(self, secret: str | Sensitive[str]) -> None:
@@ -98,8 +107,9 @@ def run_job(job_id: int, operation: Operation) -> str | None:
         status, error = JobStatus.INTERRUPTED, "The job was reaped while running."
     except SoftTimeLimitExceeded:
         status, error = JobStatus.FAILED, "The job ran past its time limit."
-    except JobFailed as failure:
+    except PanelError as failure:
         status, error = JobStatus.FAILED, str(failure)
+        _call_failure_hooks(failure)
     except Exception as failure:
         logger.exception("job %s failed", job_id)
         status, error = JobStatus.FAILED, f"Unexpected error: {type(failure).__name__}: {failure}"
@@ -121,6 +131,21 @@ def finish(job_id: int, token: uuid.UUID | None, status: str, error: str) -> boo
     locks.release_all(job_id)
     publish(job_id, [], end=True)
     return ended
+
+
+def _call_failure_hooks(failure: BaseException) -> None:
+    chain: list[BaseException] = []
+    link: BaseException | None = failure
+    while link is not None and link not in chain:
+        chain.append(link)
+        link = link.__cause__ or link.__context__
+    for error in chain:
+        for kind, hook in _failure_hooks:
+            if isinstance(error, kind):
+                try:
+                    hook(error)
+                except Exception:
+                    logger.exception("a failure hook failed for %r", error)
 
 
 async def _as_coroutine(awaitable: Awaitable[Any]) -> Any:

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
-import django.dispatch
-from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -15,25 +11,21 @@ from panel import audit
 from panel.audit import Actor
 from panel.jobs import locks
 from panel.jobs.log import JobLog, publish
-from panel.models import Job, JobStatus, Team
-from panel.models.jobs import LogKind
-
-# Sent after the reaper marks a job interrupted, so apps can remove what it left behind.
-job_interrupted = django.dispatch.Signal()
+from panel.log_kinds import LogKind
+from panel.models import AuditAction, Job, JobKind, JobStatus, Team
 
 
 def enqueue(
     *,
-    kind: str,
+    kind: JobKind,
     team: Team,
     actor: Actor,
     task: Any,
     target: models.Model | None = None,
     target_label: str = "",
     params: dict[str, Any] | None = None,
-    audit_action: str | None = None,
 ) -> Job:
-    """Create the job row and send its task once the transaction commits."""
+    """Create the job row, audit its start, and send its task once the transaction commits."""
     with transaction.atomic():
         job = Job.objects.create(
             kind=kind,
@@ -47,7 +39,7 @@ def enqueue(
         )
         audit.record(
             actor,
-            audit_action or f"job.{kind}",
+            started_action(kind),
             team=team,
             target=target,
             target_label=job.target_label,
@@ -56,6 +48,11 @@ def enqueue(
         job_id = job.pk
         transaction.on_commit(lambda: task.delay(job_id))
     return job
+
+
+def started_action(kind: JobKind) -> AuditAction:
+    """The audit action of a job's start: `job.<kind>`, a member of the closed set."""
+    return AuditAction(f"job.{kind}")
 
 
 def cancel(job: Job, actor: Actor) -> str:
@@ -72,7 +69,9 @@ def cancel(job: Job, actor: Actor) -> str:
             outcome = "cancel requested"
         else:
             return "not active"
-        audit.record(actor, "job.cancel", team=job.team, target=job, details={"outcome": outcome})
+        audit.record(
+            actor, AuditAction.JOB_CANCEL, team=job.team, target=job, details={"outcome": outcome}
+        )
     log = JobLog(job.pk)
     log.write(f"Cancel requested by {actor.label}.", LogKind.ERROR)
     log.flush()
@@ -80,35 +79,3 @@ def cancel(job: Job, actor: Actor) -> str:
         locks.release_all(job.pk)
         publish(job.pk, [], end=True)
     return outcome
-
-
-def reap_stale(now: Callable[[], Any] = timezone.now) -> list[int]:
-    """Mark running jobs whose heartbeat stopped as interrupted and free their locks."""
-    cutoff = now() - timedelta(seconds=settings.PANEL_JOB_STALE_SECONDS)
-    reaped: list[int] = []
-    for job in Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff):
-        if not Job.objects.filter(
-            pk=job.pk, status=JobStatus.RUNNING, heartbeat_at__lt=cutoff
-        ).update(
-            status=JobStatus.INTERRUPTED,
-            finished_at=now(),
-            error="The worker stopped responding (killed or lost); the job was interrupted.",
-        ):
-            continue
-        log = JobLog(job.pk)
-        log.write(
-            "No heartbeat from the worker: marked interrupted, locks released.", LogKind.ERROR
-        )
-        log.flush()
-        locks.release_all(job.pk)
-        publish(job.pk, [], end=True)
-        audit.record(
-            Actor.system("reaper"),
-            "job.interrupted",
-            team=job.team,
-            target=job,
-            details={"worker": job.worker},
-        )
-        job_interrupted.send(sender=Job, job=job)
-        reaped.append(job.pk)
-    return reaped

@@ -1,19 +1,23 @@
 from __future__ import annotations
 
-from panel.models.audit import AuditChainHead, AuditEvent
-from panel.models.jobs import Job, JobLogLine, JobStatus, Lock
+from panel.log_kinds import LogKind
+from panel.models.audit import AuditAction, AuditChainHead, AuditEvent
+from panel.models.jobs import Job, JobKind, JobLogLine, JobStatus, Lock
 from panel.models.secrets import Secret
 from panel.models.teams import LoginFailure, Membership, Role, Team
 from panel.models.tokens import ApiToken, TokenScope
 
 __all__ = [
     "ApiToken",
+    "AuditAction",
     "AuditChainHead",
     "AuditEvent",
     "Job",
+    "JobKind",
     "JobLogLine",
     "JobStatus",
     "Lock",
+    "LogKind",
     "LoginFailure",
     "Membership",
     "Role",

@@ -14,6 +14,57 @@ class ActorType(models.TextChoices):
     SYSTEM = "system", "System"
 
 
+class AuditAction(models.TextChoices):
+    """Every action the audit trail records: one closed set, so the audit page can list them,
+    a filter cannot miss one, and a misspelt action is an error, not a new kind of event.
+
+    `job.<kind>` is recorded when someone starts a job of that kind; the other actions when the
+    change they name is made (by a person, a token, or a job on its starter's behalf)."""
+
+    TEAM_CREATE = "team.create", "Team created"
+    MEMBER_ADD = "member.add", "Member added"
+    MEMBER_ROLE = "member.role", "Member's role changed"
+    MEMBER_REMOVE = "member.remove", "Member removed"
+    TOKEN_CREATE = "token.create", "API token created"
+    TOKEN_REVOKE = "token.revoke", "API token revoked"
+    SSH_KEY_GENERATE = "ssh_key.generate", "SSH key generated"
+    SSH_KEY_IMPORT = "ssh_key.import", "SSH key imported"
+    SSH_KEY_DELETE = "ssh_key.delete", "SSH key deleted"
+    SERVER_CREATE = "server.create", "Server added"
+    SERVER_UPDATE = "server.update", "Server changed"
+    SERVER_DELETE = "server.delete", "Server deleted"
+    SERVER_HOST_KEY_TRUST = "server.host_key_trust", "Host key trusted"
+    SERVER_HOST_KEY_RETRUST = "server.host_key_retrust", "Changed host key trusted"
+    SERVER_HOST_KEY_CHANGED = "server.host_key_changed", "Host key changed"
+    APP_CREATE = "app.create", "App created"
+    APP_UPDATE = "app.update", "App changed"
+    APP_REMOVE = "app.remove", "App removed"
+    APP_STOP = "app.stop", "App stopped"
+    APP_START = "app.start", "App started"
+    APP_ENV_SET = "app.env.set", "Variable set"
+    APP_ENV_DELETE = "app.env.delete", "Variable removed"
+    APP_LOCK_RELEASE = "app.lock.release", "Deploy lock released"
+    APP_GIT_HOST_KEY_TRUST = "app.git_host_key.trust", "Git host key trusted"
+    APP_GIT_HOST_KEY_FORGET = "app.git_host_key.forget", "Git host key forgotten"
+    RELEASE_LIVE = "release.live", "Release live"
+    RELEASE_FAIL = "release.fail", "Release failed"
+    RELEASE_SWITCH_REVERT = "release.switch_revert", "Switch reverted"
+    JOB_CANCEL = "job.cancel", "Job cancelled"
+    JOB_INTERRUPTED = "job.interrupted", "Job interrupted"
+    JOB_SERVER_CHECK = "job.server.check", "Check started"
+    JOB_SERVER_BOOTSTRAP = "job.server.bootstrap", "Bootstrap started"
+    JOB_SERVER_EXEC = "job.server.exec", "Server command started"
+    JOB_APP_DEPLOY = "job.app.deploy", "Deploy started"
+    JOB_APP_REDEPLOY = "job.app.redeploy", "Redeploy started"
+    JOB_APP_ROLLBACK = "job.app.rollback", "Rollback started"
+    JOB_APP_RESTART = "job.app.restart", "Restart started"
+    JOB_APP_STOP = "job.app.stop", "Stop started"
+    JOB_APP_START = "job.app.start", "Start started"
+    JOB_APP_REMOVE = "job.app.remove", "Removal started"
+    JOB_APP_EXEC = "job.app.exec", "App command started"
+    JOB_AUDIT_VERIFY = "job.audit.verify", "Audit verification started"
+
+
 class AuditEvent(models.Model):
     """Append-only: each row carries the hash of the previous one (see panel.audit)."""
 
@@ -27,7 +78,7 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     actor_label = models.CharField(max_length=200)
-    action = models.CharField(max_length=64, db_index=True)
+    action = models.CharField(max_length=64, db_index=True, choices=AuditAction.choices)
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
     target_label = models.CharField(max_length=200, blank=True)

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from panel.log_kinds import LogKind
+
 
 class JobStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
@@ -16,8 +18,26 @@ class JobStatus(models.TextChoices):
 ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
+class JobKind(models.TextChoices):
+    """Every kind of job, one closed set; each has the audit action of its start
+    (`AuditAction.JOB_*`, the same value behind `job.`)."""
+
+    SERVER_CHECK = "server.check", "Check"
+    SERVER_BOOTSTRAP = "server.bootstrap", "Bootstrap"
+    SERVER_EXEC = "server.exec", "Server command"
+    APP_DEPLOY = "app.deploy", "Deploy"
+    APP_REDEPLOY = "app.redeploy", "Redeploy"
+    APP_ROLLBACK = "app.rollback", "Rollback"
+    APP_RESTART = "app.restart", "Restart"
+    APP_STOP = "app.stop", "Stop"
+    APP_START = "app.start", "Start"
+    APP_REMOVE = "app.remove", "Remove"
+    APP_EXEC = "app.exec", "App command"
+    AUDIT_VERIFY = "audit.verify", "Audit verification"
+
+
 class Job(models.Model):
-    kind = models.CharField(max_length=64)
+    kind = models.CharField(max_length=64, choices=JobKind.choices)
     team = models.ForeignKey("panel.Team", on_delete=models.CASCADE, related_name="jobs")
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
@@ -56,13 +76,6 @@ class Job(models.Model):
         if self.started_at is None or self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
-
-
-class LogKind(models.TextChoices):
-    INFO = "info", "Info"
-    COMMAND = "cmd", "Command"
-    OUTPUT = "out", "Output"
-    ERROR = "err", "Error"
 
 
 class JobLogLine(models.Model):

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from panel.forms import AuditFilterForm
 from panel.jobs import services
-from panel.models import AuditEvent
+from panel.models import AuditEvent, JobKind
 from panel.pages import page_of
 from panel.permissions import Action, require
 from panel.requests import actor_of, team_of
@@ -66,7 +66,7 @@ def audit_verify(request: HttpRequest) -> HttpResponse:
     team = team_of(request)
     require(request.user, team, Action.EXPORT_AUDIT)
     job = services.enqueue(
-        kind="audit.verify",
+        kind=JobKind.AUDIT_VERIFY,
         team=team,
         actor=actor_of(request),
         task=verify_audit_chain,

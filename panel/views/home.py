@@ -9,9 +9,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from deployments.models import App
-from panel.middleware import SESSION_TEAM_KEY
 from panel.models import AuditEvent, Job
 from panel.permissions import teams_of
+from panel.requests import SESSION_TEAM_KEY, current_team
 from servers.models import HostKeyState, Server
 
 
@@ -28,7 +28,7 @@ def up(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    team = request.team  # type: ignore[attr-defined]
+    team = current_team(request)
     if team is None:
         return render(request, "panel/no_team.html")
     jobs = Job.objects.filter(team=team)[:10]

@@ -4,6 +4,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 
+import redis.asyncio as aioredis
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
@@ -18,7 +19,7 @@ from panel.jobs.log import channel_name, line_payload
 from panel.models import Job, JobLogLine
 from panel.pages import page_of
 from panel.permissions import Action, get_for
-from panel.requests import actor_of
+from panel.requests import actor_of, current_team
 from panel.tasks import job_log_cutoff
 
 KEEPALIVE_SECONDS = 15.0
@@ -27,7 +28,7 @@ POLL_SECONDS = 0.1  # without Redis, how often a follower asks the database
 
 @login_required
 def job_list(request: HttpRequest) -> HttpResponse:
-    team = request.team  # type: ignore[attr-defined]
+    team = current_team(request)
     jobs = Job.objects.filter(team=team) if team else Job.objects.none()
     return render(request, "panel/job_list.html", page_of(request, jobs))
 
@@ -121,8 +122,6 @@ async def _sleep(seconds: float) -> float:
 
 class _RedisWake:
     def __init__(self, job_id: int) -> None:
-        import redis.asyncio as aioredis
-
         self.client = aioredis.Redis.from_url(settings.REDIS_URL)
         self.pubsub = self.client.pubsub()
         self.channel = channel_name(job_id)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from panel.api import tokens
 from panel.models import ApiToken, TokenScope
-from panel.requests import actor_of
+from panel.requests import actor_of, current_team
 
 
 class TokenForm(forms.Form):
@@ -46,7 +46,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
             form.cleaned_data["name"],
             form.cleaned_data["scope"],
             expires,
-            team=getattr(request, "team", None),
+            team=current_team(request),
         )
         form = TokenForm()
     user_tokens = ApiToken.objects.filter(user=_user(request))
@@ -59,7 +59,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=token_id, user=_user(request))
-    tokens.revoke(actor_of(request), token, team=getattr(request, "team", None))
+    tokens.revoke(actor_of(request), token, team=current_team(request))
     messages.success(request, f"Token {token.name} is revoked.")
     return redirect("token_list")
 

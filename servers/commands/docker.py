@@ -36,5 +36,20 @@ def network_create(name: str = NETWORK) -> list[str]:
     return ["docker", "network", "create", "--driver", "bridge", name]
 
 
+def container_state(name: str) -> list[str]:
+    """`<status> <health>`: health is `none` for an image without a health check."""
+    template = "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}"
+    return ["docker", "inspect", "--format", template, name]
+
+
+def container_address(name: str, network: str = NETWORK) -> list[str]:
+    template = '{{with index .NetworkSettings.Networks "' + network + '"}}{{.IPAddress}}{{end}}'
+    return ["docker", "inspect", "--format", template, name]
+
+
+def container_logs(name: str, tail: int = 30) -> list[str]:
+    return ["docker", "logs", "--tail", str(tail), name]
+
+
 def _privileged(argv: list[str], *, sudo: bool) -> list[str]:
     return ["sudo", "-n", "--", *argv] if sudo else argv

@@ -37,6 +37,15 @@ def shell(command: str) -> list[str]:
     return ["sh", "-c", command]
 
 
+def make_directory(path: str, mode: str = "700") -> list[str]:
+    """Create a folder (and its parents); the mode applies to the folder itself."""
+    return ["mkdir", "-p", "-m", mode, "--", path]
+
+
+def remove_directory(path: str) -> list[str]:
+    return ["rm", "-rf", "--", path]
+
+
 def parse_facts(output: str) -> dict[str, object]:
     """The script's lines as facts; sizes become bytes (ints) where they parse."""
     facts: dict[str, object] = {}

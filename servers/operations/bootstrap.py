@@ -12,26 +12,20 @@ from typing import Any
 from django.conf import settings
 
 from panel.jobs.runner import JobContext, JobFailed
-from servers import services, ssh
+from servers import ssh, state
 from servers.commands import docker, proxy
 from servers.models import Server
 from servers.operations.check import read_facts
 from servers.proxy_api import admin
+from servers.targets import proxy_image, target_for
 
 PROXY_READY_SECONDS = 20
 
 
 def bootstrap(ctx: JobContext) -> None:
     server = Server.objects.select_related("ssh_key").get(pk=ctx.job.target_id)
-    try:
-        target = services.target_for(server)
-        facts = asyncio.run(Bootstrap(ctx, target, server, services.proxy_image(server)).run())
-    except ssh.HostKeyMismatch as mismatch:
-        services.record_host_key_change(server.pk, mismatch.offered_key)
-        raise JobFailed(str(mismatch)) from mismatch
-    except ssh.SshError as error:
-        raise JobFailed(str(error)) from error
-    services.record_facts(server.pk, facts)
+    bootstrap = Bootstrap(ctx, target_for(server), server, proxy_image(server))
+    state.record_facts(server.pk, asyncio.run(bootstrap.run()))
 
 
 class Bootstrap:

@@ -6,25 +6,23 @@ import asyncio
 import time
 from typing import Any
 
-from panel.jobs.runner import JobContext, JobFailed
-from servers import services, ssh
+from panel.jobs.runner import JobContext
+from servers import ssh, state
 from servers.commands import host
 from servers.models import Server
+from servers.targets import target_for
 
 
 def check(ctx: JobContext) -> None:
     server = Server.objects.select_related("ssh_key").get(pk=ctx.job.target_id)
     ctx.log(f"Checking {server.name} ({server.address})")
     try:
-        target = services.target_for(server)
-        facts = asyncio.run(read_facts(target, ctx))
-    except ssh.HostKeyMismatch as mismatch:
-        services.record_host_key_change(server.pk, mismatch.offered_key)
-        raise JobFailed(str(mismatch)) from mismatch
+        facts = asyncio.run(read_facts(target_for(server), ctx))
     except ssh.SshError as error:
-        services.record_unreachable(server.pk, str(error))
-        raise JobFailed(str(error)) from error
-    services.record_facts(server.pk, facts)
+        if not isinstance(error, ssh.HostKeyMismatch):
+            state.record_unreachable(server.pk, str(error))
+        raise
+    state.record_facts(server.pk, facts)
     for line in describe(facts):
         ctx.log(line)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from panel.jobs.runner import JobContext, JobFailed
-from servers import services, ssh
+from panel.log_kinds import LogKind
+from servers import ssh, state
 from servers.commands import host
 from servers.models import Server
+from servers.targets import target_for
 
 PARALLEL_SERVERS = 10
 
@@ -32,23 +34,21 @@ async def _run_everywhere(ctx: JobContext, servers: list[Server], command: str) 
     async def one(server: Server) -> None:
         async with limit:
             try:
-                target = services.target_for(server)
-                ctx.log(f"[{server.name}] {command}", "cmd")
+                target = target_for(server)
+                ctx.log(f"[{server.name}] {command}", LogKind.COMMAND)
                 async for _, line in ssh.stream(target, host.shell(command), timeout=3600):
-                    ctx.log(f"[{server.name}] {line}", "out")
+                    ctx.log(f"[{server.name}] {line}", LogKind.OUTPUT)
                     ctx.check_cancelled()
                 ctx.log(f"[{server.name}] exit 0")
             except ssh.HostKeyMismatch as mismatch:
-                await asyncio.to_thread(
-                    services.record_host_key_change, server.pk, mismatch.offered_key
-                )
-                ctx.log(str(mismatch), "err")
+                await asyncio.to_thread(state.record_mismatch, mismatch)
+                ctx.log(str(mismatch), LogKind.ERROR)
                 failures.append(server.name)
             except ssh.CommandFailed as failed:
-                ctx.log(f"[{server.name}] exit {failed.result.exit_status}", "err")
+                ctx.log(f"[{server.name}] exit {failed.result.exit_status}", LogKind.ERROR)
                 failures.append(server.name)
             except ssh.SshError as error:
-                ctx.log(str(error), "err")
+                ctx.log(str(error), LogKind.ERROR)
                 failures.append(server.name)
 
     await asyncio.gather(*(one(server) for server in servers))

@@ -91,7 +91,11 @@ def test_build_from_git_deploy_commit_again_roll_back_and_exec(
     page.locator("#releases tr", has_text="Say first").get_by_role(
         "button", name="Roll back"
     ).click()
-    wait_for_job(page, "is built already; no build.")
+    wait_for_job(page, "is live.")
+    rolled_back = page.locator("#job-log").inner_text()
+    assert (
+        "== Source" not in rolled_back and "docker build" not in rolled_back
+    )  # no fetch, no build
     assert visit(chromium, domain) == "first"
 
     open_app(page, "site")

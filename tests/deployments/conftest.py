@@ -10,9 +10,9 @@ from deployments.models import App, EnvVar, Role
 from panel.jobs.runner import run_job
 from panel.models import Job
 from servers import keys, ssh
-from servers import services as server_services
 from servers.models import HostKeyState, Server, SshKey
 from servers.operations.bootstrap import bootstrap
+from servers.targets import target_for
 from tests.conftest import Crew
 from tests.deployments.lab_apps import new_app, remove_from_servers
 from tests.lab.lab import Lab
@@ -63,7 +63,7 @@ def make_app(crew: Crew, lab: Lab) -> Iterator[MakeApp]:
 
 def fetch(server: Server, domain: str, path: str = "/") -> tuple[int, bytes]:
     """A request through the server's proxy, as a visitor of the domain would send it."""
-    target = server_services.target_for(server)
+    target = target_for(server)
     response = asyncio.run(
         ssh.http(target, server.host, 80, "GET", path, headers={"Host": domain}, timeout=5)
     )

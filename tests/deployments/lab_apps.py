@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from deployments.commands import routes
 from deployments.models import App, Role
 from panel.models import Team
 from panel.sensitive import Sensitive
-from servers import services, ssh
-from servers.commands import proxy
+from servers import ssh
+from servers.commands import proxy, routes
 from servers.models import Server
 from servers.proxy_api import admin
+from servers.targets import target_for
 from tests.lab.lab import Lab
 
 
@@ -40,7 +40,7 @@ def new_app(
 
 def remove_from_servers(app: App, servers: list[Server]) -> None:
     for server in servers:
-        target = services.target_for(server)
+        target = target_for(server)
         for proxy_server in (proxy.HTTP_SERVER, proxy.HTTPS_SERVER):
             asyncio.run(admin(target, routes.delete_route(app.pk.hex, proxy_server)))
         listed = asyncio.run(

@@ -4,7 +4,9 @@ import json
 import subprocess
 from pathlib import Path
 
-from deployments.commands import containers, routes
+from deployments.commands import containers
+from servers.commands import docker, routes
+from servers.plans import Route
 
 
 def test_registry_of_an_image() -> None:
@@ -61,9 +63,9 @@ def test_the_env_file_keeps_any_value_exactly(tmp_path: Path) -> None:
 
 
 def test_state_address_logs_stop_remove() -> None:
-    assert containers.state("c")[:3] == ["docker", "inspect", "--format"]
-    assert '"panel"' in containers.address("c")[3]
-    assert containers.logs("c") == ["docker", "logs", "--tail", "30", "c"]
+    assert docker.container_state("c")[:3] == ["docker", "inspect", "--format"]
+    assert '"panel"' in docker.container_address("c")[3]
+    assert docker.container_logs("c") == ["docker", "logs", "--tail", "30", "c"]
     assert containers.follow_logs("c", 5) == ["docker", "logs", "--follow", "--tail", "5", "c"]
     assert containers.stop("c", 10) == ["docker", "stop", "--time", "10", "c"]
     assert containers.remove("c") == ["docker", "rm", "--force", "c"]
@@ -75,7 +77,8 @@ def test_state_address_logs_stop_remove() -> None:
 
 
 def test_a_new_route_goes_before_the_fallback() -> None:
-    request = routes.add_route("abc", ["shop.example.com"], routes.proxy_handler("c:80"))
+    entry = routes.entries_for(Route("abc", ("shop.example.com",)), "c:80", remove=False)
+    request = routes.add_route("abc", entry["panel"])  # type: ignore[arg-type]
     assert (request.method, request.path) == ("PUT", "/config/apps/http/servers/panel/routes/0")
     assert json.loads(request.body) == {
         "@id": "panel-app-abc",
@@ -90,12 +93,14 @@ def test_switch_and_maintenance_requests() -> None:
     assert (switch.method, switch.path) == ("PATCH", "/id/panel-app-abc/handle")
     maintenance = routes.maintenance_handler()[0]
     assert maintenance["status_code"] == 503 and "maintenance" in str(maintenance["body"])
-    assert routes.set_domains("abc", ["a.example"]).body == b'[{"host": ["a.example"]}]'
+    assert routes.set_match("abc", [{"host": ["a.example"]}]).body == b'[{"host": ["a.example"]}]'
     assert routes.delete_route("abc").method == "DELETE"
 
 
 def test_tls_routes_live_on_the_443_server_and_http_redirects() -> None:
-    request = routes.add_route("abc", ["s.example"], routes.proxy_handler("c:80"), "panel_tls")
+    entries = routes.entries_for(Route("abc", ("s.example",), tls=True), "c:80", remove=False)
+    assert entries["panel"]["handle"] == routes.redirect_to_https_handler()  # type: ignore[index]
+    request = routes.add_route("abc", entries["panel_tls"], "panel_tls")  # type: ignore[arg-type]
     assert (request.method, request.path) == ("POST", "/config/apps/http/servers/panel_tls/routes")
     assert json.loads(request.body)["@id"] == "panel-app-abc-tls"
     redirect = routes.redirect_to_https_handler()[0]

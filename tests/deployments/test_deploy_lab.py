@@ -11,9 +11,9 @@ from deployments import services
 from deployments.models import App, Container, Release, ReleaseStatus, Role
 from deployments.operations.deploy import deploy
 from panel.jobs.runner import run_job
-from servers import services as server_services
 from servers import ssh
 from servers.models import Server
+from servers.targets import target_for
 from tests.conftest import Crew
 from tests.deployments.conftest import MakeApp, fetch, job_for, log_of, wait_for_body
 
@@ -34,7 +34,7 @@ def deploy_version(
 
 
 def containers_on(server: Server, app: App) -> list[str]:
-    target = server_services.target_for(server)
+    target = target_for(server)
     listed = asyncio.run(
         ssh.run(
             target,
@@ -181,7 +181,7 @@ def test_two_apps_share_a_server_each_by_its_domain(
 
 
 def _proxy_address(server: Server) -> str:
-    target = server_services.target_for(server)
+    target = target_for(server)
     template = '{{with index .NetworkSettings.Networks "panel"}}{{.IPAddress}}{{end}}'
     address = asyncio.run(
         ssh.run(target, ["docker", "inspect", "--format", template, "panel-proxy"])
@@ -205,7 +205,7 @@ def test_a_worker_role_boots_after_web_runs_without_the_proxy_and_redeploys_alon
     assert log.index("is healthy", web_healthy) < log.index("--label panel.role=job")
     rows = {c.role: c.name for c in Container.objects.filter(release=release)}
     assert set(rows) == {"web", "job"}
-    target = server_services.target_for(server)
+    target = target_for(server)
     logs = asyncio.run(ssh.run(target, ["docker", "logs", rows["job"]])).stdout
     assert "worker up" in logs
     assert (

@@ -19,16 +19,16 @@ from django.db import connection
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from deployments import services
-from deployments.commands import containers
+from deployments.commands import paths
 from deployments.models import Container, Release, ReleaseStatus
 from deployments.operations.deploy import deploy
 from panel.jobs import locks
+from panel.jobs.reaper import reap_stale
 from panel.jobs.runner import run_job
-from panel.jobs.services import reap_stale
 from panel.models import Job, JobStatus
-from servers import services as server_services
 from servers import ssh
 from servers.models import Server
+from servers.targets import target_for
 from tests.conftest import Crew
 from tests.deployments.conftest import MakeApp, job_for, log_of, wait_for_body
 from tests.deployments.test_deploy_lab import containers_on, deploy_version
@@ -49,7 +49,7 @@ CANARY = "canary-7f3e9-do-not-leak"
 
 
 def _exec(server: Server, argv: list[str]) -> str:
-    target = server_services.target_for(server)
+    target = target_for(server)
     return asyncio.run(ssh.run(target, argv, timeout=60)).stdout
 
 
@@ -99,7 +99,7 @@ def test_a_secret_never_reaches_logs_process_lists_or_the_broker(
 
 def _process_lists(server: Server, seconds: float) -> list[str]:
     """`ps` on the host, repeatedly, while the deploy runs."""
-    target = server_services.target_for(server)
+    target = target_for(server)
     listings, deadline = [], time.monotonic() + seconds
     while time.monotonic() < deadline:
         listings.append(asyncio.run(ssh.run(target, ["ps", "-eo", "args"])).stdout)
@@ -230,9 +230,8 @@ def test_a_worker_killed_mid_build_leaves_no_build_secret_behind(
                    git_url=str(repo))  # fmt: skip
     services.set_env(crew.actor(crew.admin), app, "TOKEN", "mid-build-5ecr3t", secret=True,
                      for_containers=False, for_build=True)  # fmt: skip
-    target = server_services.target_for(server)
-    home = asyncio.run(ssh.home_dir(target))
-    build_dir = containers.build_dir(home, app.name)
+    target = target_for(server)
+    build_dir = paths.build_dir(app.name)
     asyncio.run(ssh.run(target, ["rm", "-rf", "--", build_dir]))
 
     def building(job: Job) -> bool:

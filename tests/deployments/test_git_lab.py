@@ -20,8 +20,8 @@ from panel.jobs.runner import run_job
 from panel.models import AuditEvent
 from panel.sensitive import Sensitive
 from servers import keys, ssh
-from servers import services as server_services
 from servers.models import Server
+from servers.targets import target_for
 from tests.conftest import Crew
 from tests.deployments import https_git
 from tests.deployments.conftest import MakeApp, job_for, log_of, wait_for_body
@@ -234,7 +234,7 @@ def test_a_build_secret_reaches_the_build_and_nothing_else(
         server, "buildsecret.lab.test", hashlib.sha256(token.encode()).hexdigest().encode()
     )
 
-    target = server_services.target_for(server)
+    target = target_for(server)
     container = Container.objects.get(release=release).name
     shown = asyncio.run(
         ssh.run(

@@ -10,11 +10,11 @@ import time
 
 import pytest
 
-from servers import services as server_services
 from servers import ssh
 from servers.commands import proxy
 from servers.models import Server
 from servers.proxy_api import admin
+from servers.targets import target_for
 from tests.conftest import Crew
 from tests.deployments.conftest import MakeApp, fetch
 from tests.deployments.test_deploy_lab import deploy_version
@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
 
 
 def https_get(server: Server, domain: str, timeout: float = 20) -> bytes:
-    target = server_services.target_for(server)
+    target = target_for(server)
     root = json.loads(asyncio.run(admin(target, proxy.AdminRequest("GET", "/pki/ca/local"))).body)
     context = ssl.create_default_context(cadata=root["root_certificate"])
 

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from panel import audit
-from panel.models import AuditEvent
+from panel.models import AuditAction, AuditEvent
 from panel.sensitive import Sensitive
 from tests.conftest import Crew
 
@@ -12,8 +12,8 @@ from tests.conftest import Crew
 def _three_events(crew: Crew) -> list[AuditEvent]:
     actor = crew.actor(crew.admin)
     return [
-        audit.record(actor, f"thing.{verb}", team=crew.team, target=crew.team)
-        for verb in ("create", "update", "delete")
+        audit.record(actor, action, team=crew.team, target=crew.team)
+        for action in (AuditAction.APP_CREATE, AuditAction.APP_UPDATE, AuditAction.APP_REMOVE)
     ]
 
 
@@ -62,7 +62,7 @@ def test_events_cannot_be_edited_or_deleted_through_the_app(crew: Crew) -> None:
 def test_secret_values_in_details_are_masked(crew: Crew) -> None:
     event = audit.record(
         crew.actor(crew.admin),
-        "secret.set",
+        AuditAction.APP_ENV_SET,
         team=crew.team,
         details={
             "name": "DB_URL",
@@ -81,5 +81,5 @@ def test_secret_values_in_details_are_masked(crew: Crew) -> None:
 
 
 def test_the_actor_and_address_are_recorded(crew: Crew) -> None:
-    event = audit.record(crew.actor(crew.deployer), "app.deploy", team=crew.team)
+    event = audit.record(crew.actor(crew.deployer), AuditAction.JOB_APP_DEPLOY, team=crew.team)
     assert (event.actor_type, event.actor_label, event.ip) == ("user", "dora", "192.0.2.10")

@@ -7,15 +7,22 @@ from django.test import Client
 from django.urls import reverse
 
 from panel import audit
-from panel.models import Job
+from panel.models import AuditAction, Job
 from tests.conftest import Crew
 
 
 def _events(crew: Crew) -> None:
-    audit.record(crew.actor(crew.admin), "server.create", team=crew.team, target_label="web-1")
-    audit.record(crew.actor(crew.deployer), "app.deploy", team=crew.team, target_label="shop")
     audit.record(
-        crew.actor(crew.outsider), "app.deploy", team=crew.other_team, target_label="theirs"
+        crew.actor(crew.admin), AuditAction.SERVER_CREATE, team=crew.team, target_label="web-1"
+    )
+    audit.record(
+        crew.actor(crew.deployer), AuditAction.APP_UPDATE, team=crew.team, target_label="shop"
+    )
+    audit.record(
+        crew.actor(crew.outsider),
+        AuditAction.APP_UPDATE,
+        team=crew.other_team,
+        target_label="theirs",
     )
 
 
@@ -59,7 +66,9 @@ def test_viewers_cannot_export(crew: Crew, client: Client) -> None:
 
 
 def test_csv_cells_that_would_run_as_formulas_are_quoted(crew: Crew, client: Client) -> None:
-    audit.record(crew.actor(crew.admin), "app.create", team=crew.team, target_label="=HYPERLINK()")
+    audit.record(
+        crew.actor(crew.admin), AuditAction.APP_CREATE, team=crew.team, target_label="=HYPERLINK()"
+    )
     client.force_login(crew.admin)
     body = b"".join(client.get(reverse("audit_export", args=["csv"])).streaming_content).decode()  # type: ignore[attr-defined]
     assert "'=HYPERLINK()" in body

@@ -10,10 +10,10 @@ from django.db import connection
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from panel.jobs import locks, services
+from panel.jobs import locks, reaper, services
 from panel.jobs.log import JobLog, Redactor
 from panel.jobs.runner import JobContext, JobFailed, run_job
-from panel.models import Job, JobStatus
+from panel.models import Job, JobKind, JobStatus
 from tests.conftest import Crew
 
 
@@ -38,7 +38,9 @@ def _log_text(job: Job) -> str:
 @pytest.mark.django_db(transaction=True)
 def test_enqueue_creates_an_audited_job_and_sends_its_id_after_commit(crew: Crew) -> None:
     task = FakeTask()
-    job = services.enqueue(kind="test", team=crew.team, actor=crew.actor(crew.deployer), task=task)
+    job = services.enqueue(
+        kind=JobKind.AUDIT_VERIFY, team=crew.team, actor=crew.actor(crew.deployer), task=task
+    )
     assert task.sent == [(job.pk,)]
     assert job.status == JobStatus.QUEUED
     assert crew.team.jobs.get() == job
@@ -161,13 +163,13 @@ def test_the_reaper_interrupts_silent_jobs_and_frees_their_locks(crew: Crew) -> 
     fresh = _job(crew, status=JobStatus.RUNNING, heartbeat_at=timezone.now())
     assert locks.acquire("deploy:app-1", stale.pk) is not None
     interrupted: list[int] = []
-    services.job_interrupted.connect(
+    reaper.job_interrupted.connect(
         lambda sender, job, **kw: interrupted.append(job.pk), weak=False, dispatch_uid="t"
     )
     try:
-        assert services.reap_stale() == [stale.pk]
+        assert reaper.reap_stale() == [stale.pk]
     finally:
-        services.job_interrupted.disconnect(dispatch_uid="t")
+        reaper.job_interrupted.disconnect(dispatch_uid="t")
     stale.refresh_from_db()
     fresh.refresh_from_db()
     assert stale.status == JobStatus.INTERRUPTED and fresh.status == JobStatus.RUNNING

@@ -70,7 +70,7 @@ def test_bootstrap_starts_the_proxy_and_a_second_run_changes_nothing(
     server.refresh_from_db()
     assert server.proxy_running is True
 
-    from servers.services import target_for
+    from servers.targets import target_for
 
     target = target_for(server)
     ports = asyncio.run(ssh.run(target, ["docker", "port", "panel-proxy"])).stdout
@@ -78,7 +78,7 @@ def test_bootstrap_starts_the_proxy_and_a_second_run_changes_nothing(
 
 
 def _proxy_container_id(server: Server) -> str:
-    from servers.services import target_for
+    from servers.targets import target_for
 
     result = asyncio.run(
         ssh.run(

@@ -1,10 +1,13 @@
-"""Caddy admin API requests for an app's route. Pure: they return AdminRequests."""
+"""Caddy admin API requests for an app's route on a server's proxy. Pure: they return
+AdminRequests and route entries, and run nothing."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from servers.commands.proxy import HTTP_SERVER, HTTPS_SERVER, AdminRequest
+from servers.plans import Route
 
 MAINTENANCE_PAGE = (
     "<!doctype html><title>Down for maintenance</title>"
@@ -45,15 +48,25 @@ def get_route(app_id: str, server: str = HTTP_SERVER) -> AdminRequest:
     return AdminRequest("GET", f"/id/{route_id(app_id, server)}")
 
 
-def add_route(
-    app_id: str, domains: list[str], handle: list[dict[str, object]], server: str = HTTP_SERVER
-) -> AdminRequest:
-    route = {
-        "@id": route_id(app_id, server),
-        "match": [{"host": domains}],
-        "handle": handle,
-        "terminal": True,
+def entries_for(route: Route, upstream: str, remove: bool) -> dict[str, dict[str, Any] | None]:
+    """What the route is on each proxy server (None: no route there) when it sends to
+    `upstream` (empty: the maintenance page). With TLS, :443 serves and :80 redirects to it,
+    unless the app asks otherwise; a maintenance page is shown on both."""
+    if remove:
+        return {HTTP_SERVER: None, HTTPS_SERVER: None}
+    handle = proxy_handler(upstream) if upstream else maintenance_handler()
+    match = [{"host": list(route.domains)}]
+    if not route.tls:
+        return {HTTP_SERVER: {"match": match, "handle": handle}, HTTPS_SERVER: None}
+    plain = redirect_to_https_handler() if route.redirect_http and upstream else handle
+    return {
+        HTTPS_SERVER: {"match": match, "handle": handle},
+        HTTP_SERVER: {"match": match, "handle": plain},
     }
+
+
+def add_route(app_id: str, entry: dict[str, Any], server: str = HTTP_SERVER) -> AdminRequest:
+    route = {"@id": route_id(app_id, server), **entry, "terminal": True}
     routes_path = f"/config/apps/http/servers/{server}/routes"
     if server == HTTP_SERVER:  # inserted first: before the catch-all 404 of the :80 server
         return AdminRequest("PUT", f"{routes_path}/0", json.dumps(route).encode())
@@ -67,9 +80,10 @@ def set_handle(
     return AdminRequest("PATCH", path, json.dumps(handle).encode())
 
 
-def set_domains(app_id: str, domains: list[str], server: str = HTTP_SERVER) -> AdminRequest:
-    body = json.dumps([{"host": domains}]).encode()
-    return AdminRequest("PATCH", f"/id/{route_id(app_id, server)}/match", body)
+def set_match(app_id: str, match: list[dict[str, Any]], server: str = HTTP_SERVER) -> AdminRequest:
+    return AdminRequest(
+        "PATCH", f"/id/{route_id(app_id, server)}/match", json.dumps(match).encode()
+    )
 
 
 def delete_route(app_id: str, server: str = HTTP_SERVER) -> AdminRequest:
