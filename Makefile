@@ -26,6 +26,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.deploy_overhead
 	$(BIN)/python -m bench.zero_downtime
 	$(BIN)/python -m bench.fanout_deploy
+	$(BIN)/python -m bench.image_copy
 	$(BIN)/python -m bench.build_deploy
 	$(BIN)/python -m bench.dashboard
 	$(BIN)/python -m bench.live_log

@@ -43,8 +43,10 @@ if [ -n "$old" ]; then docker stop --time 2 "$old" >/dev/null; fi
 """
 
 
-def bare_deploy(fixture: Fixture, known_hosts: Path, version: str, old: str) -> tuple[float, str]:
-    lab, host = fixture.lab, fixture.lab.hosts[0]
+def bare_deploy(
+    fixture: Fixture, known_hosts: Path, version: str, old: str, host_index: int = 0
+) -> tuple[float, str]:
+    lab, host = fixture.lab, fixture.lab.hosts[host_index]
     name = f"bare-{version}-{secrets.token_hex(3)}"
     image = lab.app_images[version]
     started = time.perf_counter()
@@ -67,12 +69,18 @@ def bare_deploy(fixture: Fixture, known_hosts: Path, version: str, old: str) -> 
     return time.perf_counter() - started, name
 
 
-def add_bare_route(fixture: Fixture) -> None:
+def known_hosts_file(fixture: Fixture, folder: Path) -> Path:
+    known_hosts = folder / "known_hosts"
+    known_hosts.write_text("".join(f"{h.address} {h.host_public_key}\n" for h in fixture.lab.hosts))
+    return known_hosts
+
+
+def add_bare_route(fixture: Fixture, server_index: int = 0) -> None:
     from servers.commands import proxy, routes
     from servers.proxy_api import admin
     from servers.targets import target_for
 
-    target = target_for(fixture.servers[0])
+    target = target_for(fixture.servers[server_index])
     route = {
         "@id": BARE_ROUTE,
         "match": [{"host": ["bare.bench.test"]}],
@@ -97,9 +105,7 @@ def main() -> None:
     app = make_app(fixture, "overhead", [server], deploy_timeout=30)
     add_bare_route(fixture)
     with tempfile.TemporaryDirectory() as scratch:
-        known_hosts = Path(scratch) / "known_hosts"
-        host = fixture.lab.hosts[0]
-        known_hosts.write_text(f"{host.address} {host.host_public_key}\n")
+        known_hosts = known_hosts_file(fixture, Path(scratch))
         deploy(app, "v1")
         _, old = bare_deploy(fixture, known_hosts, "v1", "")
         panel_times, bare_times = [], []
