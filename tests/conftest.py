@@ -9,6 +9,8 @@ from django.contrib.auth.models import User
 
 from panel.audit import Actor
 from panel.models import Membership, Role, Team
+from servers import keys
+from servers.models import HostKeyState, Server, SshKey
 
 IN_CI = bool(os.environ.get("CI"))
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -46,6 +48,26 @@ class Crew:
 @pytest.fixture
 def crew(db: None) -> Crew:
     return Crew()
+
+
+def new_server(crew: Crew, name: str = "web-1", host: str = "10.0.0.5") -> Server:
+    """A server of the crew's team with a fresh key, its host key taken as trusted."""
+    pair = keys.generate()
+    key = SshKey.objects.create(
+        team=crew.team,
+        name="k",
+        public_key=pair.public_key,
+        fingerprint=pair.fingerprint,
+        private_key=pair.private_key,
+    )
+    return Server.objects.create(
+        team=crew.team,
+        name=name,
+        host=host,
+        ssh_key=key,
+        host_key_state=HostKeyState.TRUSTED,
+        host_key=pair.public_key,
+    )
 
 
 @pytest.fixture

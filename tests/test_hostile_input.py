@@ -22,9 +22,7 @@ from deployments.models import App, EnvVar, Release, ReleaseStatus, Role
 from panel.api import tokens
 from panel.audit import Actor
 from panel.models import ApiToken, Job, LoginFailure
-from servers import keys
-from servers.models import HostKeyState, Server, SshKey
-from tests.conftest import Crew
+from tests.conftest import Crew, new_server
 
 # As a browser sends them, form-encoded: NUL, ESC, DEL, a lone surrogate (its CESU-8 bytes),
 # a byte that is not UTF-8 at all, and 1 MB.
@@ -62,22 +60,8 @@ class Form:
 
 @pytest.fixture
 def world(crew: Crew) -> World:
-    pair = keys.generate()
-    key = SshKey.objects.create(
-        team=crew.team,
-        name="main",
-        public_key=pair.public_key,
-        fingerprint=pair.fingerprint,
-        private_key=pair.private_key,
-    )
-    server = Server.objects.create(
-        team=crew.team,
-        name="web-1",
-        host="10.0.0.5",
-        ssh_key=key,
-        host_key_state=HostKeyState.TRUSTED,
-        host_key=pair.public_key,
-    )
+    server = new_server(crew)
+    key = server.ssh_key
     app = App.objects.create(team=crew.team, name="shop", image="registry.example.com/shop")
     Role.objects.create(app=app, name="web").servers.set([server])
     env = EnvVar.objects.create(team=crew.team, app=app, key="MODE", value="production")

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import posixpath
 
-APPS_DIR = ".panel/apps"
+from servers.commands.host import panel_path
 
 
 def app_dir(app: str) -> str:
-    return posixpath.join(APPS_DIR, app)
+    return panel_path("apps", app)
 
 
 def env_file(app: str, role: str) -> str:

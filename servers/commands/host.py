@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import posixpath
+
 # A fixed script (no user input in it) printing one `key=value` line per fact; one line so
 # the job log shows it as one command.
 FACTS_SCRIPT = "; ".join(
@@ -35,6 +37,15 @@ def facts() -> list[str]:
 def shell(command: str) -> list[str]:
     """An admin's ad-hoc command (server exec): one argument to `sh -c`, run as typed."""
     return ["sh", "-c", command]
+
+
+PANEL_DIR = ".panel"
+
+
+def panel_path(*parts: str) -> str:
+    """A path in the panel's folder of the login's home, relative to that home (where
+    commands over SSH start and SFTP resolves relative paths)."""
+    return posixpath.join(PANEL_DIR, *parts)
 
 
 def make_directory(path: str, mode: str = "700") -> list[str]:

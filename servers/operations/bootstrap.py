@@ -13,7 +13,7 @@ from django.conf import settings
 
 from panel.jobs.runner import JobContext, JobFailed
 from servers import ssh, state
-from servers.commands import docker, proxy
+from servers.commands import docker, host, proxy
 from servers.models import Server
 from servers.operations.check import read_facts
 from servers.proxy_api import admin
@@ -70,9 +70,10 @@ class Bootstrap:
         await self.run_cmd(docker.network_create())
 
     async def proxy(self) -> None:
-        folder = posixpath.join(await ssh.home_dir(self.target), ".panel", "proxy")
+        # Docker mounts only absolute paths: this one is made from the home.
+        folder = posixpath.join(await ssh.home_dir(self.target), host.panel_path("proxy"))
         config_file = posixpath.join(folder, "caddy.json")
-        await self.run_cmd(["mkdir", "-p", "--", folder])
+        await self.run_cmd(host.make_directory(folder, mode="755"))
         await ssh.put(self.target, config_file, proxy.config_json(), 0o644)
         state = await self.run_cmd(proxy.inspect(), check=False)
         running, _, label = state.stdout.strip().partition(" ")

@@ -9,11 +9,11 @@ import pytest
 from deployments.models import App, EnvVar, Role
 from panel.jobs.runner import run_job
 from panel.models import Job
-from servers import keys, ssh
-from servers.models import HostKeyState, Server, SshKey
+from servers import ssh
+from servers.models import Server
 from servers.operations.bootstrap import bootstrap
 from servers.targets import target_for
-from tests.conftest import Crew
+from tests.conftest import Crew, new_server
 from tests.deployments.lab_apps import new_app, remove_from_servers
 from tests.lab.lab import Lab
 from tests.servers.conftest import lab_server
@@ -85,22 +85,7 @@ SECRET = "canary-s3cr3t-value-8c1f"
 
 @pytest.fixture
 def server(crew: Crew) -> Server:
-    pair = keys.generate()
-    key = SshKey.objects.create(
-        team=crew.team,
-        name="k",
-        public_key=pair.public_key,
-        fingerprint=pair.fingerprint,
-        private_key=pair.private_key,
-    )
-    return Server.objects.create(
-        team=crew.team,
-        name="web-1",
-        host="10.0.0.5",
-        ssh_key=key,
-        host_key_state=HostKeyState.TRUSTED,
-        host_key=pair.public_key,
-    )
+    return new_server(crew)
 
 
 @pytest.fixture
