@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import shlex
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -67,7 +67,9 @@ def _command(value: str) -> None:
         raise ValidationError(f"The command does not parse: {error}.") from error
 
 
-class AppForm(forms.Form):
+class AppForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The app's settings; its roles come in a RoleFormSet beside it."""
+
     name = forms.CharField(max_length=40, validators=[validate_name])
     image = forms.CharField(
         max_length=255,
@@ -85,43 +87,31 @@ class AppForm(forms.Form):
         required=False,
         help_text="Host names the proxy routes to this app.",
     )
-    web_servers = forms.ModelMultipleChoiceField(
-        queryset=Server.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        label="Web servers",
-        help_text="The web role runs here, behind the proxy.",
-    )
-    web_command = forms.CharField(
-        max_length=1000,
-        required=False,
-        validators=[_command],
-        label="Web command",
-        help_text="Empty: the image's own.",
-    )
-    worker_role = forms.CharField(
-        max_length=31,
-        required=False,
-        validators=[validate_role_name],
-        label="Other role",
-        help_text="For example job or worker.",
-    )
-    worker_servers = forms.ModelMultipleChoiceField(
-        queryset=Server.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        label="Other role's servers",
-    )
-    worker_command = forms.CharField(
-        max_length=1000, required=False, validators=[_command], label="Other role's command"
-    )
     container_port = forms.IntegerField(min_value=1, max_value=65535, initial=80)
     health_path = forms.CharField(max_length=200, initial="/up", validators=[validate_health_path])
-    health_interval = forms.FloatField(min_value=0.1, max_value=60, initial=1.0)
-    health_timeout = forms.FloatField(min_value=0.1, max_value=60, initial=5.0)
-    deploy_timeout = forms.IntegerField(min_value=1, max_value=3600, initial=30)
-    drain_timeout = forms.IntegerField(min_value=0, max_value=600, initial=5)
-    stop_timeout = forms.IntegerField(min_value=0, max_value=600, initial=10)
+    health_interval = forms.FloatField(
+        min_value=0.1, max_value=60, initial=1.0, label="Health check every (seconds)"
+    )
+    health_timeout = forms.FloatField(
+        min_value=0.1, max_value=60, initial=5.0, label="Health check answer within (seconds)"
+    )
+    deploy_timeout = forms.IntegerField(
+        min_value=1,
+        max_value=3600,
+        initial=30,
+        label="Deploy timeout (seconds)",
+        help_text="How long a new container has to become healthy.",
+    )
+    drain_timeout = forms.IntegerField(
+        min_value=0,
+        max_value=600,
+        initial=5,
+        label="Drain timeout (seconds)",
+        help_text="How long the old container keeps finishing requests after the switch.",
+    )
+    stop_timeout = forms.IntegerField(
+        min_value=0, max_value=600, initial=10, label="Stop timeout (seconds)"
+    )
     retain_releases = forms.IntegerField(min_value=1, max_value=50, initial=5)
     volumes = ListField(
         item_validator=validate_volume,
@@ -203,14 +193,39 @@ class AppForm(forms.Form):
         help_text="Runs in a one-off container of the new release once it is live.",
     )
 
-    def __init__(self, *args: Any, team: Team, app: App | None = None, **kw: Any) -> None:
-        super().__init__(*args, **kw)
+    class Meta:
+        model = App
+        fields = APP_SETTINGS
+
+    # How the page shows the fields: (title, fields, shown open); roles come after the first
+    # two groups. Building from git is folded away until an app uses it.
+    GROUPS = (
+        ("Image", ("name", "image", "registry_username", "registry_password"), True),
+        ("Domains and HTTPS", ("domains", "tls", "redirect_http"), True),
+        ("Build from git instead", ("git_url", "git_branch", "git_token", "git_key",
+                                    "dockerfile", "build_context", "build_server",
+                                    "build_args"), False),
+        ("Health check and timeouts", ("container_port", "health_path", "health_interval",
+                                       "health_timeout", "deploy_timeout", "drain_timeout",
+                                       "stop_timeout"), True),
+        ("Releases, volumes and commands", ("retain_releases", "volumes", "pre_deploy_command",
+                                            "post_deploy_command"), True),
+    )  # fmt: skip
+
+    def groups(self) -> list[tuple[str, list[forms.BoundField], bool]]:
+        building = bool(self["git_url"].value())
+        return [
+            (title, [self[name] for name in names], shown or building)
+            for title, names, shown in self.GROUPS
+        ]
+
+    def __init__(self, data: Any = None, *, team: Team, app: App | None = None) -> None:
+        super().__init__(data, instance=app or App(team=team))
+        if app is None:  # a redirect is only asked for once HTTPS is
+            self.initial["redirect_http"] = False
         self.team, self.app = team, app
-        servers = Server.objects.filter(team=team)
-        self.fields["web_servers"].queryset = servers  # type: ignore[attr-defined]
-        self.fields["worker_servers"].queryset = servers  # type: ignore[attr-defined]
-        self.fields["git_key"].queryset = SshKey.objects.filter(team=team)  # type: ignore[attr-defined]
-        self.fields["build_server"].queryset = servers  # type: ignore[attr-defined]
+        _choices(self.fields["git_key"], SshKey.objects.filter(team=team))
+        _choices(self.fields["build_server"], Server.objects.filter(team=team))
 
     def clean_build_args(self) -> str:
         text: str = self.cleaned_data["build_args"]
@@ -256,27 +271,80 @@ class AppForm(forms.Form):
                 raise ValidationError(f"{', '.join(sorted(taken))} already routes to {owner}.")
         return domains
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("worker_role") == "web":
-            self.add_error("worker_role", "The web role is above; name the other role differently.")
-        if data.get("worker_servers") and not data.get("worker_role"):
-            self.add_error("worker_role", "Name the role that runs on these servers.")
-        return data
-
-    def roles(self) -> dict[str, dict[str, Any]]:
-        data = self.cleaned_data
-        roles = {"web": {"servers": list(data["web_servers"]), "command": data["web_command"]}}
-        if data.get("worker_role"):
-            roles[data["worker_role"]] = {
-                "servers": list(data["worker_servers"]),
-                "command": data["worker_command"],
-            }
-        return roles
-
     def app_fields(self) -> dict[str, Any]:
         names = (*APP_SETTINGS, "registry_password", "git_token", "build_args")
         return {name: self.cleaned_data[name] for name in names}
+
+
+class RoleForm(forms.Form):
+    name = forms.CharField(
+        max_length=31,
+        required=False,
+        validators=[validate_role_name],
+        label="Role",
+    )
+    servers = forms.ModelMultipleChoiceField(
+        queryset=Server.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    command = forms.CharField(
+        max_length=1000,
+        required=False,
+        validators=[_command],
+        help_text="Empty: the image's own.",
+    )
+
+    def __init__(self, *args: Any, team: Team, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        _choices(self.fields["servers"], Server.objects.filter(team=team))
+
+
+class BaseRoleFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+    def clean(self) -> None:
+        seen: set[str] = set()
+        for form in self.forms:
+            if not form.is_valid() or form.cleaned_data.get("DELETE"):
+                continue
+            name = form.cleaned_data.get("name", "")
+            if not name:
+                if form.cleaned_data.get("servers") or form.cleaned_data.get("command"):
+                    form.add_error("name", "Name the role that runs on these servers.")
+                continue
+            if name in seen:
+                form.add_error("name", f"There is already a role named {name}.")
+            seen.add(name)
+
+    def roles(self) -> dict[str, dict[str, Any]]:
+        """Role name → its servers and command, for the services."""
+        return {
+            form.cleaned_data["name"]: {
+                "servers": list(form.cleaned_data["servers"]),
+                "command": form.cleaned_data["command"],
+            }
+            for form in self.forms
+            if form.cleaned_data.get("name") and not form.cleaned_data.get("DELETE")
+        }
+
+
+RoleFormSet = forms.formset_factory(
+    RoleForm, formset=BaseRoleFormSet, extra=1, can_delete=True, max_num=20
+)
+
+
+def role_formset(data: Any, team: Team, app: App | None) -> BaseRoleFormSet:
+    """The app's roles (a new app starts with web), and one empty row to add another."""
+    if app is not None:
+        initial = [
+            {"name": role.name, "servers": list(role.servers.all()), "command": role.command}
+            for role in app.roles.prefetch_related("servers")
+        ]
+    else:
+        initial = [{"name": "web"}]
+    formset = RoleFormSet(data, initial=initial, prefix="roles", form_kwargs={"team": team})
+    return cast(BaseRoleFormSet, formset)
+
+
+def _choices(field: forms.Field, queryset: Any) -> None:
+    field.queryset = queryset  # type: ignore[attr-defined]
 
 
 class EnvForm(forms.Form):

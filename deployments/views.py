@@ -12,12 +12,12 @@ from django.views.decorators.http import require_POST
 
 from deployments import git, services
 from deployments.forms import (
-    APP_SETTINGS,
     AppExecForm,
     AppForm,
     DeployForm,
     EnvForm,
     GitDeployForm,
+    role_formset,
 )
 from deployments.models import App, Container, EnvVar, Release, ReleaseStatus
 from deployments.operations.preview import preview
@@ -64,22 +64,26 @@ def app_new(request: HttpRequest) -> HttpResponse:
     team = team_of(request)
     require(request.user, team, Action.MANAGE_APPS)
     form = AppForm(request.POST or None, team=team)
-    if request.method == "POST" and form.is_valid():
-        app = services.create_app(actor_of(request), team, form.app_fields(), form.roles())
+    roles = role_formset(request.POST or None, team, None)
+    if request.method == "POST" and form.is_valid() and roles.is_valid():
+        app = services.create_app(actor_of(request), team, form.app_fields(), roles.roles())
         messages.success(request, f"{app.name} is created. Set its environment, then deploy.")
         return redirect("app_detail", app_id=app.pk)
-    return render(request, "deployments/app_form.html", {"form": form, "app": None})
+    context = {"form": form, "roles": roles, "app": None}
+    return render(request, "deployments/app_form.html", context)
 
 
 @login_required
 def app_edit(request: HttpRequest, app_id: str) -> HttpResponse:
     app = get_for(request.user, APPS, app_id, Action.MANAGE_APPS)
-    form = AppForm(request.POST or None, team=app.team, app=app, initial=_initial(app))
-    if request.method == "POST" and form.is_valid():
-        services.update_app(actor_of(request), app, form.app_fields(), form.roles())
+    form = AppForm(request.POST or None, team=app.team, app=app)
+    roles = role_formset(request.POST or None, app.team, app)
+    if request.method == "POST" and form.is_valid() and roles.is_valid():
+        services.update_app(actor_of(request), app, form.app_fields(), roles.roles())
         messages.success(request, f"{app.name} is saved; the next deploy uses these settings.")
         return redirect("app_detail", app_id=app.pk)
-    return render(request, "deployments/app_form.html", {"form": form, "app": app})
+    context = {"form": form, "roles": roles, "app": app}
+    return render(request, "deployments/app_form.html", context)
 
 
 @login_required
@@ -266,14 +270,3 @@ def _follow(request: HttpRequest, app: App, start: Callable[[], Job]) -> HttpRes
         messages.error(request, str(refusal))
         return redirect("app_detail", app_id=app.pk)
     return redirect("job_detail", job_id=job.pk)
-
-
-def _initial(app: App) -> dict[str, object]:
-    initial: dict[str, object] = {name: getattr(app, name) for name in APP_SETTINGS}
-    for role in app.roles.prefetch_related("servers"):
-        prefix = "web" if role.name == "web" else "worker"
-        initial[f"{prefix}_servers"] = list(role.servers.all())
-        initial[f"{prefix}_command"] = role.command
-        if prefix == "worker":
-            initial["worker_role"] = role.name
-    return initial

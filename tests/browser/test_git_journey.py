@@ -49,6 +49,7 @@ def test_build_from_git_deploy_commit_again_roll_back_and_exec(
     page.get_by_label("Image").fill("panel-lab/site")
     page.get_by_label("Domains").fill(domain)
     page.get_by_label("web-lab3", exact=True).first.check()
+    page.get_by_text("Build from git instead").click()
     page.get_by_label("Git repository").fill(str(repo))
     page.get_by_label("Deploy timeout").fill("20")
     page.get_by_label("Drain timeout").fill("1")

@@ -17,11 +17,13 @@ from tests.servers.payloads import PAYLOADS
 
 
 def _app_form(server: Server, **overrides: Any) -> dict[str, Any]:
+    """The app form's fields, and its roles as the formset posts them (`roles`: name, server
+    ids, command; default: web on `server`)."""
+    roles: list[tuple[str, list[int], str]] | None = overrides.pop("roles", None)
     data: dict[str, Any] = {
         "name": "blog",
         "image": "registry.example.com/acme/blog",
         "domains": "blog.example.com",
-        "web_servers": [server.pk],
         "container_port": "80",
         "health_path": "/up",
         "health_interval": "1",
@@ -32,6 +34,14 @@ def _app_form(server: Server, **overrides: Any) -> dict[str, Any]:
         "retain_releases": "5",
         "volumes": "",
     }
+    rows = roles if roles is not None else [("web", [server.pk], overrides.pop("web_command", ""))]
+    data |= {"roles-TOTAL_FORMS": str(len(rows)), "roles-INITIAL_FORMS": "0"}
+    for index, (name, servers, command) in enumerate(rows):
+        data |= {
+            f"roles-{index}-name": name,
+            f"roles-{index}-servers": servers,
+            f"roles-{index}-command": command,
+        }
     data.update(overrides)
     return data
 
@@ -42,9 +52,7 @@ def test_an_admin_creates_an_app_with_roles(crew: Crew, client: Client, server: 
         reverse("app_new"),
         _app_form(
             server,
-            worker_role="job",
-            worker_servers=[server.pk],
-            worker_command="bin/jobs --queue default",
+            roles=[("web", [server.pk], ""), ("job", [server.pk], "bin/jobs --queue default")],
             volumes="data:/var/lib/blog\n/srv/uploads:/uploads:ro",
             registry_password="hunter2",
         ),
@@ -409,3 +417,25 @@ def test_forgetting_the_git_host_key_is_for_admins_and_audited(
     app.refresh_from_db()
     assert app.git_host_key == ""
     assert AuditEvent.objects.filter(action="app.git_host_key.forget").exists()
+
+
+def test_an_app_has_as_many_roles_as_it_needs_and_loses_the_ones_removed(
+    crew: Crew, client: Client, server: Server
+) -> None:
+    client.force_login(crew.admin)
+    roles = [("web", [server.pk], ""), ("worker", [server.pk], "bin/work"), ("cron", [], "")]
+    assert client.post(reverse("app_new"), _app_form(server, roles=roles)).status_code == 302
+    app = App.objects.get(name="blog")
+    assert sorted(app.roles.values_list("name", flat=True)) == ["cron", "web", "worker"]
+    edit = _app_form(server, roles=roles)
+    edit["roles-1-DELETE"] = "on"
+    assert client.post(reverse("app_edit", args=[app.pk]), edit).status_code == 302
+    assert sorted(app.roles.values_list("name", flat=True)) == ["cron", "web"]
+
+
+def test_two_roles_of_one_name_are_refused(crew: Crew, client: Client, server: Server) -> None:
+    client.force_login(crew.admin)
+    roles = [("web", [server.pk], ""), ("web", [server.pk], "")]
+    page = client.post(reverse("app_new"), _app_form(server, roles=roles)).content.decode()
+    assert "There is already a role named web." in page
+    assert not App.objects.exists()
