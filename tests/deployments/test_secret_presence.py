@@ -30,7 +30,7 @@ def test_an_empty_password_is_not_set_and_a_real_one_is(crew: Crew) -> None:
 def test_rows_with_an_encrypted_empty_password_are_stored_empty(crew: Crew) -> None:
     app = App.objects.create(team=crew.team, name="shop", image="registry.example.com/shop")
     field = App._meta.get_field("registry_password")
-    old_style = key_ring().encrypt("", field.associated_data(app))  # type: ignore[attr-defined]
+    old_style = key_ring().encrypt("", field.associated_data(app))
     App.objects.filter(pk=app.pk).update(registry_password=old_style)
     assert is_set(App.objects.get(pk=app.pk), "registry_password")
     MIGRATION.store_empty_secrets_empty(apps, None)
