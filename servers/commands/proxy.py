@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from servers.commands.docker import NETWORK
 
 CONTAINER = "panel-proxy"
+NEXT = "panel-proxy-next"  # a replacement while it is made ready
+PREVIOUS = "panel-proxy-previous"  # the one it replaces, kept until the new one answers
 DEFAULT_IMAGE = "caddy:2"
 ADMIN_PORT = 2019
 CONFIG_VOLUME = "panel-proxy-config"
@@ -95,18 +97,20 @@ def config_hash(image: str) -> str:
     return hashlib.sha256(image.encode() + b"\0" + config_json()).hexdigest()[:16]
 
 
-def inspect() -> list[str]:
+def inspect(name: str = CONTAINER) -> list[str]:
+    """`<running> <config label>` of the proxy, or nothing (and no error) when there is none."""
     template = '{{.State.Running}} {{index .Config.Labels "panel.proxy-config"}}'
-    return ["docker", "container", "inspect", "--format", template, CONTAINER]
+    script = 'docker ps --all --quiet --filter "name=^$0$" | xargs -r docker inspect --format "$1"'
+    return ["sh", "-c", script, name, template]
 
 
-def run(image: str, config_file: str) -> list[str]:
-    """Start Caddy: ports 80/443 public, the admin API on the host's loopback only, config
-    and certificates on volumes, restarted unless stopped. `--resume` keeps the routes that
-    deploys added through the admin API across restarts."""
+def create(image: str, config_file: str, name: str = CONTAINER) -> list[str]:
+    """Caddy, created and not started: ports 80/443 public, the admin API on the host's
+    loopback only, config and certificates on volumes (so a replacement resumes the routes
+    deploys added through the admin API), restarted unless stopped."""
     return [
-        "docker", "run", "--detach",
-        "--name", CONTAINER,
+        "docker", "create",
+        "--name", name,
         "--network", NETWORK,
         "--restart", "unless-stopped",
         "--publish", "80:80",
@@ -123,9 +127,25 @@ def run(image: str, config_file: str) -> list[str]:
     ]  # fmt: skip
 
 
-def start() -> list[str]:
-    return ["docker", "start", CONTAINER]
+def start(name: str = CONTAINER) -> list[str]:
+    return ["docker", "start", name]
 
 
-def remove() -> list[str]:
-    return ["docker", "rm", "--force", CONTAINER]
+def stop(name: str = CONTAINER) -> list[str]:
+    return ["docker", "stop", "--time", "10", name]
+
+
+def rename(name: str, new_name: str) -> list[str]:
+    return ["docker", "rename", name, new_name]
+
+
+def remove(name: str = CONTAINER) -> list[str]:
+    return ["docker", "rm", "--force", name]
+
+
+def has_image(image: str) -> list[str]:
+    return ["docker", "image", "inspect", "--format", "{{.Id}}", image]
+
+
+def pull(image: str) -> list[str]:
+    return ["docker", "pull", "--quiet", image]

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import posixpath
+from contextlib import suppress
 from typing import Any
 
 from django.conf import settings
 
+from panel.errors import PanelError
 from panel.jobs.runner import JobContext, JobFailed
+from panel.log_kinds import LogKind
 from servers import ssh, state
 from servers.commands import docker, host, proxy
 from servers.models import Server
@@ -24,21 +27,24 @@ PROXY_READY_SECONDS = 20
 
 def bootstrap(ctx: JobContext) -> None:
     server = Server.objects.select_related("ssh_key").get(pk=ctx.job.target_id)
-    bootstrap = Bootstrap(ctx, target_for(server), server, proxy_image(server))
-    state.record_facts(server.pk, asyncio.run(bootstrap.run()))
+    target = target_for(server)
+    try:
+        asyncio.run(Bootstrap(ctx, target, server, proxy_image(server)).run())
+    finally:  # what the page says afterwards is what the server has, whatever happened
+        with suppress(PanelError):
+            state.record_facts(server.pk, asyncio.run(read_facts(target, ctx)))
 
 
 class Bootstrap:
     def __init__(self, ctx: JobContext, target: ssh.Target, server: Server, image: str) -> None:
         self.ctx, self.target, self.server, self.image = ctx, target, server, image
 
-    async def run(self) -> dict[str, Any]:
+    async def run(self) -> None:
         facts = await self.step("Checking the host", self.check)
         if not facts.get("docker_server"):
             await self.step("Installing Docker", lambda: self.install_docker(facts))
         await self.step("Docker network", self.network)
         await self.step("Proxy", self.proxy)
-        return await read_facts(self.target, self.ctx)
 
     async def step(self, title: str, action: Any) -> Any:
         self.ctx.check_cancelled()
@@ -70,25 +76,66 @@ class Bootstrap:
         await self.run_cmd(docker.network_create())
 
     async def proxy(self) -> None:
+        """The proxy with this image and config. A replacement is pulled and created first;
+        the running proxy stops only once it exists, and comes back if it does not answer."""
         # Docker mounts only absolute paths: this one is made from the home.
         folder = posixpath.join(await ssh.home_dir(self.target), host.panel_path("proxy"))
         config_file = posixpath.join(folder, "caddy.json")
         await self.run_cmd(host.make_directory(folder, mode="755"))
         await ssh.put(self.target, config_file, proxy.config_json(), 0o644)
-        state = await self.run_cmd(proxy.inspect(), check=False)
-        running, _, label = state.stdout.strip().partition(" ")
-        if state.ok and label == proxy.config_hash(self.image):
+        state = (await self.run_cmd(proxy.inspect(), log_output=False)).stdout.strip()
+        running, _, label = state.partition(" ")
+        if state and label == proxy.config_hash(self.image):
             if running == "true":
                 self.ctx.log(f"Proxy `{proxy.CONTAINER}` is running with this image and config.")
             else:
                 await self.run_cmd(proxy.start())
         else:
-            if state.ok:
-                self.ctx.log("The proxy's image or config differs: replacing the container.")
-                await self.run_cmd(proxy.remove())
-            await self.run_cmd(proxy.run(self.image, config_file), timeout=600)
+            await self.replace_proxy(config_file, exists=bool(state))
         await self.wait_for_admin_api()
         await self.ensure_base_routes()
+
+    async def replace_proxy(self, config_file: str, *, exists: bool) -> None:
+        await self.fetch_image()
+        await self.run_cmd(proxy.remove(proxy.NEXT), check=False, log_output=False)
+        await self.run_cmd(proxy.create(self.image, config_file, proxy.NEXT))
+        if not exists:
+            await self.run_cmd(proxy.rename(proxy.NEXT, proxy.CONTAINER))
+            await self.run_cmd(proxy.start())
+            return
+        self.ctx.log("The proxy's image or config differs: the new one takes over.")
+        await self.run_cmd(proxy.remove(proxy.PREVIOUS), check=False, log_output=False)
+        await self.run_cmd(proxy.rename(proxy.CONTAINER, proxy.PREVIOUS))
+        await self.run_cmd(proxy.stop(proxy.PREVIOUS), timeout=60)
+        try:
+            await self.run_cmd(proxy.rename(proxy.NEXT, proxy.CONTAINER))
+            await self.run_cmd(proxy.start())
+            await self.wait_for_admin_api()
+        except (ssh.SshError, JobFailed) as failure:
+            self.ctx.log("The new proxy did not come up: the previous one takes over again.",
+                         LogKind.ERROR)  # fmt: skip
+            await self.run_cmd(proxy.remove(proxy.CONTAINER), check=False)
+            await self.run_cmd(proxy.rename(proxy.PREVIOUS, proxy.CONTAINER))
+            await self.run_cmd(proxy.start())
+            raise JobFailed(
+                f"The proxy with {self.image} did not start ({failure}); the previous proxy is "
+                "serving again."
+            ) from failure
+        await self.run_cmd(proxy.remove(proxy.PREVIOUS))
+
+    async def fetch_image(self) -> None:
+        if (await self.run_cmd(proxy.has_image(self.image), check=False, log_output=False)).ok:
+            return
+        try:
+            await self.run_cmd(proxy.pull(self.image), timeout=600)
+        except ssh.CommandFailed as failed:
+            words = (failed.result.stderr or failed.result.stdout).strip().splitlines()[-1:]
+            raise JobFailed(
+                f"{self.server.name} cannot pull the proxy image {self.image}"
+                f"{': ' + words[0] if words else ''}. Nothing was changed: the running proxy "
+                "keeps serving. Set a Proxy image this server can pull (Edit the server), then "
+                "bootstrap again."
+            ) from failed
 
     async def ensure_base_routes(self) -> None:
         """A proxy that resumed an older saved config gets today's base settings too."""

@@ -85,7 +85,12 @@ def test_a_debian_host_without_docker_gets_it_with_sudo_and_the_docker_group(
     )
     assert recorder.closed, "a new login is needed to pick up the docker group"
     assert ["docker", "network", "create", "--driver", "bridge", "panel"] in recorder.argvs
-    assert proxy.run("caddy:2", "/home/deploy/.panel/proxy/caddy.json") in recorder.argvs
+    assert proxy.create("caddy:2", "/home/deploy/.panel/proxy/caddy.json", proxy.NEXT) in (
+        recorder.argvs
+    )
+    assert recorder.argvs.index(proxy.rename(proxy.NEXT, proxy.CONTAINER)) < (
+        recorder.argvs.index(proxy.start())
+    )
 
 
 def test_root_on_ubuntu_installs_without_sudo(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -59,7 +59,7 @@ def test_bootstrap_starts_the_proxy_and_a_second_run_changes_nothing(
     first = _job(crew, "server.bootstrap", server)
     assert run_job(first.pk, bootstrap) == "succeeded", _log(first)
     proxy_id = _proxy_container_id(server)
-    assert proxy_id and (target_id in ("", proxy_id) or "replacing" in _log(first))
+    assert proxy_id and (target_id in ("", proxy_id) or "takes over" in _log(first))
     assert "admin API answers" in _log(first)
 
     second = _job(crew, "server.bootstrap", server)
