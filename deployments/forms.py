@@ -19,6 +19,7 @@ from deployments.validators import (
     validate_tag,
     validate_volume,
 )
+from panel.fields import is_set
 from panel.models import Team
 from panel.validators import validate_image_reference
 from servers.models import Server, SshKey
@@ -67,6 +68,33 @@ def _command(value: str) -> None:
         raise ValidationError(f"The command does not parse: {error}.") from error
 
 
+class SecretTextarea(forms.Textarea):
+    """A textarea whose value is never written back into the page."""
+
+    def format_value(self, value: Any) -> str | None:
+        return None
+
+
+SECRET_HELP = {
+    "registry_password": "The registry's password, for the user above.",
+    "git_token": "For a private https repository.",
+    "build_args": "NAME=value per line, for the Dockerfile's ARG; redacted from logs, but "
+    "Docker keeps build arguments in the image history: give secrets to the build as build "
+    "secrets (Environment page).",
+}
+
+
+def _secret_help(app: App | None, name: str, kept: bool) -> str:
+    """What the field holds, said without showing it."""
+    if kept:
+        state = "What you typed before is kept (not shown); type again to replace it."
+    elif app is not None and is_set(app, name):
+        state = "One is stored (encrypted, not shown); leave empty to keep it."
+    else:
+        state = "None is stored; it is stored encrypted and never shown."
+    return f"{SECRET_HELP[name]} {state}"
+
+
 class AppForm(forms.ModelForm):  # type: ignore[type-arg]
     """The app's settings; its roles come in a RoleFormSet beside it."""
 
@@ -78,9 +106,7 @@ class AppForm(forms.ModelForm):  # type: ignore[type-arg]
     )
     registry_username = forms.CharField(max_length=100, required=False)
     registry_password = forms.CharField(
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text="Stored encrypted; leave empty to keep the current one.",
+        required=False, widget=forms.PasswordInput(render_value=False)
     )
     domains = ListField(
         item_validator=validate_domain,
@@ -139,7 +165,6 @@ class AppForm(forms.ModelForm):  # type: ignore[type-arg]
         required=False,
         widget=forms.PasswordInput(render_value=False),
         label="HTTPS token",
-        help_text="For a private https repository; stored encrypted, empty keeps the current one.",
     )
     git_key = forms.ModelChoiceField(
         queryset=SshKey.objects.none(),
@@ -160,10 +185,7 @@ class AppForm(forms.ModelForm):  # type: ignore[type-arg]
         required=False,
         max_length=64 * 1024,
         label="Build arguments",
-        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false", "autocomplete": "off"}),
-        help_text="NAME=value per line, for the Dockerfile's ARG. Stored encrypted and redacted "
-        "from logs, but Docker keeps build arguments in the image history: give secrets to "
-        "the build as build secrets (Environment page). Empty keeps the current ones.",
+        widget=SecretTextarea(attrs={"rows": 2, "spellcheck": "false", "autocomplete": "off"}),
     )
     build_context = forms.CharField(
         max_length=300,
@@ -193,6 +215,8 @@ class AppForm(forms.ModelForm):  # type: ignore[type-arg]
         help_text="Runs in a one-off container of the new release once it is live.",
     )
 
+    SECRET_FIELDS = ("registry_password", "git_token", "build_args")
+
     class Meta:
         model = App
         fields = APP_SETTINGS
@@ -219,10 +243,19 @@ class AppForm(forms.ModelForm):  # type: ignore[type-arg]
             for title, names, shown in self.GROUPS
         ]
 
-    def __init__(self, data: Any = None, *, team: Team, app: App | None = None) -> None:
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        team: Team,
+        app: App | None = None,
+        kept: set[str] | None = None,
+    ) -> None:
         super().__init__(data, instance=app or App(team=team))
         if app is None:  # a redirect is only asked for once HTTPS is
             self.initial["redirect_http"] = False
+        for name in self.SECRET_FIELDS:
+            self.fields[name].help_text = _secret_help(app, name, name in (kept or set()))
         self.team, self.app = team, app
         _choices(self.fields["git_key"], SshKey.objects.filter(team=team))
         _choices(self.fields["build_server"], Server.objects.filter(team=team))

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -22,6 +22,7 @@ from deployments.forms import (
 from deployments.models import App, Container, EnvVar, Release, ReleaseStatus
 from deployments.operations.preview import preview
 from deployments.spec import new_nonce
+from panel import pending_secrets
 from panel.jobs import locks
 from panel.models import Job
 from panel.pages import page_of
@@ -63,10 +64,12 @@ def app_list(request: HttpRequest) -> HttpResponse:
 def app_new(request: HttpRequest) -> HttpResponse:
     team = team_of(request)
     require(request.user, team, Action.MANAGE_APPS)
-    form = AppForm(request.POST or None, team=team)
-    roles = role_formset(request.POST or None, team, None)
+    data, kept = _with_kept_secrets(request, "app:new")
+    form = AppForm(data, team=team, kept=kept)
+    roles = role_formset(data, team, None)
     if request.method == "POST" and form.is_valid() and roles.is_valid():
         app = services.create_app(actor_of(request), team, form.app_fields(), roles.roles())
+        pending_secrets.forget(request, "app:new")
         messages.success(request, f"{app.name} is created. Set its environment, then deploy.")
         return redirect("app_detail", app_id=app.pk)
     context = {"form": form, "roles": roles, "app": None}
@@ -76,10 +79,12 @@ def app_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def app_edit(request: HttpRequest, app_id: str) -> HttpResponse:
     app = get_for(request.user, APPS, app_id, Action.MANAGE_APPS)
-    form = AppForm(request.POST or None, team=app.team, app=app)
-    roles = role_formset(request.POST or None, app.team, app)
+    data, kept = _with_kept_secrets(request, f"app:{app.pk}")
+    form = AppForm(data, team=app.team, app=app, kept=kept)
+    roles = role_formset(data, app.team, app)
     if request.method == "POST" and form.is_valid() and roles.is_valid():
         services.update_app(actor_of(request), app, form.app_fields(), roles.roles())
+        pending_secrets.forget(request, f"app:{app.pk}")
         messages.success(request, f"{app.name} is saved; the next deploy uses these settings.")
         return redirect("app_detail", app_id=app.pk)
     context = {"form": form, "roles": roles, "app": app}
@@ -260,6 +265,13 @@ def app_release_lock(request: HttpRequest, app_id: str) -> HttpResponse:
     services.force_release_lock(actor_of(request), app)
     messages.success(request, f"The deploy lock of {app.name} is released.")
     return redirect("app_detail", app_id=app.pk)
+
+
+def _with_kept_secrets(request: HttpRequest, form: str) -> tuple[QueryDict | None, set[str]]:
+    """A POST's data with the secrets typed into an earlier, refused submit of this form."""
+    if request.method != "POST":
+        return None, set()
+    return pending_secrets.carry(request, form, AppForm.SECRET_FIELDS)
 
 
 def _follow(request: HttpRequest, app: App, start: Callable[[], Job]) -> HttpResponse:

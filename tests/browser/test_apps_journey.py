@@ -39,10 +39,16 @@ def test_create_deploy_upgrade_and_roll_back_an_app(
     page.get_by_label("Image").fill(lab.app_images["v1"].rsplit(":", 1)[0])
     page.get_by_label("Registry username").fill(lab.registry_user)
     page.get_by_label("Registry password").fill(lab.registry_password)
-    page.get_by_label("Domains").fill(domain)
+    page.get_by_label("Domains").fill("not a domain!")
     page.get_by_label("web-lab2", exact=True).first.check()
     page.get_by_label("Deploy timeout").fill("20")
     page.get_by_label("Drain timeout").fill("1")
+    page.get_by_role("button", name="Create app").click()
+    # Refused: the password typed is kept on the server, and not sent back in the page.
+    expect(page.locator(".field-error").first).to_be_visible()
+    assert lab.registry_password not in page.content()
+    expect(page.locator("#app-form")).to_contain_text("What you typed before is kept")
+    page.get_by_label("Domains").fill(domain)
     page.get_by_role("button", name="Create app").click()
     expect(page.locator(".messages")).to_contain_text("is created")
 
@@ -58,6 +64,7 @@ def test_create_deploy_upgrade_and_roll_back_an_app(
     page.locator("#id_version").fill("v1")
     page.locator("#deploy-button").click()
     wait_for_job(page, "shop v1 is live.")
+    expect(page.locator("#job-log")).to_contain_text("docker login --username")
     assert visit(chromium, domain) == "v1"
 
     open_app(page, "shop")

@@ -439,3 +439,25 @@ def test_two_roles_of_one_name_are_refused(crew: Crew, client: Client, server: S
     page = client.post(reverse("app_new"), _app_form(server, roles=roles)).content.decode()
     assert "There is already a role named web." in page
     assert not App.objects.exists()
+
+
+def test_a_typed_password_survives_a_refused_submit_without_coming_back_in_the_page(
+    crew: Crew, client: Client, server: Server
+) -> None:
+    client.force_login(crew.admin)
+    refused = client.post(
+        reverse("app_new"),
+        _app_form(server, domains="not a domain!", registry_username="ci",
+                  registry_password="hunter2-typed", build_args="LEVEL=s3cr3t-arg"),
+    )  # fmt: skip
+    page = refused.content.decode()
+    assert refused.status_code == 200 and not App.objects.exists()
+    assert "hunter2-typed" not in page and "s3cr3t-arg" not in page
+    assert "What you typed before is kept" in page
+    saved = client.post(reverse("app_new"), _app_form(server, registry_username="ci"))
+    assert saved.status_code == 302
+    app = App.objects.get(name="blog")
+    assert app.registry_password.reveal() == "hunter2-typed"
+    assert app.build_args.reveal() == "LEVEL=s3cr3t-arg"
+    page = client.get(reverse("app_edit", args=[app.pk])).content.decode()
+    assert "One is stored (encrypted, not shown)" in page and "hunter2-typed" not in page
