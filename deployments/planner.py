@@ -41,6 +41,13 @@ PULL_TIMEOUT = 900.0
 BUILD_TIMEOUT = 1800.0
 ONE_OFF_TIMEOUT = 3600.0
 NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9_.-]")
+# Docker's own words on login warn that the password is "stored unencrypted": it means the
+# login file of this user on the server, which is what every docker login without a
+# credential helper does. Said once, plainly, instead.
+LOGIN_NOTE = (
+    "Logged in. Docker keeps this login in ~/.docker/config.json of this user on the server "
+    "(readable by this user only), as it does without a credential helper."
+)
 
 
 @dataclass(frozen=True)
@@ -364,7 +371,7 @@ def _login(spec: DeploySpec, server: Host) -> list[Step]:
     if not spec.registry:
         return []
     argv = tuple(containers.login(spec.registry, spec.registry_user))
-    return [Run(server, argv, "registry login", stdin=REGISTRY_PASSWORD)]
+    return [Run(server, argv, "registry login", stdin=REGISTRY_PASSWORD, note=LOGIN_NOTE)]
 
 
 def _env_file(spec: DeploySpec, server: Host, role: str, names: tuple[str, ...]) -> list[Step]:

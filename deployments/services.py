@@ -5,12 +5,15 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
+from deployments import registry
 from deployments.models import App, Container, EnvVar, Release, Role
 from deployments.tasks import deploy_app, exec_in_app, remove_app, start_app, stop_app
 from panel import audit
 from panel.audit import Actor
+from panel.fields import is_set
 from panel.jobs import locks
 from panel.jobs import services as jobs
 from panel.models import AuditAction, Job, JobKind, Team
@@ -152,6 +155,8 @@ def start_deploy(
     _refuse_while_busy(app)
     if nonce and Container.objects.filter(release__app=app, name__endswith=f"-{nonce}").exists():
         raise DeployRefused("This plan was deployed already; open the plan again for a new one.")
+    if settings.PANEL_CHECK_TAGS and not app.git_url:
+        _refuse_a_missing_tag(app, version)
     with transaction.atomic():
         release = Release.objects.create(
             app=app,
@@ -187,6 +192,15 @@ def start_again(actor: Actor, app: App, source: Release, kind: str) -> Job:
             created_by_label=actor.label,
         )
         return _enqueue_deploy(actor, app, release, DeployKind(kind))
+
+
+def _refuse_a_missing_tag(app: App, tag: str) -> None:
+    password = app.registry_password.reveal() if is_set(app, "registry_password") else ""
+    if registry.tag_exists(app.image, tag, app.registry_username, password) is False:
+        raise DeployRefused(
+            f"Tag {tag} is not in {registry.reference(app.image, tag)}: nothing was deployed. "
+            "Check the tag, or push the image first."
+        )
 
 
 def _refuse_while_busy(app: App) -> None:

@@ -115,9 +115,7 @@ def app_detail(request: HttpRequest, app_id: str) -> HttpResponse:
             "deploy_form": GitDeployForm()
             if app.git_url
             else DeployForm(
-                initial={
-                    "version": app.current_release.version if app.current_release else "latest"
-                }
+                initial={"version": app.current_release.version if app.current_release else ""}
             ),
         },
     )

@@ -166,6 +166,10 @@ PANEL_JOB_STALE_SECONDS = env.float("PANEL_JOB_STALE_SECONDS", default=30.0)
 PANEL_JOB_LOG_DAYS = env.int("PANEL_JOB_LOG_DAYS", default=90)
 
 PANEL_PROXY_IMAGE = env.str("PANEL_PROXY_IMAGE", default="caddy:2")
+# Before a deploy is queued, its registry is asked whether the tag exists; registries listed
+# here are asked over plain http (as the servers' Docker is told with --insecure-registry).
+PANEL_CHECK_TAGS = env.bool("PANEL_CHECK_TAGS", default=True)
+PANEL_INSECURE_REGISTRIES: list[str] = env.list("PANEL_INSECURE_REGISTRIES", default=[])
 # Who signs the proxies' certificates: "acme" (Let's Encrypt) or "internal" (Caddy's own CA,
 # for closed networks and tests).
 PANEL_TLS_ISSUER = env.str("PANEL_TLS_ISSUER", default="acme")

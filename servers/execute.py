@@ -137,10 +137,12 @@ class StepRunner:
             stdin=stdin,
             check=step.check,
             log=self.log,
-            log_output=not step.record,
+            log_output=not (step.record or step.note),
         )
         if step.record:
             self.recorded[step.record] = result.stdout.strip()
+        if step.note and result.ok:
+            self.log(f"[{step.host.name}] {step.note}", LogKind.INFO)
 
     async def stream(self, step: Run, target: ssh.Target, stdin: bytes | None) -> None:
         name = step.host.name

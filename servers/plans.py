@@ -44,6 +44,7 @@ class Run:
     starts: Starts | None = None
     record: str = ""  # keep the command's output under this name
     unless: tuple[str, ...] = ()  # skip the step when this command succeeds
+    note: str = ""  # said in the log instead of the command's own output
 
     def lines(self) -> list[str]:
         shown = f"$ {shlex.join(self.argv)}"

@@ -15,6 +15,7 @@ PANEL_JOB_HEARTBEAT_SECONDS = 0.2
 REDIS_URL = ""
 PANEL_TLS_ISSUER = "internal"
 PANEL_GIT_ALLOW_LOCAL = True
+PANEL_CHECK_TAGS = False  # tests that ask a registry turn it on, for the lab's registry
 
 # A file, not shared-cache memory: threads (job keepers, async views) then wait for locks
 # instead of failing with "table is locked".

@@ -88,12 +88,12 @@ async def follow(job_id: int, cursor: int) -> AsyncIterator[str]:
         yield "retry: 2000\n\n"
         idle = 0.0
         while True:
-            lines, status, active = await _lines_after(job_id, cursor)
+            lines, ended, active = await _lines_after(job_id, cursor)
             for payload in lines:
                 cursor = int(payload["seq"])  # type: ignore[call-overload]
                 yield f"id: {cursor}\nevent: line\ndata: {json.dumps(payload)}\n\n"
             if not active and not lines:
-                yield f"event: end\ndata: {json.dumps({'status': status})}\n\n"
+                yield f"event: end\ndata: {json.dumps(ended)}\n\n"
                 return
             if lines:
                 idle = 0.0
@@ -109,10 +109,13 @@ async def follow(job_id: int, cursor: int) -> AsyncIterator[str]:
 
 
 @sync_to_async
-def _lines_after(job_id: int, cursor: int) -> tuple[list[dict[str, object]], str, bool]:
-    job = Job.objects.only("status").get(pk=job_id)
+def _lines_after(job_id: int, cursor: int) -> tuple[list[dict[str, object]], dict[str, str], bool]:
+    """Lines after the cursor, how the job stands (status, its label, its error) and whether
+    it is still running."""
+    job = Job.objects.only("status", "error").get(pk=job_id)
     rows = JobLogLine.objects.filter(job_id=job_id, seq__gt=cursor).order_by("seq")[:500]
-    return [line_payload(row) for row in rows], job.status, job.is_active
+    ended = {"status": job.status, "label": job.get_status_display(), "error": job.error}
+    return [line_payload(row) for row in rows], ended, job.is_active
 
 
 async def _sleep(seconds: float) -> float:

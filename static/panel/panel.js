@@ -9,6 +9,10 @@ function followJobLog(log) {
 
   source.addEventListener("line", (event) => {
     const line = JSON.parse(event.data);
+    if (status && status.classList.contains("status-queued")) {
+      status.textContent = "Running";
+      status.className = "status status-running";
+    }
     if (log.querySelector(`[data-seq="${line.seq}"]`)) return;
     const stick = log.scrollTop + log.clientHeight >= log.scrollHeight - 8;
     const row = document.createElement("div");
@@ -25,10 +29,15 @@ function followJobLog(log) {
 
   source.addEventListener("end", (event) => {
     source.close();
-    const { status: ended } = JSON.parse(event.data);
+    const ended = JSON.parse(event.data);
     if (status) {
-      status.textContent = ended.charAt(0).toUpperCase() + ended.slice(1);
-      status.className = `status status-${ended}`;
+      status.textContent = ended.label;
+      status.className = `status status-${ended.status}`;
+    }
+    const error = document.getElementById("job-error");
+    if (error && ended.error) {
+      error.textContent = ended.error;
+      error.hidden = false;
     }
     if (note) note.textContent = "Finished";
     const cancel = document.getElementById("cancel-form");

@@ -53,6 +53,7 @@ def panel(lab) -> Iterator[RunningPanel]:  # type: ignore[no-untyped-def]
         "PANEL_BASE_URL": f"http://127.0.0.1:{port}",
         "PANEL_GIT_ALLOW_LOCAL": "true",  # the journeys build from repositories on this disk
         "PANEL_TLS_ISSUER": "internal",
+        "PANEL_INSECURE_REGISTRIES": lab.registry,  # the panel asks it whether tags exist
     }
     manage = [sys.executable, "manage.py"]
     subprocess.run(

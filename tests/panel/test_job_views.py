@@ -9,6 +9,7 @@ from django.test import AsyncClient, Client
 from django.urls import reverse
 from django.utils import timezone
 
+from deployments.models import App
 from panel.jobs.log import JobLog
 from panel.models import Job, JobStatus
 from tests.conftest import Crew
@@ -81,6 +82,28 @@ def test_the_stream_replays_after_the_cursor_then_follows_until_the_end(crew: Cr
     assert '"text": "one"' not in body
     assert body.index('"text": "two"') < body.index('"text": "three"') < body.index("event: end")
     assert "id: 2\n" in body and '"status": "succeeded"' in body
+    assert '"label": "Succeeded"' in body and '"error": ""' in body
+
+
+def test_a_job_page_links_its_target_and_has_a_place_for_the_error(
+    crew: Crew, client: Client
+) -> None:
+    app = App.objects.create(team=crew.team, name="shop", image="registry.example.com/shop")
+    job = Job.objects.create(
+        kind="app.deploy",
+        team=crew.team,
+        actor_label="dora",
+        target_type="deployments.app",
+        target_id=str(app.pk),
+        target_label="shop",
+        params={"version": "v7"},
+    )
+    client.force_login(crew.viewer)
+    page = client.get(reverse("job_detail", args=[job.pk])).content.decode()
+    assert f'href="/apps/{app.pk}" id="job-target"' in page and "· v7 ·" in page
+    assert '<p class="form-error" id="job-error" hidden>' in page
+    listing = client.get(reverse("job_list")).content.decode()
+    assert "<td>v7</td>" in listing and "just now" in listing
 
 
 def _finish_with_line(job_id: int) -> None:

@@ -1,0 +1,39 @@
+"""Small template filters the pages share."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django import template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.timesince import timesince
+
+from panel.models import Job
+
+register = template.Library()
+
+# The page of each kind of job target.
+TARGET_PAGES = {
+    "deployments.app": "app_detail",
+    "servers.server": "server_detail",
+}
+
+
+@register.filter
+def ago(moment: datetime | None) -> str:
+    """`just now` for the last minute, else `5 minutes ago`."""
+    if moment is None:
+        return "never"
+    if timezone.now() - moment < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment)} ago"
+
+
+@register.filter
+def target_url(job: Job) -> str:
+    """The page of what the job worked on, or "" when it has none."""
+    page = TARGET_PAGES.get(job.target_type)
+    if page is None or not job.target_id:
+        return ""
+    return reverse(page, args=[job.target_id])
