@@ -98,7 +98,12 @@ def _secret_help(app: App | None, name: str, kept: bool) -> str:
 class AppForm(forms.ModelForm):  # type: ignore[type-arg]
     """The app's settings; its roles come in a RoleFormSet beside it."""
 
-    name = forms.CharField(max_length=40, validators=[validate_name])
+    name = forms.CharField(
+        max_length=40,
+        validators=[validate_name],
+        help_text="Lowercase letters, digits and dashes (shop, api-2): it names the app's "
+        "containers on the servers.",
+    )
     image = forms.CharField(
         max_length=255,
         validators=[validate_image_reference],
@@ -371,7 +376,8 @@ def role_formset(data: Any, team: Team, app: App | None) -> BaseRoleFormSet:
             for role in app.roles.prefetch_related("servers")
         ]
     else:
-        initial = [{"name": "web"}]
+        servers = list(Server.objects.filter(team=team)[:2])
+        initial = [{"name": "web", "servers": servers if len(servers) == 1 else []}]
     formset = RoleFormSet(data, initial=initial, prefix="roles", form_kwargs={"team": team})
     return cast(BaseRoleFormSet, formset)
 
@@ -381,7 +387,12 @@ def _choices(field: forms.Field, queryset: Any) -> None:
 
 
 class EnvForm(forms.Form):
-    key = forms.CharField(max_length=128, label="Name", validators=[validate_env_key])
+    key = forms.CharField(
+        max_length=128,
+        label="Name",
+        validators=[validate_env_key],
+        help_text="Letters, digits and _, not starting with a digit (DATABASE_URL).",
+    )
     value = forms.CharField(
         required=False,
         strip=False,

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from panel.models import Team
@@ -31,8 +32,11 @@ class LabelsField(forms.CharField):
         return ", ".join(value) if isinstance(value, list) else value
 
 
+NAME_RULES = "Lowercase letters, digits and dashes, starting with a letter or digit (web-1)."
+
+
 class ServerForm(forms.Form):
-    name = forms.CharField(max_length=63, validators=[validate_name])
+    name = forms.CharField(max_length=63, validators=[validate_name], help_text=NAME_RULES)
     host = forms.CharField(
         max_length=253, validators=[validate_host], help_text="Host name or IP address."
     )
@@ -49,13 +53,18 @@ class ServerForm(forms.Form):
         max_length=255,
         required=False,
         label="Proxy image",
-        help_text="Caddy image for the proxy; leave empty for the default.",
+        help_text="The Caddy image bootstrap starts as the proxy; empty: "
+        f"{settings.PANEL_PROXY_IMAGE}, the panel's default (PANEL_PROXY_IMAGE). Set one your "
+        "server can pull.",
     )
 
     def __init__(self, *args: Any, team: Team, server: Server | None = None, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.team, self.server = team, server
-        self.fields["ssh_key"].queryset = SshKey.objects.filter(team=team)  # type: ignore[attr-defined]
+        keys = SshKey.objects.filter(team=team)
+        self.fields["ssh_key"].queryset = keys  # type: ignore[attr-defined]
+        if server is None and len(keys[:2]) == 1:
+            self.initial.setdefault("ssh_key", keys[0].pk)  # the only key: chosen already
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"]
@@ -78,17 +87,33 @@ class NewServerForm(ServerForm):
         required=False,
         max_length=100,
         label="Expected host key fingerprint",
-        help_text="Optional: paste `SHA256:…` from "
-        "`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the server to trust it at once.",
+        help_text="Optional: paste the SHA256:… line that ssh-keygen -lf "
+        "/etc/ssh/ssh_host_ed25519_key.pub prints on the server, to trust the key at once.",
     )
 
 
 class ConfirmHostKeyForm(forms.Form):
     fingerprint = forms.CharField(max_length=100, widget=forms.HiddenInput)
+    checked = forms.BooleanField(
+        required=False, label="I checked on the server that this is its key"
+    )
+
+    def __init__(self, *args: Any, mismatch: bool = False, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.mismatch = mismatch
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.mismatch and not data.get("checked"):
+            raise forms.ValidationError(
+                "The host presented another key than the one you gave: tick that you checked "
+                "it on the server first."
+            )
+        return data
 
 
 class KeyForm(forms.Form):
-    name = forms.CharField(max_length=63, validators=[validate_name])
+    name = forms.CharField(max_length=63, validators=[validate_name], help_text=NAME_RULES)
     private_key = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off"}),
@@ -119,7 +144,7 @@ class ExecForm(forms.Form):
     command = forms.CharField(
         validators=[validate_exec_command],
         widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
-        help_text="Runs with `sh -c` as each server's SSH user; recorded in the audit history.",
+        help_text="Runs with sh -c as each server's SSH user; recorded in the audit history.",
     )
 
     def __init__(self, *args: Any, team: Team, **kw: Any) -> None:

@@ -65,6 +65,8 @@ class Server(models.Model):
     host_key_fingerprint = models.CharField(max_length=100, blank=True)
     offered_host_key = models.TextField(blank=True)
     offered_host_key_fingerprint = models.CharField(max_length=100, blank=True)
+    # The fingerprint the user gave when adding the server, while the host presents another.
+    expected_host_key_fingerprint = models.CharField(max_length=100, blank=True)
 
     reachable = models.BooleanField(null=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -64,7 +65,7 @@ def _save_key(
 
 def create_server(
     actor: Actor, team: Team, fields: dict[str, Any], expected_fingerprint: str = ""
-) -> tuple[Server, str]:
+) -> tuple[Server, HostKeyOutcome]:
     """Save the server, then read its host key for the user to confirm. Returns a sentence
     saying what happened with the key."""
     with transaction.atomic():
@@ -103,8 +104,17 @@ def delete_server(actor: Actor, server: Server) -> None:
         server.delete()
 
 
-def fetch_host_key(actor: Actor, server: Server, expected_fingerprint: str = "") -> str:
-    """Read the key the host presents now and keep it as offered (not trusted)."""
+@dataclass(frozen=True)
+class HostKeyOutcome:
+    """What reading a host key found: a sentence, and whether it needs a warning."""
+
+    message: str
+    warning: bool = False
+
+
+def fetch_host_key(actor: Actor, server: Server, expected_fingerprint: str = "") -> HostKeyOutcome:
+    """Read the key the host presents now and keep it as offered (not trusted). With a
+    fingerprint the user gave: trusted if it matches; a warning and an audit event if not."""
     try:
         offered = ssh.run_sync(
             ssh.fetch_host_key(server.host, server.port, HOST_KEY_FETCH_TIMEOUT),
@@ -112,19 +122,34 @@ def fetch_host_key(actor: Actor, server: Server, expected_fingerprint: str = "")
         )
     except (ssh.SshError, TimeoutError) as error:
         Server.objects.filter(pk=server.pk).update(last_error=str(error))
-        return f"Could not read the host key: {error} Try “Fetch host key” again."
+        return HostKeyOutcome(f"Could not read the host key: {error} Try “Fetch host key” again.")
     fingerprint = keys.fingerprint(offered)
     server.offered_host_key, server.offered_host_key_fingerprint = offered, fingerprint
     server.save(update_fields=["offered_host_key", "offered_host_key_fingerprint"])
-    if expected_fingerprint:
-        if keys.same_fingerprint(expected_fingerprint, fingerprint):
-            trust_host_key(actor, server, fingerprint)
-            return f"The host key {fingerprint} matches the fingerprint you gave; it is trusted."
-        return (
-            f"The host presented {fingerprint}, which is not the fingerprint you gave. "
-            "Nothing is trusted; check the server before confirming."
+    if not expected_fingerprint:
+        return HostKeyOutcome(
+            f"The host presented {fingerprint}. Compare it with the server's, then confirm."
         )
-    return f"The host presented {fingerprint}. Compare it with the server's, then confirm."
+    if keys.same_fingerprint(expected_fingerprint, fingerprint):
+        trust_host_key(actor, server, fingerprint)
+        return HostKeyOutcome(
+            f"The host key {fingerprint} matches the fingerprint you gave; it is trusted."
+        )
+    with transaction.atomic():
+        server.expected_host_key_fingerprint = expected_fingerprint
+        server.save(update_fields=["expected_host_key_fingerprint"])
+        audit.record(
+            actor,
+            AuditAction.SERVER_HOST_KEY_MISMATCH,
+            team=server.team,
+            target=server,
+            details={"given": expected_fingerprint, "presented": fingerprint},
+        )
+    return HostKeyOutcome(
+        f"The host presented {fingerprint}, which is not the fingerprint you gave. Nothing is "
+        "trusted: check the server before you decide.",
+        warning=True,
+    )
 
 
 def trust_host_key(actor: Actor, server: Server, fingerprint: str) -> None:
@@ -139,6 +164,7 @@ def trust_host_key(actor: Actor, server: Server, fingerprint: str) -> None:
         server.host_key_fingerprint = server.offered_host_key_fingerprint
         server.host_key_state = HostKeyState.TRUSTED
         server.offered_host_key = server.offered_host_key_fingerprint = ""
+        server.expected_host_key_fingerprint = ""
         server.save()
         action = (
             AuditAction.SERVER_HOST_KEY_RETRUST

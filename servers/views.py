@@ -44,7 +44,7 @@ def server_new(request: HttpRequest) -> HttpResponse:
         server, outcome = services.create_server(
             actor_of(request), team, fields, form.cleaned_data["expected_fingerprint"]
         )
-        messages.info(request, outcome)
+        _say(request, outcome)
         return redirect("server_detail", server_id=server.pk)
     return render(request, "servers/server_form.html", {"form": form, "server": None})
 
@@ -93,7 +93,7 @@ def host_key_fetch(request: HttpRequest, server_id: int) -> HttpResponse:
     server = get_for(
         request.user, Server.objects.select_related("team"), server_id, Action.MANAGE_SERVERS
     )
-    messages.info(request, services.fetch_host_key(actor_of(request), server))
+    _say(request, services.fetch_host_key(actor_of(request), server))
     return redirect("server_detail", server_id=server.pk)
 
 
@@ -103,9 +103,9 @@ def host_key_trust(request: HttpRequest, server_id: int) -> HttpResponse:
     server = get_for(
         request.user, Server.objects.select_related("team"), server_id, Action.MANAGE_SERVERS
     )
-    form = ConfirmHostKeyForm(request.POST)
+    form = ConfirmHostKeyForm(request.POST, mismatch=bool(server.expected_host_key_fingerprint))
     if not form.is_valid():
-        messages.error(request, "Confirm the fingerprint shown on the page.")
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     else:
         try:
             services.trust_host_key(actor_of(request), server, form.cleaned_data["fingerprint"])
@@ -205,3 +205,7 @@ def key_delete(request: HttpRequest, key_id: str) -> HttpResponse:
         return redirect("key_detail", key_id=key.pk)
     messages.success(request, f"Key {key.name} is deleted.")
     return redirect("key_list")
+
+
+def _say(request: HttpRequest, outcome: services.HostKeyOutcome) -> None:
+    (messages.warning if outcome.warning else messages.info)(request, outcome.message)

@@ -36,6 +36,7 @@ class AuditAction(models.TextChoices):
     SERVER_HOST_KEY_TRUST = "server.host_key_trust", "Host key trusted"
     SERVER_HOST_KEY_RETRUST = "server.host_key_retrust", "Changed host key trusted"
     SERVER_HOST_KEY_CHANGED = "server.host_key_changed", "Host key changed"
+    SERVER_HOST_KEY_MISMATCH = "server.host_key_mismatch", "Host key not the one given"
     APP_CREATE = "app.create", "App created"
     APP_UPDATE = "app.update", "App changed"
     APP_REMOVE = "app.remove", "App removed"
