@@ -335,6 +335,10 @@ class RoleForm(forms.Form):
         super().__init__(*args, **kw)
         _choices(self.fields["servers"], Server.objects.filter(team=team))
 
+    def has_changed(self) -> bool:
+        # A named row counts even when it is as it was shown (web on the only server).
+        return bool(self.data.get(self.add_prefix("name"))) or super().has_changed()
+
 
 class BaseRoleFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
     def clean(self) -> None:

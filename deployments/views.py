@@ -168,8 +168,10 @@ def env_delete(request: HttpRequest, app_id: str, env_id: str) -> HttpResponse:
 @login_required
 def app_plan(request: HttpRequest, app_id: str) -> HttpResponse:
     app = get_for(request.user, APPS, app_id)
-    # An app built from git has a plan at once: for its branch head, or the ref asked for.
-    form = GitDeployForm(request.GET) if app.git_url else DeployForm(request.GET or None)
+    # An app built from git has a plan at once: for its branch head, or the ref asked for; an
+    # image app's plan is for the tag asked for, else for its live release's tag.
+    live = {"version": app.current_release.version} if app.current_release else None
+    form = GitDeployForm(request.GET) if app.git_url else DeployForm(request.GET or live)
     shown = None
     if form.is_valid():
         shown = preview(app, form.cleaned_data["version"], new_nonce())

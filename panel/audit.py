@@ -134,7 +134,11 @@ def mask_secrets(details: dict[str, Any]) -> dict[str, Any]:
 
 
 def _masked(key: str, value: Any) -> Any:
-    if isinstance(value, Sensitive) or any(hint in key.lower() for hint in SECRET_KEY_HINTS):
+    # A yes/no or an empty value under a secret-sounding key (`secret: true`) is a fact about
+    # the secret, not the secret: it stays readable.
+    flag = value is None or isinstance(value, bool)
+    secret_key = any(hint in key.lower() for hint in SECRET_KEY_HINTS)
+    if isinstance(value, Sensitive) or (secret_key and not flag):
         return REDACTED
     if isinstance(value, models.Model):
         return str(value)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from panel import units
 from panel.models import Job
 
 register = template.Library()
@@ -28,6 +29,23 @@ def ago(moment: datetime | None) -> str:
     if timezone.now() - moment < timedelta(minutes=1):
         return "just now"
     return f"{timesince(moment)} ago"
+
+
+register.filter("gib", units.gib)
+
+
+@register.filter
+def readable(value: object) -> str:
+    """An audit detail as a person reads it: yes/no, lists joined, nested pairs, — for none."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(readable(item) for item in value) or "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {readable(item)}" for key, item in value.items()) or "—"
+    return str(value)
 
 
 @register.filter

@@ -21,7 +21,8 @@ class TokenForm(forms.Form):
     name = forms.CharField(max_length=100)
     scope = forms.ChoiceField(
         choices=TokenScope.choices,
-        help_text="read: look; deploy: deploy and roll back; admin: all.",
+        initial=TokenScope.DEPLOY,
+        help_text="read: look only; deploy: deploy and roll back (what CI needs); admin: all.",
     )
     expires_in_days = forms.IntegerField(
         min_value=1,

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from panel.jobs.runner import JobContext
+from panel.units import gib
 from servers import ssh, state
 from servers.commands import host
 from servers.models import Server
@@ -58,15 +59,11 @@ def describe(facts: dict[str, Any]) -> list[str]:
     )
     return [
         f"System: {facts.get('os')} ({facts.get('kernel')}, {facts.get('arch')})",
-        f"CPUs: {facts.get('cpus')}  memory: {_gib(facts.get('memory_bytes'))}  "
-        f"disk: {_gib(facts.get('disk_free_bytes'))} free of "
-        f"{_gib(facts.get('disk_total_bytes'))}",
+        f"CPUs: {facts.get('cpus')}  memory: {gib(facts.get('memory_bytes'))}  "
+        f"disk: {gib(facts.get('disk_free_bytes'))} free of "
+        f"{gib(facts.get('disk_total_bytes'))}",
         f"Docker: {docker}",
         f"BuildKit (build secrets): {facts.get('buildkit') or 'missing: install docker-buildx'}",
         f"Proxy: {'running' if facts.get('proxy') == 'true' else 'not running'}",
         f"Clock offset: {facts.get('time_offset')} s",
     ]
-
-
-def _gib(value: object) -> str:
-    return f"{value / 2**30:.1f} GiB" if isinstance(value, int) else "unknown"

@@ -83,3 +83,14 @@ def test_secret_values_in_details_are_masked(crew: Crew) -> None:
 def test_the_actor_and_address_are_recorded(crew: Crew) -> None:
     event = audit.record(crew.actor(crew.deployer), AuditAction.JOB_APP_DEPLOY, team=crew.team)
     assert (event.actor_type, event.actor_label, event.ip) == ("user", "dora", "192.0.2.10")
+
+
+def test_a_flag_about_a_secret_stays_readable_while_its_value_is_masked(crew: Crew) -> None:
+    event = audit.record(
+        crew.actor(crew.admin),
+        AuditAction.APP_ENV_SET,
+        team=crew.team,
+        details={"key": "MODE", "secret": False, "token": None, "api_token": "t0k3n"},
+    )
+    stored = AuditEvent.objects.get(pk=event.pk).details
+    assert stored == {"key": "MODE", "secret": False, "token": None, "api_token": "[REDACTED]"}

@@ -83,3 +83,17 @@ def test_verifying_the_chain_starts_an_audited_job(
     job = Job.objects.get()
     assert response["Location"] == reverse("job_detail", args=[job.pk])
     assert job.kind == "audit.verify" and job.actor_label == "adam"
+
+
+def test_details_read_as_plain_pairs(crew: Crew, client: Client) -> None:
+    audit.record(
+        crew.actor(crew.admin),
+        AuditAction.APP_UPDATE,
+        team=crew.team,
+        target_label="shop",
+        details={"tls": False, "git_key": None, "roles": {"web": {"servers": ["web-1"]}}},
+    )
+    client.force_login(crew.viewer)
+    page = client.get(reverse("audit_list")).content.decode()
+    assert "<dt>tls</dt><dd>no</dd>" in page and "<dt>git_key</dt><dd>—</dd>" in page
+    assert "web: servers: web-1" in page and "None" not in page and "False" not in page
