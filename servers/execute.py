@@ -311,9 +311,11 @@ class StepRunner:
                 f"{host.name}: the proxy refused {request.method} {request.path}: "
                 f"HTTP {response.status} {response.body[:300].decode(errors='replace')}"
             )
-        self.log(
-            f"[{host.name}] proxy {request.method} {request.path} → {response.status}", LogKind.INFO
-        )
+        if missing_ok and not 200 <= response.status < 300:
+            self.log(f"[{host.name}] proxy: nothing at {request.path} to remove", LogKind.INFO)
+        else:
+            said = f"[{host.name}] proxy {request.method} {request.path} → {response.status}"
+            self.log(said, LogKind.INFO)
         return response
 
     def secret(self, name: str) -> str:

@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,10 +42,18 @@ class RunningPanel:
 @pytest.fixture(scope="session")
 def panel(lab) -> Iterator[RunningPanel]:  # type: ignore[no-untyped-def]
     """The panel as `make run` starts it (web, worker, beat), on a fresh data directory,
-    with the lab's Redis as broker and log channel."""
+    with the lab's Redis as broker and log channel; shared by the journeys."""
+    with running_panel(lab, redis_db=1) as started:
+        yield started
+
+
+@contextmanager
+def running_panel(lab: Any, redis_db: int) -> Iterator[RunningPanel]:
+    """A panel of its own: a new data directory, migrated, its first admin created the way
+    `make run` does, and `manage.py serve` running until the block ends."""
     data_dir = Path(tempfile.mkdtemp(prefix="panel-e2e-"))
     port = free_port()
-    redis_url = lab.redis_url.rsplit("/", 1)[0] + "/1"
+    redis_url = lab.redis_url.rsplit("/", 1)[0] + f"/{redis_db}"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("PANEL_", "DJANGO_"))},
         "DJANGO_SETTINGS_MODULE": "panel.settings",
@@ -90,13 +99,15 @@ def panel(lab) -> Iterator[RunningPanel]:  # type: ignore[no-untyped-def]
         if time.monotonic() > deadline or server.poll() is not None:
             raise RuntimeError((data_dir / "serve.log").read_text()[-3000:])
         time.sleep(0.3)
-    yield RunningPanel(url, "admin", password.group(1), data_dir)
-    os.killpg(server.pid, signal.SIGINT)
     try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-    shutil.rmtree(data_dir, ignore_errors=True)
+        yield RunningPanel(url, "admin", password.group(1), data_dir)
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 # Module scope: the sync API keeps an event loop running in this thread while it lives.
