@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.lab.images import service_image
-from tests.lab.lab import LabHost
+from tests.lab.lab import Lab, LabHost
 
 
 def wait_for_job(page: Any, text: str, timeout_ms: int = 120_000) -> None:
@@ -48,3 +48,18 @@ def open_app(page: Any, name: str) -> None:
     """From any page: the app list, then the app's page."""
     page.get_by_role("link", name="Apps", exact=True).click()
     page.get_by_role("link", name=name, exact=True).click()
+
+
+def fill_new_app(page: Any, lab: Lab, name: str, domain: str, server: str) -> None:
+    """From any page: Apps → Create an app, filled for the lab registry's app image on
+    `server` with short timeouts (not submitted)."""
+    page.get_by_role("link", name="Apps", exact=True).click()
+    page.locator("#add-app").click()
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Image").fill(lab.app_images["v1"].rsplit(":", 1)[0])
+    page.get_by_label("Registry username").fill(lab.registry_user)
+    page.get_by_label("Registry password").fill(lab.registry_password)
+    page.get_by_label("Domains").fill(domain)
+    page.get_by_label(server, exact=True).first.check()
+    page.get_by_label("Deploy timeout").fill("20")
+    page.get_by_label("Drain timeout").fill("1")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import RunningPanel
-from tests.browser.steps import add_server, open_app, wait_for_job
+from tests.browser.steps import add_server, fill_new_app, open_app, wait_for_job
 from tests.lab.lab import Lab
 
 pytestmark = pytest.mark.browser
@@ -33,16 +33,7 @@ def test_create_deploy_upgrade_and_roll_back_an_app(
     domain = f"shop.{host.name}.test"
     add_server(page, panel.url, host, "web-lab2")
 
-    page.get_by_role("link", name="Apps", exact=True).click()
-    page.locator("#add-app").click()
-    page.get_by_label("Name", exact=True).fill("shop")
-    page.get_by_label("Image").fill(lab.app_images["v1"].rsplit(":", 1)[0])
-    page.get_by_label("Registry username").fill(lab.registry_user)
-    page.get_by_label("Registry password").fill(lab.registry_password)
-    page.get_by_label("Domains").fill("not a domain!")
-    page.get_by_label("web-lab2", exact=True).first.check()
-    page.get_by_label("Deploy timeout").fill("20")
-    page.get_by_label("Drain timeout").fill("1")
+    fill_new_app(page, lab, "shop", "not a domain!", "web-lab2")
     page.get_by_role("button", name="Create app").click()
     # Refused: the password typed is kept on the server, and not sent back in the page.
     expect(page.locator(".field-error").first).to_be_visible()

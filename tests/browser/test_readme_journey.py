@@ -12,7 +12,7 @@ import pytest
 
 from servers import keys
 from tests.browser.conftest import running_panel
-from tests.browser.steps import wait_for_job
+from tests.browser.steps import fill_new_app, wait_for_job
 from tests.browser.test_apps_journey import visit
 from tests.lab.images import service_image
 from tests.lab.lab import Lab
@@ -81,14 +81,8 @@ def test_the_readme_from_a_fresh_panel_to_a_deploy_from_the_api(
         # deploy of a tag, the next one, a roll back.
         page.get_by_role("link", name="Apps", exact=True).click()
         page.locator("#add-app").click()
-        page.get_by_label("Name", exact=True).fill("readme")
-        page.get_by_label("Image").fill(lab.app_images["v1"].rsplit(":", 1)[0])
-        page.get_by_label("Registry username").fill(lab.registry_user)
-        page.get_by_label("Registry password").fill(lab.registry_password)
-        page.get_by_label("Domains").fill(domain)
         expect(page.get_by_label("web-1", exact=True).first).to_be_checked()  # the only server
-        page.get_by_label("Deploy timeout").fill("20")
-        page.get_by_label("Drain timeout").fill("1")
+        fill_new_app(page, lab, "readme", domain, "web-1")
         shot("app-form")
         page.get_by_role("button", name="Create app").click()
         expect(page.locator(".messages")).to_contain_text("is created")
