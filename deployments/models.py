@@ -214,3 +214,37 @@ class Container(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Accessory(models.Model):
+    """A service beside the apps (a database, a cache, any image) on one server, reached by
+    its name on the `panel` network. Its variables, password included, are encrypted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey("panel.Team", on_delete=models.CASCADE, related_name="accessories")
+    name = models.CharField(max_length=40, validators=[validate_name])
+    server = models.ForeignKey(
+        "servers.Server", on_delete=models.PROTECT, related_name="accessories"
+    )
+    kind = models.CharField(max_length=16, default="custom")
+    image = models.CharField(max_length=255, validators=[validate_image_reference])
+    command = models.CharField(max_length=1000, blank=True)
+    volumes = models.JSONField(default=list, blank=True)
+    publish = models.JSONField(default=list, blank=True)
+    env = EncryptedTextField(blank=True, default="")  # a JSON object of names and values
+    ready_timeout = models.PositiveIntegerField(default=60, validators=[MinValueValidator(1)])
+    booted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="accessory_name_per_team")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def lock_name(self) -> str:
+        return f"accessory:{self.pk}"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from deployments.operations import lifecycle
+from deployments.operations import accessories, lifecycle
 from deployments.operations.app_exec import app_exec
 from deployments.operations.deploy import deploy
 from deployments.operations.remove import remove
@@ -32,3 +32,18 @@ def remove_app(job_id: int) -> str | None:
 @shared_task(name="deployments.exec", soft_time_limit=3600, time_limit=3660)
 def exec_in_app(job_id: int) -> str | None:
     return run_job(job_id, app_exec)
+
+
+@shared_task(name="deployments.accessory_boot", soft_time_limit=1800, time_limit=1860)
+def boot_accessory(job_id: int) -> str | None:
+    return run_job(job_id, accessories.boot)
+
+
+@shared_task(name="deployments.accessory_reboot", soft_time_limit=1800, time_limit=1860)
+def reboot_accessory(job_id: int) -> str | None:
+    return run_job(job_id, accessories.reboot)
+
+
+@shared_task(name="deployments.accessory_remove", soft_time_limit=600, time_limit=660)
+def remove_accessory(job_id: int) -> str | None:
+    return run_job(job_id, accessories.remove)

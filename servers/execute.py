@@ -27,6 +27,7 @@ from servers.plans import (
     Route,
     Run,
     Step,
+    WaitFor,
     WaitHealthy,
 )
 from servers.proxy_api import admin
@@ -101,6 +102,8 @@ class StepRunner:
             await self.pipe(step)
         elif isinstance(step, WaitHealthy):
             await self.wait_healthy(step)
+        elif isinstance(step, WaitFor):
+            await self.wait_for(step)
         elif isinstance(step, PointRoute):
             await self.point(step)
         elif isinstance(step, ProxyCall):
@@ -218,16 +221,37 @@ class StepRunner:
             if loop.time() >= deadline:
                 break
             await asyncio.sleep(step.interval)
-        logs = await ssh.run(
-            target, docker.container_logs(step.container, LOG_TAIL_LINES), check=False
-        )
-        self.log(f"{label}: last log lines:", LogKind.ERROR)
-        for line in (logs.stdout + logs.stderr).splitlines()[-LOG_TAIL_LINES:]:
-            self.log(f"{label} | {line}", LogKind.ERROR)
+        await self.log_tail(target, step.container, label)
         raise StepFailed(
             f"{step.container} on {step.host.name} did not become healthy within "
             f"{step.timeout:g}s ({reason})"
         )
+
+    async def wait_for(self, step: WaitFor) -> None:
+        target, label = self.target(step.host), f"[{step.host.name}] {step.container}"
+        self.log(f"{label}: waiting until `{shlex.join(step.argv)}` succeeds", LogKind.INFO)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + step.timeout
+        while True:
+            self.check_cancelled()
+            answer = await ssh.run(target, step.argv, check=False)
+            if answer.ok:
+                self.log(f"{label} is ready.", LogKind.INFO)
+                return
+            state = await ssh.run(target, docker.container_state(step.container), check=False)
+            exited = state.stdout.split()[:1] in (["exited"], ["dead"])
+            if exited or loop.time() >= deadline:
+                break
+            await asyncio.sleep(step.interval)
+        await self.log_tail(target, step.container, label)
+        why = "it exited" if exited else f"not within {step.timeout:g}s"
+        raise StepFailed(f"{step.container} on {step.host.name} did not become ready ({why}).")
+
+    async def log_tail(self, target: ssh.Target, container: str, label: str) -> None:
+        logs = await ssh.run(target, docker.container_logs(container, LOG_TAIL_LINES), check=False)
+        self.log(f"{label}: last log lines:", LogKind.ERROR)
+        for line in (logs.stdout + logs.stderr).splitlines()[-LOG_TAIL_LINES:]:
+            self.log(f"{label} | {line}", LogKind.ERROR)
 
     async def probe(self, target: ssh.Target, address: str, step: WaitHealthy) -> tuple[bool, str]:
         if not address:

@@ -153,6 +153,22 @@ class WaitHealthy:
 
 
 @dataclass(frozen=True)
+class WaitFor:
+    """Run a command until it succeeds (a readiness question), at most `timeout` seconds;
+    then the container's last log lines go into the job log and the step fails."""
+
+    host: Host
+    argv: tuple[str, ...]
+    container: str
+    timeout: float
+    interval: float = 0.5
+    title: str = ""
+
+    def lines(self) -> list[str]:
+        return [f"until it succeeds (at most {self.timeout:g}s): $ {shlex.join(self.argv)}"]
+
+
+@dataclass(frozen=True)
 class ProxyCall:
     """One call to a server's proxy admin API (bootstrap's base settings)."""
 
@@ -173,7 +189,7 @@ class Pause:
         return [f"wait {self.seconds:g}s"]
 
 
-Step = Run | Put | Pipe | PointRoute | WaitHealthy | ProxyCall | Pause
+Step = Run | Put | Pipe | PointRoute | WaitHealthy | WaitFor | ProxyCall | Pause
 COMMAND_STEPS = (Run, Pipe)
 
 

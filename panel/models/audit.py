@@ -47,6 +47,9 @@ class AuditAction(models.TextChoices):
     APP_LOCK_RELEASE = "app.lock.release", "Deploy lock released"
     APP_GIT_HOST_KEY_TRUST = "app.git_host_key.trust", "Git host key trusted"
     APP_GIT_HOST_KEY_FORGET = "app.git_host_key.forget", "Git host key forgotten"
+    ACCESSORY_CREATE = "accessory.create", "Accessory created"
+    ACCESSORY_BOOTED = "accessory.booted", "Accessory booted"
+    ACCESSORY_REMOVE = "accessory.remove", "Accessory removed"
     RELEASE_LIVE = "release.live", "Release live"
     RELEASE_FAIL = "release.fail", "Release failed"
     RELEASE_SWITCH_REVERT = "release.switch_revert", "Switch reverted"
@@ -64,6 +67,9 @@ class AuditAction(models.TextChoices):
     JOB_APP_REMOVE = "job.app.remove", "Removal started"
     JOB_APP_EXEC = "job.app.exec", "App command started"
     JOB_AUDIT_VERIFY = "job.audit.verify", "Audit verification started"
+    JOB_ACCESSORY_BOOT = "job.accessory.boot", "Accessory boot started"
+    JOB_ACCESSORY_REBOOT = "job.accessory.reboot", "Accessory reboot started"
+    JOB_ACCESSORY_REMOVE = "job.accessory.remove", "Accessory removal started"
 
 
 class AuditEvent(models.Model):

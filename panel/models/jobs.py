@@ -33,6 +33,9 @@ class JobKind(models.TextChoices):
     APP_START = "app.start", "Start"
     APP_REMOVE = "app.remove", "Remove"
     APP_EXEC = "app.exec", "App command"
+    ACCESSORY_BOOT = "accessory.boot", "Accessory boot"
+    ACCESSORY_REBOOT = "accessory.reboot", "Accessory reboot"
+    ACCESSORY_REMOVE = "accessory.remove", "Accessory removal"
     AUDIT_VERIFY = "audit.verify", "Audit verification"
 
 

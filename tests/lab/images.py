@@ -15,6 +15,7 @@ from tests.lab.proc import LabError, ok, sh
 HERE = Path(__file__).parent / "images"
 BASE = f"panel-lab/base:{DEBIAN_SUITE}"
 SERVICES = ("caddy", "postgres", "redis", "restic")
+ON_HOSTS = ("caddy", "postgres", "redis")  # loaded into every lab host's engine
 APP_VARIANTS = ("v1", "v2", "unhealthy", "slow")
 BUILD_ENV = {"DOCKER_BUILDKIT": "0"}
 CLIENT_CONFIG = STATE_DIR / "docker-client"

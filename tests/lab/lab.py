@@ -55,7 +55,8 @@ def up() -> Lab:
     services.start_postgres()
     images.build_all()
     for host in HOSTS:
-        images.load_into(host, images.service_image("caddy"))
+        for service in images.ON_HOSTS:
+            images.load_into(host, images.service_image(service))
         for variant in images.APP_VARIANTS:
             images.load_into(host, images.app_image(variant))
     for variant in images.APP_VARIANTS:

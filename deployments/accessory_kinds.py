@@ -1,0 +1,78 @@
+"""What the panel knows of each kind of accessory: its image, where its data lives, how its
+password reaches it, and how to ask whether it is ready. Pure values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PASSWORD_NAME = "password"  # noqa: S105 (the name under which the generated one is kept)
+
+
+@dataclass(frozen=True)
+class Kind:
+    key: str
+    label: str
+    image: str
+    data_path: str  # mounted on the accessory's named volume
+    port: int
+    # Variables the container is given, by name; {password} stands for the generated one.
+    env: tuple[tuple[str, str], ...]
+    # The readiness question, run inside the container with the variables above set.
+    ready: tuple[str, ...]
+    # A config file written beside the variables (0600) and mounted read-only, when the engine
+    # reads its password from a file rather than from its environment.
+    config_path: str = ""
+    config: str = ""
+    command: tuple[str, ...] = ()
+
+
+POSTGRES = Kind(
+    key="postgres",
+    label="PostgreSQL",
+    image="postgres:17",
+    data_path="/var/lib/postgresql/data",
+    port=5432,
+    env=(("POSTGRES_PASSWORD", "{password}"), ("POSTGRES_USER", "postgres")),
+    ready=("pg_isready", "--quiet", "--host", "127.0.0.1", "--username", "postgres"),
+)
+REDIS = Kind(
+    key="redis",
+    label="Redis",
+    image="redis:7",
+    data_path="/data",
+    port=6379,
+    env=(("REDISCLI_AUTH", "{password}"),),
+    ready=("redis-cli", "ping"),
+    config_path="/etc/redis/panel.conf",
+    # Persistence on; keys are never evicted (a queue must not lose jobs).
+    config="\n".join(
+        [
+            "bind 0.0.0.0",
+            "protected-mode no",
+            "dir /data",
+            "appendonly yes",
+            "maxmemory-policy noeviction",
+            "requirepass {password}",
+            "",
+        ]
+    ),
+    command=("redis-server", "/etc/redis/panel.conf"),
+)
+CUSTOM = Kind(
+    key="custom",
+    label="Any image",
+    image="",
+    data_path="",
+    port=0,
+    env=(),
+    ready=(),
+)
+KINDS = {kind.key: kind for kind in (POSTGRES, REDIS, CUSTOM)}
+
+
+def env_for(kind: Kind, password: str) -> dict[str, str]:
+    return {name: value.replace("{password}", password) for name, value in kind.env}
+
+
+def config_for(kind: Kind, password: str) -> str:
+    return kind.config.replace("{password}", password)
