@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from deployments import logs, views
+from deployments import accessory_views, logs, views
 
 urlpatterns = [
     path("apps/", views.app_list, name="app_list"),
@@ -31,4 +31,20 @@ urlpatterns = [
         name="app_forget_git_host_key",
     ),
     path("apps/<uuid:app_id>/logs/stream", logs.app_logs_stream, name="app_logs_stream"),
+    path("accessories/", accessory_views.accessory_list, name="accessory_list"),
+    path("accessories/new", accessory_views.accessory_new, name="accessory_new"),
+    path(
+        "accessories/<uuid:accessory_id>",
+        accessory_views.accessory_detail,
+        name="accessory_detail",
+    ),
+    *[
+        path(
+            f"accessories/<uuid:accessory_id>/{action}",
+            accessory_views.accessory_action,
+            {"action": action},
+            name=f"accessory_{action}",
+        )
+        for action in ("boot", "reboot", "remove")
+    ],
 ]

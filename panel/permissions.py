@@ -29,6 +29,7 @@ class Action(StrEnum):
     EXPORT_AUDIT = "export_audit"
     MANAGE_MEMBERS = "manage_members"
     MANAGE_OWNERS = "manage_owners"
+    REMOVE_DATA = "remove_data"
     DELETE_TEAM = "delete_team"
 
 
@@ -44,7 +45,7 @@ _ADMIN = _DEPLOYER | {
     Action.EXPORT_AUDIT,
     Action.MANAGE_MEMBERS,
 }
-_OWNER = _ADMIN | {Action.MANAGE_OWNERS, Action.DELETE_TEAM}
+_OWNER = _ADMIN | {Action.MANAGE_OWNERS, Action.DELETE_TEAM, Action.REMOVE_DATA}
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.VIEWER: _VIEWER,

@@ -18,6 +18,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from deployments import services
 from deployments.models import App, EnvVar, Release, ReleaseStatus, Role
 from panel.api import tokens
 from panel.audit import Actor
@@ -70,6 +71,9 @@ def world(crew: Crew) -> World:
         app=app, version="v1", image="registry.example.com/shop:v1", status=ReleaseStatus.RETIRED
     )
     secret = tokens.create(Actor.for_user(crew.owner), crew.owner, "ci", "admin", None)
+    accessory = services.create_accessory(
+        Actor.for_user(crew.owner), crew.team, name="db", server=server, kind="postgres"
+    )
     values = {
         "server_id": str(server.pk),
         "key_id": str(key.pk),
@@ -85,6 +89,7 @@ def world(crew: Crew) -> World:
         "uidb64": "MQ",
         "token": "set-password",
         "id": str(job.pk),
+        "accessory_id": str(accessory.pk),
     }
     return World(crew, values, secret)
 

@@ -35,7 +35,7 @@ def layer_of(module: str) -> str:
     if "operations" in parts or module == "deployments.signals":
         return "operations"
     view_parts = {"views", "api", "urls", "middleware", "context_processors", "logs", "forms"}
-    if view_parts & set(parts[1:]):
+    if view_parts & set(parts[1:]) or parts[-1].endswith(("_views", "_forms")):
         return "views"
     if "management" in parts:
         return "views"

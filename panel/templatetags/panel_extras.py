@@ -18,6 +18,7 @@ register = template.Library()
 TARGET_PAGES = {
     "deployments.app": "app_detail",
     "servers.server": "server_detail",
+    "deployments.accessory": "accessory_detail",
 }
 
 

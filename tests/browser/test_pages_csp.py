@@ -18,6 +18,8 @@ MAIN_PAGES = [
     "/",
     "/apps/",
     "/apps/new",
+    "/accessories/",
+    "/accessories/new",
     "/servers/",
     "/servers/new",
     "/servers/exec",
