@@ -17,7 +17,7 @@ EXPECTED = {
         Action.CANCEL_JOB,
         Action.CHECK_SERVER,
     },
-    Role.ADMIN: set(Action) - {Action.MANAGE_OWNERS, Action.DELETE_TEAM},
+    Role.ADMIN: set(Action) - {Action.MANAGE_OWNERS, Action.DELETE_TEAM, Action.REMOVE_DATA},
     Role.OWNER: set(Action),
 }
 
