@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from deployments.accessory_kinds import KINDS
 from deployments.models import Accessory
+from panel.forms import only_choice
 from panel.models import Team
 from panel.validators import validate_image_reference
 from servers.models import Server
@@ -40,8 +41,8 @@ class AccessoryForm(forms.Form):
         self.team = team
         servers = Server.objects.filter(team=team)
         self.fields["server"].queryset = servers  # type: ignore[attr-defined]
-        if len(servers[:2]) == 1:
-            self.initial.setdefault("server", servers[0].pk)
+        if (server := only_choice(servers)) is not None:
+            self.initial.setdefault("server", server.pk)
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"]

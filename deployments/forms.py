@@ -20,6 +20,7 @@ from deployments.validators import (
     validate_volume,
 )
 from panel.fields import is_set
+from panel.forms import only_choice
 from panel.models import Team
 from panel.validators import validate_image_reference
 from servers.models import Server, SshKey
@@ -380,8 +381,8 @@ def role_formset(data: Any, team: Team, app: App | None) -> BaseRoleFormSet:
             for role in app.roles.prefetch_related("servers")
         ]
     else:
-        servers = list(Server.objects.filter(team=team)[:2])
-        initial = [{"name": "web", "servers": servers if len(servers) == 1 else []}]
+        server = only_choice(Server.objects.filter(team=team))
+        initial = [{"name": "web", "servers": [server] if server is not None else []}]
     formset = RoleFormSet(data, initial=initial, prefix="roles", form_kwargs={"team": team})
     return cast(BaseRoleFormSet, formset)
 

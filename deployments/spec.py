@@ -117,6 +117,14 @@ def running_spec(app: App) -> DeploySpec:
     return replace(spec, placements=placements)
 
 
+def servers_of(app: App, *, builder: bool = True) -> list[Server]:
+    """The servers of an app's roles, and its build server unless `builder` is False."""
+    servers = {s.pk: s for s in Server.objects.filter(roles__app=app).select_related("ssh_key")}
+    if builder and app.build_server is not None:
+        servers[app.build_server.pk] = app.build_server
+    return sorted(servers.values(), key=lambda server: server.name)
+
+
 def build_server(app: App, roles: list[Role]) -> Server | None:
     """Who builds: the app's build server, else the first web server, else the first server."""
     if app.build_server is not None:

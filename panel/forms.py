@@ -14,6 +14,14 @@ from panel.models import LoginFailure, Role
 from panel.models.teams import slug_validator
 from panel.requests import client_ip
 
+
+def only_choice(queryset: Any) -> Any:
+    """The one object of a queryset of choices, or None when there are none or several: a
+    form chooses it already, as a person would have to anyway."""
+    first_two = list(queryset[:2])
+    return first_two[0] if len(first_two) == 1 else None
+
+
 # Per address a little more lenient than per name: several people may share an address.
 IP_FAILURE_FACTOR = 4
 

@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from panel.forms import only_choice
 from panel.models import Team
 from panel.validators import validate_image_reference
 from servers.models import Server, SshKey
@@ -63,8 +64,8 @@ class ServerForm(forms.Form):
         self.team, self.server = team, server
         keys = SshKey.objects.filter(team=team)
         self.fields["ssh_key"].queryset = keys  # type: ignore[attr-defined]
-        if server is None and len(keys[:2]) == 1:
-            self.initial.setdefault("ssh_key", keys[0].pk)  # the only key: chosen already
+        if server is None and (key := only_choice(keys)) is not None:
+            self.initial.setdefault("ssh_key", key.pk)
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"]

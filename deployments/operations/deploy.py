@@ -31,14 +31,13 @@ from deployments.planner import (
     env_content,
     plan_deploy,
 )
-from deployments.spec import Image, deploy_spec, new_nonce
+from deployments.spec import Image, deploy_spec, new_nonce, servers_of
 from panel.audit import Actor
 from panel.jobs import locks
 from panel.jobs.runner import JobContext, JobFailed
 from panel.log_kinds import LogKind
 from servers import ssh
 from servers.execute import RouteBefore, StepRunner
-from servers.models import Server
 from servers.plans import Phase, Plan, PointRoute, Run
 from servers.targets import target_for
 
@@ -138,9 +137,6 @@ class Deploy:
 
     def runner(self, build: BuildSpec | None) -> StepRunner:
         app = self.app
-        servers = {s.pk: s for s in Server.objects.filter(roles__app=app).select_related("ssh_key")}
-        if app.build_server is not None:
-            servers[app.build_server.pk] = app.build_server
         contents = {
             env_content(role.name): containers.env_file(
                 {key: value.reveal() for key, value in env_for_role(app, role.name).items()}
@@ -164,7 +160,7 @@ class Deploy:
             )
 
         return StepRunner(
-            {pk: target_for(server) for pk, server in servers.items()},
+            {server.pk: target_for(server) for server in servers_of(app)},
             self.ctx.log,
             secrets={REGISTRY_PASSWORD: app.registry_password},
             contents=contents,

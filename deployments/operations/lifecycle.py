@@ -8,12 +8,11 @@ import asyncio
 from deployments import releases
 from deployments.models import App
 from deployments.planner import plan_start, plan_stop
-from deployments.spec import running_spec
+from deployments.spec import running_spec, servers_of
 from panel.audit import Actor
 from panel.jobs import locks
 from panel.jobs.runner import JobContext, JobFailed
 from servers.execute import StepRunner
-from servers.models import Server
 from servers.plans import Plan
 from servers.targets import target_for
 
@@ -42,9 +41,8 @@ def _locked_app(ctx: JobContext) -> App:
 
 
 def _run(ctx: JobContext, app: App, plan: Plan) -> None:
-    servers = Server.objects.filter(roles__app=app).distinct().select_related("ssh_key")
     runner = StepRunner(
-        {server.pk: target_for(server) for server in servers},
+        {server.pk: target_for(server) for server in servers_of(app)},
         ctx.log,
         check_cancelled=ctx.check_cancelled,
     )

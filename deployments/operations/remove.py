@@ -7,13 +7,12 @@ import asyncio
 from deployments import releases
 from deployments.models import App
 from deployments.planner import plan_remove
-from deployments.spec import host_of, route_of
+from deployments.spec import host_of, route_of, servers_of
 from panel.audit import Actor
 from panel.errors import PanelError
 from panel.jobs import locks
 from panel.jobs.runner import JobContext, JobFailed
 from servers.execute import StepRunner
-from servers.models import Server
 from servers.targets import target_for
 
 
@@ -21,7 +20,7 @@ def remove(ctx: JobContext) -> None:
     app = App.objects.select_related("team").get(pk=ctx.job.target_id)
     if locks.acquire(app.lock_name, ctx.job.pk) is None:
         raise JobFailed(f"{app.name} is busy with another job; nothing was removed.")
-    servers = list(Server.objects.filter(roles__app=app).distinct().select_related("ssh_key"))
+    servers = servers_of(app, builder=False)
     plan = plan_remove(app.name, route_of(app), [host_of(server) for server in servers])
     runner = StepRunner(
         {server.pk: target_for(server) for server in servers},
