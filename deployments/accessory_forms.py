@@ -1,4 +1,5 @@
-"""The form that adds an accessory."""
+"""Forms of accessories: adding one (with what it publishes), linking an app, unlinking, and
+a command inside it."""
 
 from __future__ import annotations
 
@@ -7,13 +8,22 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from deployments.accessory_kinds import KINDS
-from deployments.models import Accessory
+from deployments import accessory_links, accessory_reach
+from deployments.accessory_kinds import KINDS, Kind
+from deployments.models import Accessory, App
+from deployments.validators import validate_command, validate_env_key
 from panel.forms import only_choice
 from panel.models import Team
 from panel.validators import validate_image_reference
 from servers.models import Server
 from servers.validators import validate_name
+
+PUBLISH_CHOICES = [
+    ("", "Nothing: only the panel network of its server"),
+    (accessory_reach.ON_LOOPBACK, "The server's loopback (127.0.0.1): programs on the server"),
+    (accessory_reach.ON_PRIVATE, "A private address: apps on other servers of that network"),
+    (accessory_reach.ON_ALL, "Every address of the server, the internet included"),
+]
 
 
 class AccessoryForm(forms.Form):
@@ -26,14 +36,48 @@ class AccessoryForm(forms.Form):
     kind = forms.ChoiceField(choices=[(kind.key, kind.label) for kind in KINDS.values()])
     server = forms.ModelChoiceField(
         queryset=Server.objects.none(),
-        help_text="It runs on one server; apps on that server reach it over the panel's "
-        "network. Nothing is published on the server's addresses.",
+        help_text="It runs on one server; apps on that server reach it over the panel's network.",
     )
     image = forms.CharField(
         max_length=255,
         required=False,
         validators=[validate_image_reference],
-        help_text="Empty: the kind's own (postgres:17, redis:7). Needed for any other image.",
+        help_text="Empty: the kind's own (postgres:17, mariadb:11.4, mysql:8.4, redis:7). "
+        "Needed for any other image.",
+    )
+    port = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=65535,
+        help_text="Any image: the port it serves on. Empty for a known kind (its own).",
+    )
+    ready_command = forms.CharField(
+        max_length=1000,
+        required=False,
+        validators=[validate_command],
+        label="Ready when",
+        help_text="Any image: a command run inside it that succeeds once it is ready. Empty: "
+        "ready once its port accepts connections.",
+    )
+    publish_on = forms.ChoiceField(
+        choices=PUBLISH_CHOICES,
+        required=False,
+        label="Publish on",
+        help_text="Docker's published ports bypass ufw and iptables INPUT rules: publish only "
+        "what must be reached from outside the server.",
+    )
+    publish_address = forms.CharField(
+        max_length=15, required=False, help_text="For a private address: the server's own."
+    )
+    publish_port = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=65535,
+        help_text="The port on the server; empty: the same as its own.",
+    )
+    accept_everywhere = forms.BooleanField(
+        required=False,
+        label="I understand that every address means the internet too, whatever the firewall",
     )
 
     def __init__(self, *args: Any, team: Team, **kw: Any) -> None:
@@ -52,9 +96,97 @@ class AccessoryForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("kind") == "custom" and not data.get("image"):
+        kind = KINDS.get(data.get("kind", ""), KINDS["custom"])
+        if kind.key == "custom" and not data.get("image"):
             self.add_error("image", "Name the image to run.")
+        port = kind.port or data.get("port") or 0
+        data["publish"] = self._publish(data, port)
+        data["port"] = port
         return data
+
+    def _publish(self, data: dict[str, Any], port: int) -> list[str]:
+        on = data.get("publish_on", "")
+        if not on:
+            return []
+        if not port:
+            self.add_error("port", "Say which port it serves on to publish it.")
+            return []
+        if on == accessory_reach.ON_ALL and not data.get("accept_everywhere"):
+            self.add_error("accept_everywhere", "Tick this to publish on every address.")
+            return []
+        try:
+            published = accessory_reach.publish_for(
+                on, data.get("publish_address", ""), data.get("publish_port") or port, port
+            )
+        except ValidationError as error:
+            self.add_error("publish_address" if on == "private" else "publish_port", error)
+            return []
+        return [published.docker]
+
+
+class LinkForm(forms.Form):
+    app = forms.ModelChoiceField(queryset=App.objects.none())
+    variable = forms.CharField(
+        max_length=128,
+        validators=[validate_env_key],
+        help_text="The app's secret variable that holds the URL.",
+    )
+    database = forms.CharField(
+        max_length=32,
+        required=False,
+        validators=[accessory_links.validate_identifier],
+        help_text="Empty: the app's name (dashes become _). Created if it is not there.",
+    )
+    user = forms.CharField(
+        max_length=32,
+        required=False,
+        validators=[accessory_links.validate_identifier],
+        help_text="Empty: the app's name. Its password is generated.",
+    )
+
+    def __init__(self, *args: Any, accessory: Accessory, kind: Kind, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        apps = App.objects.filter(team=accessory.team_id)
+        self.fields["app"].queryset = apps  # type: ignore[attr-defined]
+        self.initial.setdefault("variable", accessory_links.VARIABLES.get(kind.engine, ""))
+        if (app := only_choice(apps)) is not None:
+            self.initial.setdefault("app", app.pk)
+        if kind.engine == "redis":
+            self.fields["database"].widget = forms.HiddenInput()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if app := data.get("app"):
+            name = accessory_links.identifier_for(app.name)
+            data["database"] = data.get("database") or name
+            data["user"] = data.get("user") or name
+        return data
+
+
+class UnlinkForm(forms.Form):
+    drop = forms.BooleanField(required=False, label="Also drop its database and user")
+    confirm = forms.CharField(required=False, max_length=32, label="To drop them, type its name")
+
+    def __init__(self, *args: Any, database: str, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.database = database
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("drop") and data.get("confirm") != self.database:
+            self.add_error("confirm", f"Type {self.database} to drop its data.")
+        return data
+
+
+class AccessoryExecForm(forms.Form):
+    command = forms.CharField(
+        max_length=4096,
+        validators=[validate_command],
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+        help_text="Runs inside the running accessory with its variables set (psql -U postgres "
+        "-c 'SELECT 1'); split like a shell would, without a shell. Recorded in the audit "
+        "history; its passwords are masked in the output.",
+    )
 
 
 class RemoveAccessoryForm(forms.Form):

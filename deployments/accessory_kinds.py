@@ -24,6 +24,9 @@ class Kind:
     config_path: str = ""
     config: str = ""
     command: tuple[str, ...] = ()
+    # How links talk to the engine: "postgres", "mysql" or "redis"; "" for no links.
+    engine: str = ""
+    client: tuple[str, ...] = ()  # the engine's client, reading statements on stdin
 
 
 POSTGRES = Kind(
@@ -34,6 +37,31 @@ POSTGRES = Kind(
     port=5432,
     env=(("POSTGRES_PASSWORD", "{password}"), ("POSTGRES_USER", "postgres")),
     ready=("pg_isready", "--quiet", "--host", "127.0.0.1", "--username", "postgres"),
+    engine="postgres",
+    client=("psql", "--quiet", "--no-psqlrc", "-v", "ON_ERROR_STOP=1", "-U", "postgres"),
+)
+MARIADB = Kind(
+    key="mariadb",
+    label="MariaDB",
+    image="mariadb:11.4",
+    data_path="/var/lib/mysql",
+    port=3306,
+    # The clients read MYSQL_PWD, so the password is never on their command line.
+    env=(("MARIADB_ROOT_PASSWORD", "{password}"), ("MYSQL_PWD", "{password}")),
+    ready=("mariadb-admin", "--user=root", "--host=127.0.0.1", "ping"),
+    engine="mysql",
+    client=("mariadb", "--user=root", "--host=127.0.0.1"),
+)
+MYSQL = Kind(
+    key="mysql",
+    label="MySQL",
+    image="mysql:8.4",
+    data_path="/var/lib/mysql",
+    port=3306,
+    env=(("MYSQL_ROOT_PASSWORD", "{password}"), ("MYSQL_PWD", "{password}")),
+    ready=("mysqladmin", "--user=root", "--host=127.0.0.1", "ping"),
+    engine="mysql",
+    client=("mysql", "--user=root", "--host=127.0.0.1"),
 )
 REDIS = Kind(
     key="redis",
@@ -57,6 +85,8 @@ REDIS = Kind(
         ]
     ),
     command=("redis-server", "/etc/redis/panel.conf"),
+    engine="redis",
+    client=("redis-cli", "-e", "--no-auth-warning"),
 )
 CUSTOM = Kind(
     key="custom",
@@ -67,12 +97,13 @@ CUSTOM = Kind(
     env=(),
     ready=(),
 )
-KINDS = {kind.key: kind for kind in (POSTGRES, REDIS, CUSTOM)}
+KINDS = {kind.key: kind for kind in (POSTGRES, MARIADB, MYSQL, REDIS, CUSTOM)}
 
 
 def env_for(kind: Kind, password: str) -> dict[str, str]:
     return {name: value.replace("{password}", password) for name, value in kind.env}
 
 
-def config_for(kind: Kind, password: str) -> str:
-    return kind.config.replace("{password}", password)
+def config_for(kind: Kind, password: str, users: tuple[str, ...] = ()) -> str:
+    """The config file; `users` are lines the engine reads too (Redis ACL users of links)."""
+    return kind.config.replace("{password}", password) + "".join(f"{line}\n" for line in users)

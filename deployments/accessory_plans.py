@@ -12,7 +12,9 @@ from servers.plans import Host, Phase, Plan, Put, Run, Step, WaitFor, lane
 
 ENV_CONTENT = "variables"
 CONFIG_CONTENT = "config file"
+LINK_STATEMENTS = "statements"
 START = "Start and wait until ready"
+DONE = "Remove the old container"
 PULL_TIMEOUT = 900.0
 
 
@@ -29,6 +31,7 @@ class AccessorySpec:
     ready: tuple[str, ...]  # the readiness question, asked inside the container
     ready_timeout: float
     config_path: str = ""  # where the engine reads its config file inside the container
+    ready_port: int = 0  # without a question: ready once this port accepts connections
 
 
 def plan_boot(spec: AccessorySpec) -> Plan:
@@ -37,9 +40,39 @@ def plan_boot(spec: AccessorySpec) -> Plan:
 
 
 def plan_reboot(spec: AccessorySpec) -> Plan:
-    """Recreate on the same volumes: the data stays, the variables are written again."""
-    stop = Run(spec.host, tuple(accessories.remove(spec.name)), "remove the old container")
-    return Plan((_image(spec), Phase("Stop", (lane(stop),)), _files(spec), _start(spec)))
+    """Recreate on the same volumes: the data stays, the variables are written again. The old
+    container is stopped and kept aside until the new one is ready (and comes back if not)."""
+    aside = Run(spec.host, tuple(accessories.set_aside(spec.name)), "stop the old container")
+    done = Run(spec.host, ("docker", "rm", "--force", accessories.previous(spec.name)), "remove")
+    return Plan(
+        (
+            _image(spec),
+            Phase("Stop", (lane(aside),)),
+            _files(spec),
+            _start(spec),
+            Phase(DONE, (lane(done),)),
+        )
+    )
+
+
+def plan_container(host: Host, argv: list[str], title: str) -> Plan:
+    """Start, stop or restart its container as it is."""
+    return Plan((Phase(title.capitalize(), (lane(Run(host, tuple(argv), title)),)),))
+
+
+def plan_ask(spec: AccessorySpec, client: tuple[str, ...], title: str, config: bool) -> Plan:
+    """Statements (named, given on stdin) to the engine's client inside the container; with
+    `config`, its config file is written again too (Redis keeps its users there)."""
+    ask = tuple(accessories.ask(spec.name, list(spec.env_names), list(client), stdin=True))
+    steps: list[Step] = [Run(spec.host, ask, title, stdin=LINK_STATEMENTS)]
+    if config:
+        steps.append(_config(spec))
+    return Plan((Phase(title.capitalize(), (tuple(steps),)),))
+
+
+def plan_exec(spec: AccessorySpec, command: tuple[str, ...]) -> Plan:
+    argv = tuple(accessories.ask(spec.name, list(spec.env_names), list(command)))
+    return Plan((Phase("Command", (lane(Run(spec.host, argv, "run", stream=True)),)),))
 
 
 def plan_remove(spec: AccessorySpec, *, with_data: bool) -> Plan:
@@ -86,17 +119,19 @@ def _files(spec: AccessorySpec) -> Phase:
         ),
     ]
     if spec.config_path:
-        steps.append(
-            Put(
-                spec.host,
-                accessories.config_file(spec.name),
-                0o600,
-                CONFIG_CONTENT,
-                ("its settings and password",),
-                "its config file",
-            )
-        )
+        steps.append(_config(spec))
     return Phase("Files", (tuple(steps),))
+
+
+def _config(spec: AccessorySpec) -> Put:
+    return Put(
+        spec.host,
+        accessories.config_file(spec.name),
+        0o600,
+        CONFIG_CONTENT,
+        ("its settings and password",),
+        "its config file",
+    )
 
 
 def _start(spec: AccessorySpec) -> Phase:
@@ -122,5 +157,10 @@ def _start(spec: AccessorySpec) -> Phase:
     )
     ask = tuple(accessories.ask(spec.name, list(spec.env_names), list(spec.ready)))
     container = accessories.container(spec.name)
-    wait = WaitFor(spec.host, ask, container, spec.ready_timeout) if spec.ready else None
+    wait = (
+        WaitFor(spec.host, ask if spec.ready else (), container, spec.ready_timeout,
+                port=spec.ready_port)
+        if spec.ready or spec.ready_port
+        else None
+    )  # fmt: skip
     return Phase(START, (lane(run, wait),))

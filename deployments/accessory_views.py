@@ -1,18 +1,32 @@
-"""Accessory pages: the list, adding one, and its page with boot, reboot and removal."""
+"""Accessory pages: the list, adding one, its page (who reaches it, its links, what it is
+doing), its jobs (boot, reboot, start, stop, restart, removal), links and a command in it."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from deployments import services
-from deployments.accessory_forms import AccessoryForm, RemoveAccessoryForm
+from deployments import accessory_reach
+from deployments import accessory_services as services
+from deployments.accessory_forms import (
+    AccessoryExecForm,
+    AccessoryForm,
+    LinkForm,
+    RemoveAccessoryForm,
+    UnlinkForm,
+)
 from deployments.accessory_kinds import KINDS
 from deployments.commands import accessories as accessory_commands
-from deployments.models import Accessory
+from deployments.models import Accessory, AccessoryLink
+from deployments.operations.accessory_details import details
+from deployments.services import DeployRefused
 from panel.models import Job
 from panel.permissions import Action, get_for, require
 from panel.requests import actor_of, team_of
@@ -41,6 +55,9 @@ def accessory_new(request: HttpRequest) -> HttpResponse:
             server=data["server"],
             kind=data["kind"],
             image=data["image"],
+            publish=data["publish"],
+            port=data["port"],
+            ready_command=data["ready_command"],
         )
         messages.success(request, f"{accessory.name} is added with a generated password; boot it.")
         return redirect("accessory_detail", accessory_id=accessory.pk)
@@ -50,15 +67,35 @@ def accessory_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def accessory_detail(request: HttpRequest, accessory_id: str) -> HttpResponse:
     accessory = get_for(request.user, ACCESSORIES, accessory_id)
+    kind = KINDS.get(accessory.kind, KINDS["custom"])
     jobs = Job.objects.filter(target_type="deployments.accessory", target_id=str(accessory.pk))
+    links = accessory.links.select_related("app__current_release")
     context = {
         "accessory": accessory,
-        "kind": KINDS.get(accessory.kind, KINDS["custom"]),
+        "kind": kind,
         "container": accessory_commands.container(accessory.name),
+        "reach": accessory_reach.reach(
+            accessory.name, accessory.server.name, accessory.port, list(accessory.publish)
+        ),
+        "links": [
+            (link, _needs_redeploy(link), UnlinkForm(database=link.database)) for link in links
+        ],
+        "link_form": LinkForm(accessory=accessory, kind=kind) if kind.engine else None,
+        "exec_form": AccessoryExecForm(),
         "jobs": jobs[:10],
         "remove_form": RemoveAccessoryForm(accessory=accessory),
     }
     return render(request, "deployments/accessory_detail.html", context)
+
+
+@login_required
+def accessory_status(request: HttpRequest, accessory_id: str) -> HttpResponse:
+    """What it is doing now, read from its server (loaded into its page)."""
+    accessory = get_for(request.user, ACCESSORIES.select_related("server__ssh_key"), accessory_id)
+    now = asyncio.run(details(accessory)) if accessory.server.is_trusted else None
+    return render(
+        request, "deployments/_accessory_status.html", {"accessory": accessory, "now": now}
+    )
 
 
 @login_required
@@ -74,11 +111,85 @@ def accessory_action(request: HttpRequest, accessory_id: str, action: str) -> Ht
         with_data = form.cleaned_data["with_data"]
         if with_data:
             require(request.user, accessory.team_id, Action.REMOVE_DATA)
-    try:
-        job = services.start_accessory_job(
+    return _job(
+        request,
+        accessory,
+        lambda: services.start_accessory_job(
             actor_of(request), accessory, action, with_data=with_data
-        )
-    except services.DeployRefused as refusal:
+        ),
+    )
+
+
+@login_required
+@require_POST
+def accessory_link(request: HttpRequest, accessory_id: str) -> HttpResponse:
+    accessory = get_for(request.user, ACCESSORIES, accessory_id, Action.MANAGE_APPS)
+    kind = KINDS.get(accessory.kind, KINDS["custom"])
+    form = LinkForm(request.POST, accessory=accessory, kind=kind)
+    if not form.is_valid():
+        messages.error(request, _errors(form))
+        return redirect("accessory_detail", accessory_id=accessory.pk)
+    data = form.cleaned_data
+    return _job(
+        request,
+        accessory,
+        lambda: services.start_link(
+            actor_of(request),
+            accessory,
+            data["app"],
+            variable=data["variable"],
+            database=data["database"],
+            user=data["user"],
+        ),
+    )
+
+
+@login_required
+@require_POST
+def accessory_unlink(request: HttpRequest, accessory_id: str, link_id: str) -> HttpResponse:
+    accessory = get_for(request.user, ACCESSORIES, accessory_id, Action.MANAGE_APPS)
+    link = get_object_or_404(
+        AccessoryLink.objects.select_related("app"), pk=link_id, accessory=accessory
+    )
+    form = UnlinkForm(request.POST, database=link.database)
+    if not form.is_valid():
+        messages.error(request, _errors(form))
+        return redirect("accessory_detail", accessory_id=accessory.pk)
+    drop = form.cleaned_data["drop"]
+    if drop:
+        require(request.user, accessory.team_id, Action.REMOVE_DATA)
+    return _job(
+        request, accessory, lambda: services.start_unlink(actor_of(request), link, drop=drop)
+    )
+
+
+@login_required
+@require_POST
+def accessory_exec(request: HttpRequest, accessory_id: str) -> HttpResponse:
+    accessory = get_for(request.user, ACCESSORIES, accessory_id, Action.SERVER_EXEC)
+    form = AccessoryExecForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _errors(form))
+        return redirect("accessory_detail", accessory_id=accessory.pk)
+    command = form.cleaned_data["command"]
+    return _job(
+        request, accessory, lambda: services.start_exec(actor_of(request), accessory, command)
+    )
+
+
+def _job(request: HttpRequest, accessory: Accessory, start: Callable[[], Job]) -> HttpResponse:
+    try:
+        job = start()
+    except DeployRefused as refusal:
         messages.error(request, str(refusal))
         return redirect("accessory_detail", accessory_id=accessory.pk)
     return redirect("job_detail", job_id=job.pk)
+
+
+def _needs_redeploy(link: AccessoryLink) -> bool:
+    release = link.app.current_release
+    return release is None or release.created_at < link.created_at
+
+
+def _errors(form: Form) -> str:
+    return " ".join(str(message) for found in form.errors.values() for message in found)

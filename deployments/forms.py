@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import shlex
 from typing import Any, cast
 
 from django import forms
@@ -9,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from deployments.models import App
 from deployments.validators import (
+    validate_command,
     validate_domain,
     validate_env_key,
     validate_git_ref,
@@ -58,15 +58,6 @@ class ListField(forms.CharField):
     def prepare_value(self, value: Any) -> Any:
         joiner = "\n" if "\n" in self.separators and self.separators[0] == "\n" else ", "
         return joiner.join(value) if isinstance(value, list) else value
-
-
-def _command(value: str) -> None:
-    if "\x00" in value:
-        raise ValidationError("The command cannot contain a NUL character.")
-    try:
-        shlex.split(value)
-    except ValueError as error:
-        raise ValidationError(f"The command does not parse: {error}.") from error
 
 
 class SecretTextarea(forms.Textarea):
@@ -208,7 +199,7 @@ class AppForm(forms.ModelForm):  # type: ignore[type-arg]
     pre_deploy_command = forms.CharField(
         max_length=1000,
         required=False,
-        validators=[_command],
+        validators=[validate_command],
         label="Pre-deploy command",
         help_text="Runs in a one-off container of the new release before it starts (e.g. "
         "migrations). If it fails, nothing is switched.",
@@ -216,7 +207,7 @@ class AppForm(forms.ModelForm):  # type: ignore[type-arg]
     post_deploy_command = forms.CharField(
         max_length=1000,
         required=False,
-        validators=[_command],
+        validators=[validate_command],
         label="Post-deploy command",
         help_text="Runs in a one-off container of the new release once it is live.",
     )
@@ -328,7 +319,7 @@ class RoleForm(forms.Form):
     command = forms.CharField(
         max_length=1000,
         required=False,
-        validators=[_command],
+        validators=[validate_command],
         help_text="Empty: the image's own.",
     )
 
@@ -463,7 +454,7 @@ class GitDeployForm(forms.Form):
 class AppExecForm(forms.Form):
     command = forms.CharField(
         max_length=4096,
-        validators=[_command],
+        validators=[validate_command],
         widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
         help_text="Split like a shell would and run without a shell: for pipes, write "
         "sh -c '…'. Recorded in the audit history.",

@@ -10,9 +10,9 @@ from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
-from deployments.commands import containers
-from deployments.models import App, Container
-from panel.permissions import get_for
+from deployments.commands import accessories, containers
+from deployments.models import Accessory, App, Container
+from panel.permissions import Action, get_for
 from servers import ssh
 from servers.targets import target_for
 
@@ -24,11 +24,33 @@ async def app_logs_stream(request: HttpRequest, app_id: str) -> HttpResponseBase
     user = await request.auser()
     if not user.is_authenticated:
         return HttpResponse("Sign in first.", status=401, content_type="text/plain")
-    sources = await sync_to_async(_sources)(user, app_id)
+    return _streaming(await sync_to_async(_sources)(user, app_id))
+
+
+async def accessory_logs_stream(request: HttpRequest, accessory_id: str) -> HttpResponseBase:
+    """Its container's log, live; for deployers and up, like an app's."""
+    user = await request.auser()
+    if not user.is_authenticated:
+        return HttpResponse("Sign in first.", status=401, content_type="text/plain")
+    return _streaming(await sync_to_async(_accessory_source)(user, accessory_id))
+
+
+def _streaming(sources: list[tuple[str, ssh.Target, str]]) -> StreamingHttpResponse:
     response = StreamingHttpResponse(follow(sources), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
+
+
+def _accessory_source(user: object, accessory_id: str) -> list[tuple[str, ssh.Target, str]]:
+    accessory = get_for(
+        user, Accessory.objects.select_related("team", "server__ssh_key"), accessory_id,
+        Action.DEPLOY,
+    )  # fmt: skip
+    if not accessory.server.is_trusted:
+        return []
+    container = accessories.container(accessory.name)
+    return [(accessory.server.name, target_for(accessory.server), container)]
 
 
 def _sources(user: object, app_id: str) -> list[tuple[str, ssh.Target, str]]:

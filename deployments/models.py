@@ -233,6 +233,9 @@ class Accessory(models.Model):
     publish = models.JSONField(default=list, blank=True)
     env = EncryptedTextField(blank=True, default="")  # a JSON object of names and values
     ready_timeout = models.PositiveIntegerField(default=60, validators=[MinValueValidator(1)])
+    port = models.PositiveIntegerField(default=0, help_text="The port it serves on; 0: none.")
+    # For any image: a command run inside it that succeeds once it is ready (else its port).
+    ready_command = models.CharField(max_length=1000, blank=True)
     booted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -248,3 +251,28 @@ class Accessory(models.Model):
     @property
     def lock_name(self) -> str:
         return f"accessory:{self.pk}"
+
+
+class AccessoryLink(models.Model):
+    """An app given a database (and its user) inside an accessory, as a secret variable."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey("panel.Team", on_delete=models.CASCADE, related_name="+")
+    accessory = models.ForeignKey(Accessory, on_delete=models.CASCADE, related_name="links")
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="accessory_links")
+    variable = models.CharField(max_length=128)
+    database = models.CharField(max_length=32)
+    user = models.CharField(max_length=32)
+    number = models.PositiveSmallIntegerField(default=0)  # Redis: the database number
+    password = EncryptedTextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["app__name", "variable"]
+        constraints = [
+            models.UniqueConstraint(fields=["accessory", "user"], name="link_user_per_accessory"),
+            models.UniqueConstraint(fields=["app", "variable"], name="link_variable_per_app"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.app} → {self.accessory} ({self.variable})"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import secrets
 from enum import StrEnum
 from typing import Any
 
@@ -11,15 +9,10 @@ from django.conf import settings
 from django.db import transaction
 
 from deployments import registry
-from deployments.accessory_kinds import KINDS, env_for
-from deployments.commands import accessories as accessory_commands
-from deployments.models import Accessory, App, Container, EnvVar, Release, Role
+from deployments.models import App, Container, EnvVar, Release, Role
 from deployments.tasks import (
-    boot_accessory,
     deploy_app,
     exec_in_app,
-    reboot_accessory,
-    remove_accessory,
     remove_app,
     start_app,
     stop_app,
@@ -31,7 +24,6 @@ from panel.jobs import locks
 from panel.jobs import services as jobs
 from panel.models import AuditAction, Job, JobKind, Team
 from panel.sensitive import Sensitive
-from servers.models import Server
 
 
 class DeployKind(StrEnum):
@@ -320,68 +312,3 @@ def _describe(fields: dict[str, Any], roles: dict[str, Any]) -> dict[str, Any]:
         for name, spec in roles.items()
     }
     return details
-
-
-# Accessories -----------------------------------------------------------------------------
-
-
-def create_accessory(
-    actor: Actor,
-    team: Team,
-    *,
-    name: str,
-    server: Server,
-    kind: str,
-    image: str = "",
-    publish: list[str] | None = None,
-) -> Accessory:
-    """An accessory of a known kind (or any image), with a generated password that is stored
-    encrypted and never regenerated; its data on a named volume."""
-    engine = KINDS[kind]
-    password = secrets.token_urlsafe(24)
-    volumes = [f"{accessory_commands.volume(name)}:{engine.data_path}"] if engine.data_path else []
-    stored = {"variables": env_for(engine, password), "password": password}
-    with transaction.atomic():
-        accessory = Accessory(
-            team=team,
-            name=name,
-            server=server,
-            kind=kind,
-            image=image or engine.image,
-            volumes=volumes,
-            publish=publish or [],
-        )
-        accessory.env = json.dumps(stored)
-        accessory.save()
-        audit.record(
-            actor,
-            AuditAction.ACCESSORY_CREATE,
-            team=team,
-            target=accessory,
-            details={"kind": kind, "image": accessory.image, "server": server.name,
-                     "publish": accessory.publish},
-        )  # fmt: skip
-    return accessory
-
-
-ACCESSORY_JOBS = {
-    "boot": (JobKind.ACCESSORY_BOOT, boot_accessory),
-    "reboot": (JobKind.ACCESSORY_REBOOT, reboot_accessory),
-    "remove": (JobKind.ACCESSORY_REMOVE, remove_accessory),
-}
-
-
-def start_accessory_job(
-    actor: Actor, accessory: Accessory, action: str, *, with_data: bool = False
-) -> Job:
-    """Boot, reboot or remove (the data too only when asked) as a job."""
-    holder = locks.holder_of(accessory.lock_name)
-    if holder is not None:
-        raise DeployRefused(
-            f"{accessory.name} is busy with job #{holder.pk}; try again when it ends."
-        )
-    kind, task = ACCESSORY_JOBS[action]
-    params = {"with_data": True} if with_data else {}
-    return jobs.enqueue(
-        kind=kind, team=accessory.team, actor=actor, task=task, target=accessory, params=params
-    )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from deployments.operations import accessories, lifecycle
+from deployments.operations import accessories, accessory_links, lifecycle
 from deployments.operations.app_exec import app_exec
 from deployments.operations.deploy import deploy
 from deployments.operations.remove import remove
@@ -47,3 +47,33 @@ def reboot_accessory(job_id: int) -> str | None:
 @shared_task(name="deployments.accessory_remove", soft_time_limit=600, time_limit=660)
 def remove_accessory(job_id: int) -> str | None:
     return run_job(job_id, accessories.remove)
+
+
+@shared_task(name="deployments.accessory_start", soft_time_limit=300, time_limit=360)
+def start_accessory(job_id: int) -> str | None:
+    return run_job(job_id, accessories.start)
+
+
+@shared_task(name="deployments.accessory_stop", soft_time_limit=300, time_limit=360)
+def stop_accessory(job_id: int) -> str | None:
+    return run_job(job_id, accessories.stop)
+
+
+@shared_task(name="deployments.accessory_restart", soft_time_limit=300, time_limit=360)
+def restart_accessory(job_id: int) -> str | None:
+    return run_job(job_id, accessories.restart)
+
+
+@shared_task(name="deployments.accessory_exec", soft_time_limit=1800, time_limit=1860)
+def exec_accessory(job_id: int) -> str | None:
+    return run_job(job_id, accessories.exec_in)
+
+
+@shared_task(name="deployments.accessory_link", soft_time_limit=600, time_limit=660)
+def link_accessory(job_id: int) -> str | None:
+    return run_job(job_id, accessory_links.link)
+
+
+@shared_task(name="deployments.accessory_unlink", soft_time_limit=600, time_limit=660)
+def unlink_accessory(job_id: int) -> str | None:
+    return run_job(job_id, accessory_links.unlink)

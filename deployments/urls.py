@@ -45,6 +45,31 @@ urlpatterns = [
             {"action": action},
             name=f"accessory_{action}",
         )
-        for action in ("boot", "reboot", "remove")
+        for action in ("boot", "reboot", "start", "stop", "restart", "remove")
     ],
+    path(
+        "accessories/<uuid:accessory_id>/status",
+        accessory_views.accessory_status,
+        name="accessory_status",
+    ),
+    path(
+        "accessories/<uuid:accessory_id>/link",
+        accessory_views.accessory_link,
+        name="accessory_link",
+    ),
+    path(
+        "accessories/<uuid:accessory_id>/links/<uuid:link_id>/unlink",
+        accessory_views.accessory_unlink,
+        name="accessory_unlink",
+    ),
+    path(
+        "accessories/<uuid:accessory_id>/exec",
+        accessory_views.accessory_exec,
+        name="accessory_exec",
+    ),
+    path(
+        "accessories/<uuid:accessory_id>/logs/stream",
+        logs.accessory_logs_stream,
+        name="accessory_logs_stream",
+    ),
 ]

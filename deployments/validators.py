@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 from urllib.parse import urlsplit
 
@@ -107,3 +108,12 @@ def validate_repo_path(value: str) -> None:
     """A path inside the repository (Dockerfile, build context)."""
     if value and (not REPO_PATH_RE.fullmatch(value) or ".." in value.split("/")):
         raise ValidationError("Enter a path inside the repository, such as docker/Dockerfile.")
+
+
+def validate_command(value: str) -> None:
+    if "\x00" in value:
+        raise ValidationError("The command cannot contain a NUL character.")
+    try:
+        shlex.split(value)
+    except ValueError as error:
+        raise ValidationError(f"The command does not parse: {error}.") from error

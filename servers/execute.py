@@ -229,13 +229,12 @@ class StepRunner:
 
     async def wait_for(self, step: WaitFor) -> None:
         target, label = self.target(step.host), f"[{step.host.name}] {step.container}"
-        self.log(f"{label}: waiting until `{shlex.join(step.argv)}` succeeds", LogKind.INFO)
+        self.log(f"{label}: waiting {step.lines()[0]}", LogKind.INFO)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + step.timeout
         while True:
             self.check_cancelled()
-            answer = await ssh.run(target, step.argv, check=False)
-            if answer.ok:
+            if await self.answers(target, step):
                 self.log(f"{label} is ready.", LogKind.INFO)
                 return
             state = await ssh.run(target, docker.container_state(step.container), check=False)
@@ -246,6 +245,13 @@ class StepRunner:
         await self.log_tail(target, step.container, label)
         why = "it exited" if exited else f"not within {step.timeout:g}s"
         raise StepFailed(f"{step.container} on {step.host.name} did not become ready ({why}).")
+
+    async def answers(self, target: ssh.Target, step: WaitFor) -> bool:
+        if step.argv:
+            return (await ssh.run(target, step.argv, check=False)).ok
+        found = await ssh.run(target, docker.container_address(step.container), check=False)
+        address = found.stdout.strip()
+        return bool(address) and await ssh.accepts(target, address, step.port)
 
     async def log_tail(self, target: ssh.Target, container: str, label: str) -> None:
         logs = await ssh.run(target, docker.container_logs(container, LOG_TAIL_LINES), check=False)

@@ -154,8 +154,9 @@ class WaitHealthy:
 
 @dataclass(frozen=True)
 class WaitFor:
-    """Run a command until it succeeds (a readiness question), at most `timeout` seconds;
-    then the container's last log lines go into the job log and the step fails."""
+    """Run a command until it succeeds (a readiness question), or with `port` and no command,
+    until the container accepts TCP connections on it; at most `timeout` seconds, then the
+    container's last log lines go into the job log and the step fails."""
 
     host: Host
     argv: tuple[str, ...]
@@ -163,9 +164,11 @@ class WaitFor:
     timeout: float
     interval: float = 0.5
     title: str = ""
+    port: int = 0
 
     def lines(self) -> list[str]:
-        return [f"until it succeeds (at most {self.timeout:g}s): $ {shlex.join(self.argv)}"]
+        until = f"$ {shlex.join(self.argv)}" if self.argv else f"TCP port {self.port} accepts"
+        return [f"until it succeeds (at most {self.timeout:g}s): {until}"]
 
 
 @dataclass(frozen=True)

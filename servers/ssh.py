@@ -149,6 +149,11 @@ async def http(
     )
 
 
+async def accepts(target: Target, address: str, port: int) -> bool:
+    """Whether address:port, as seen from the server, accepts a TCP connection."""
+    return await on_pool(pool().accepts(target, address, port))
+
+
 @asynccontextmanager
 async def tunnel(target: Target, address: str, port: int) -> AsyncIterator[int]:
     """Forward a local loopback port to address:port as seen from the server."""

@@ -436,6 +436,17 @@ class _Pool:
 
         return await self.with_channel(target, use)
 
+    async def accepts(self, target: Target, address: str, port: int) -> bool:
+        async def use(connection: _Connection) -> bool:
+            try:
+                _, writer = await connection.conn.open_connection(address, port)
+            except asyncssh.ChannelOpenError:
+                return False
+            writer.close()
+            return True
+
+        return await self.with_channel(target, use)
+
     async def forward(self, target: Target, address: str, port: int) -> asyncssh.SSHListener:
         connection = await self.connection(target)
         return await connection.conn.forward_local_port("127.0.0.1", 0, address, port)

@@ -18,8 +18,8 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from deployments import services
-from deployments.models import App, EnvVar, Release, ReleaseStatus, Role
+from deployments import accessory_services
+from deployments.models import AccessoryLink, App, EnvVar, Release, ReleaseStatus, Role
 from panel.api import tokens
 from panel.audit import Actor
 from panel.models import ApiToken, Job, LoginFailure
@@ -71,9 +71,13 @@ def world(crew: Crew) -> World:
         app=app, version="v1", image="registry.example.com/shop:v1", status=ReleaseStatus.RETIRED
     )
     secret = tokens.create(Actor.for_user(crew.owner), crew.owner, "ci", "admin", None)
-    accessory = services.create_accessory(
+    accessory = accessory_services.create_accessory(
         Actor.for_user(crew.owner), crew.team, name="db", server=server, kind="postgres"
     )
+    link = AccessoryLink.objects.create(
+        team=crew.team, accessory=accessory, app=app, variable="DATABASE_URL", database="shop",
+        user="shop", password="x" * 32,
+    )  # fmt: skip
     values = {
         "server_id": str(server.pk),
         "key_id": str(key.pk),
@@ -90,6 +94,7 @@ def world(crew: Crew) -> World:
         "token": "set-password",
         "id": str(job.pk),
         "accessory_id": str(accessory.pk),
+        "link_id": str(link.pk),
     }
     return World(crew, values, secret)
 

@@ -28,7 +28,7 @@ def layer_of(module: str) -> str:
         return "base"
     if module in EXECUTOR:
         return "executor"
-    if module in SERVICES or parts[-1] == "services":
+    if module in SERVICES or parts[-1] == "services" or parts[-1].endswith("_services"):
         return "services"
     if parts[-1] == "tasks":
         return "tasks"

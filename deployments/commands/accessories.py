@@ -58,10 +58,37 @@ def run(
     return [*argv, image, *command]
 
 
-def ask(name: str, env_names: list[str], question: list[str]) -> list[str]:
+def previous(name: str) -> str:
+    """Its old container during a reboot, kept stopped until the new one is ready."""
+    return f"{container(name)}-previous"
+
+
+# Stop the old container and keep it under another name (nothing to do on a first boot).
+SET_ASIDE = (
+    'docker inspect "$0" >/dev/null 2>&1 || exit 0; docker rm --force "$1" >/dev/null 2>&1; '
+    'docker stop --time 30 "$0" >/dev/null && docker rename "$0" "$1"'
+)
+# Bring the old container back when the new one did not become ready.
+BRING_BACK = (
+    'docker inspect "$1" >/dev/null 2>&1 || exit 0; docker rm --force "$0" >/dev/null 2>&1; '
+    'docker rename "$1" "$0" && docker start "$0"'
+)
+
+
+def set_aside(name: str) -> list[str]:
+    return ["sh", "-c", SET_ASIDE, container(name), previous(name)]
+
+
+def bring_back(name: str) -> list[str]:
+    return ["sh", "-c", BRING_BACK, container(name), previous(name)]
+
+
+def ask(name: str, env_names: list[str], question: list[str], *, stdin: bool = False) -> list[str]:
     """Run a question inside the running accessory, with its variables (passwords) set from
     the env file: `docker exec --env NAME` takes each value from the shell, not the line."""
     argv = ["sh", "-c", LOAD_ENV_AND_RUN, env_file(name), "docker", "exec"]
+    if stdin:
+        argv.append("--interactive")
     for env_name in env_names:
         argv += ["--env", env_name]
     return [*argv, container(name), *question]
@@ -77,3 +104,22 @@ def stop(name: str) -> list[str]:
 
 def start(name: str) -> list[str]:
     return ["docker", "start", container(name)]
+
+
+def restart(name: str) -> list[str]:
+    return ["docker", "restart", "--time", "30", container(name)]
+
+
+def inspect(name: str) -> list[str]:
+    """State, health, start time and image of its container, as one JSON line."""
+    template = (
+        '{"state": {{json .State.Status}}, "health": {{if .State.Health}}'
+        '{{json .State.Health.Status}}{{else}}""{{end}}, '
+        '"started": {{json .State.StartedAt}}, "image": {{json .Image}}}'
+    )
+    return ["docker", "inspect", "--format", template, container(name)]
+
+
+def volume_sizes() -> list[str]:
+    """Every volume's name and size in bytes, a line each (`docker system df` measures them)."""
+    return ["docker", "system", "df", "--verbose", "--format", "{{json .Volumes}}"]

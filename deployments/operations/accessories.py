@@ -1,26 +1,31 @@
-"""Accessory jobs (Kamal's `accessory boot|reboot|remove`), each running its plan. A boot that
-does not become ready removes the container it started (the data volume stays) and says why,
-with the container's last log lines in the job log."""
+"""Accessory jobs (Kamal's `accessory boot|reboot|start|stop|restart|exec|remove`), each running
+its plan. A boot that does not become ready removes the container it started (the data volume
+stays) and says why, with the container's last log lines in the job log; a reboot that does not
+brings the old container back."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import shlex
+from collections.abc import Callable, Iterable
 
 from deployments import accessory_state
-from deployments.accessory_kinds import KINDS, config_for
+from deployments.accessory_kinds import KINDS, Kind, config_for
+from deployments.accessory_links import redis_user_line
 from deployments.accessory_plans import (
     CONFIG_CONTENT,
     ENV_CONTENT,
     START,
     AccessorySpec,
     plan_boot,
+    plan_container,
+    plan_exec,
     plan_reboot,
     plan_remove,
 )
 from deployments.commands import accessories, containers
-from deployments.models import Accessory
+from deployments.models import Accessory, AccessoryLink
 from deployments.spec import host_of
 from panel.audit import Actor
 from panel.jobs import locks
@@ -32,8 +37,8 @@ from servers.targets import target_for
 
 
 def boot(ctx: JobContext) -> None:
-    accessory = _locked(ctx)
-    _run(ctx, accessory, plan_boot)
+    accessory = locked(ctx)
+    run_plan(ctx, accessory, plan_boot)
     accessory_state.booted(accessory, Actor.of_job(ctx.job))
     ctx.log(
         f"{accessory.name} is ready; apps on {accessory.server.name} reach it as {accessory.name}."
@@ -41,19 +46,45 @@ def boot(ctx: JobContext) -> None:
 
 
 def reboot(ctx: JobContext) -> None:
-    accessory = _locked(ctx)
-    _run(ctx, accessory, plan_reboot)
+    accessory = locked(ctx)
+    run_plan(ctx, accessory, plan_reboot)
     accessory_state.booted(accessory, Actor.of_job(ctx.job))
     ctx.log(f"{accessory.name} is ready again, on the same data.")
 
 
 def remove(ctx: JobContext) -> None:
-    accessory = _locked(ctx)
+    accessory = locked(ctx)
     with_data = bool(ctx.job.params.get("with_data"))
-    _run(ctx, accessory, lambda spec: plan_remove(spec, with_data=with_data))
+    run_plan(ctx, accessory, lambda spec: plan_remove(spec, with_data=with_data))
     accessory_state.removed(accessory, Actor.of_job(ctx.job), with_data=with_data)
     kept = "" if with_data else " Its data volume is kept."
     ctx.log(f"{accessory.name} is removed.{kept}")
+
+
+def start(ctx: JobContext) -> None:
+    _container_job(ctx, accessories.start, "start")
+
+
+def stop(ctx: JobContext) -> None:
+    _container_job(ctx, accessories.stop, "stop")
+
+
+def restart(ctx: JobContext) -> None:
+    _container_job(ctx, accessories.restart, "restart")
+
+
+def exec_in(ctx: JobContext) -> None:
+    """A one-off command inside the running accessory; every secret of it is masked in the log."""
+    accessory = locked(ctx)
+    command = tuple(shlex.split(str(ctx.job.params["command"])))
+    run_plan(ctx, accessory, lambda spec: plan_exec(spec, command))
+
+
+def _container_job(ctx: JobContext, command: Callable[[str], list[str]], title: str) -> None:
+    accessory = locked(ctx)
+    plan = plan_container(host_of(accessory.server), command(accessory.name), title)
+    run_plan(ctx, accessory, lambda _: plan)
+    ctx.log(f"{accessory.name}: {title} done.")
 
 
 def secrets_of(accessory: Accessory) -> tuple[dict[str, str], str]:
@@ -64,7 +95,11 @@ def secrets_of(accessory: Accessory) -> tuple[dict[str, str], str]:
     return variables, str(stored.get("password", ""))
 
 
-def _locked(ctx: JobContext) -> Accessory:
+def kind_of(accessory: Accessory) -> Kind:
+    return KINDS.get(accessory.kind, KINDS["custom"])
+
+
+def locked(ctx: JobContext) -> Accessory:
     accessory = Accessory.objects.select_related("team", "server__ssh_key").get(
         pk=ctx.job.target_id
     )
@@ -73,33 +108,62 @@ def _locked(ctx: JobContext) -> Accessory:
     return accessory
 
 
-def _run(ctx: JobContext, accessory: Accessory, planner: object) -> None:
-    values, password = secrets_of(accessory)
-    if password:
-        ctx.add_secret(password)
-    kind = KINDS.get(accessory.kind, KINDS["custom"])
-    target = target_for(accessory.server)
-    spec = AccessorySpec(
+def spec_of(accessory: Accessory, home: str) -> AccessorySpec:
+    kind = kind_of(accessory)
+    values, _ = secrets_of(accessory)
+    custom_ready = tuple(shlex.split(accessory.ready_command)) if accessory.ready_command else ()
+    return AccessorySpec(
         name=accessory.name,
         host=host_of(accessory.server),
-        home=asyncio.run(ssh.home_dir(target)),
+        home=home,
         image=accessory.image,
         env_names=tuple(sorted(values)),
         volumes=tuple(accessory.volumes),
         publish=tuple(accessory.publish),
         command=tuple(shlex.split(accessory.command)) if accessory.command else kind.command,
-        ready=kind.ready,
+        ready=kind.ready or custom_ready,
         ready_timeout=float(accessory.ready_timeout),
         config_path=kind.config_path,
+        ready_port=0 if kind.ready or custom_ready else accessory.port,
     )
+
+
+def users_of(links: Iterable[AccessoryLink]) -> tuple[str, ...]:
+    """The config lines of links' Redis users."""
+    return tuple(redis_user_line(link.user, link.password.reveal()) for link in links)
+
+
+def contents_of(accessory: Accessory, users: tuple[str, ...] | None = None) -> dict[str, bytes]:
+    """The env file and (for engines that read one) the config file with the links' users, or
+    with `users` when a link job is changing them."""
+    values, password = secrets_of(accessory)
     contents = {ENV_CONTENT: containers.env_file(values)}
+    kind = kind_of(accessory)
     if kind.config_path:
-        contents[CONFIG_CONTENT] = config_for(kind, password).encode()
-    plan: Plan = planner(spec)  # type: ignore[operator]
+        lines = users_of(accessory.links.all()) if users is None else users
+        contents[CONFIG_CONTENT] = config_for(kind, password, lines).encode()
+    return contents
+
+
+def run_plan(
+    ctx: JobContext,
+    accessory: Accessory,
+    planner: Callable[[AccessorySpec], Plan],
+    *,
+    secrets: dict[str, str] | None = None,
+    users: tuple[str, ...] | None = None,
+) -> None:
+    _, password = secrets_of(accessory)
+    for value in [password, *(secrets or {}).values()]:
+        if value:
+            ctx.add_secret(value)
+    target = target_for(accessory.server)
+    plan = planner(spec_of(accessory, asyncio.run(ssh.home_dir(target))))
     runner = StepRunner(
         {accessory.server.pk: target},
         ctx.log,
-        contents=contents,
+        secrets=secrets,
+        contents=contents_of(accessory, users),
         check_cancelled=ctx.check_cancelled,
     )
     for phase in plan.phases:
@@ -107,8 +171,13 @@ def _run(ctx: JobContext, accessory: Accessory, planner: object) -> None:
             asyncio.run(runner.phase(phase))
         except BaseException:
             if phase.title == START:
-                asyncio.run(
-                    ssh.run(target, accessories.remove(accessory.name), check=False, log=ctx.log)
-                )
-                ctx.log("The container that did not become ready is removed; its data stays.")
+                _clean_up(ctx, target, accessory.name)
             raise
+
+
+def _clean_up(ctx: JobContext, target: ssh.Target, name: str) -> None:
+    asyncio.run(ssh.run(target, accessories.remove(name), check=False, log=ctx.log))
+    ctx.log("The container that did not become ready is removed; its data stays.")
+    back = asyncio.run(ssh.run(target, accessories.bring_back(name), check=False))
+    if back.ok and back.stdout.strip():
+        ctx.log("The old container is back and running, on the same data.")

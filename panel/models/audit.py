@@ -50,6 +50,8 @@ class AuditAction(models.TextChoices):
     ACCESSORY_CREATE = "accessory.create", "Accessory created"
     ACCESSORY_BOOTED = "accessory.booted", "Accessory booted"
     ACCESSORY_REMOVE = "accessory.remove", "Accessory removed"
+    ACCESSORY_LINKED = "accessory.linked", "App linked"
+    ACCESSORY_UNLINKED = "accessory.unlinked", "App unlinked"
     RELEASE_LIVE = "release.live", "Release live"
     RELEASE_FAIL = "release.fail", "Release failed"
     RELEASE_SWITCH_REVERT = "release.switch_revert", "Switch reverted"
@@ -70,6 +72,12 @@ class AuditAction(models.TextChoices):
     JOB_ACCESSORY_BOOT = "job.accessory.boot", "Accessory boot started"
     JOB_ACCESSORY_REBOOT = "job.accessory.reboot", "Accessory reboot started"
     JOB_ACCESSORY_REMOVE = "job.accessory.remove", "Accessory removal started"
+    JOB_ACCESSORY_START = "job.accessory.start", "Accessory start started"
+    JOB_ACCESSORY_STOP = "job.accessory.stop", "Accessory stop started"
+    JOB_ACCESSORY_RESTART = "job.accessory.restart", "Accessory restart started"
+    JOB_ACCESSORY_EXEC = "job.accessory.exec", "Accessory command started"
+    JOB_ACCESSORY_LINK = "job.accessory.link", "Link started"
+    JOB_ACCESSORY_UNLINK = "job.accessory.unlink", "Unlink started"
 
 
 class AuditEvent(models.Model):

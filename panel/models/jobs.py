@@ -36,6 +36,12 @@ class JobKind(models.TextChoices):
     ACCESSORY_BOOT = "accessory.boot", "Accessory boot"
     ACCESSORY_REBOOT = "accessory.reboot", "Accessory reboot"
     ACCESSORY_REMOVE = "accessory.remove", "Accessory removal"
+    ACCESSORY_START = "accessory.start", "Accessory start"
+    ACCESSORY_STOP = "accessory.stop", "Accessory stop"
+    ACCESSORY_RESTART = "accessory.restart", "Accessory restart"
+    ACCESSORY_EXEC = "accessory.exec", "Accessory command"
+    ACCESSORY_LINK = "accessory.link", "Link"
+    ACCESSORY_UNLINK = "accessory.unlink", "Unlink"
     AUDIT_VERIFY = "audit.verify", "Audit verification"
 
 

@@ -64,9 +64,19 @@ function followAppLogs(box) {
   });
 }
 
+// A part of a page that is slow to read (it asks a server) comes in after the page.
+async function loadInto(box) {
+  try {
+    const response = await fetch(box.dataset.loadUrl, { credentials: "same-origin" });
+    box.innerHTML = response.ok ? await response.text() : `<p class="error">Could not read it (${response.status}).</p>`;
+  } catch (error) {
+    box.innerHTML = '<p class="error">Could not read it: the panel did not answer.</p>';
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
-  const appLogs = document.getElementById("app-logs");
-  if (appLogs) followAppLogs(appLogs);
+  document.querySelectorAll("[data-logs-url]").forEach(followAppLogs);
+  document.querySelectorAll("[data-load-url]").forEach(loadInto);
   const log = document.getElementById("job-log");
   if (log && log.dataset.streamUrl) {
     log.scrollTop = log.scrollHeight;

@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from deployments import services
+from deployments import accessory_services as services
 from deployments.commands import accessories
 from deployments.models import Accessory
 from deployments.operations import accessories as operations

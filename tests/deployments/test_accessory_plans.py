@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from deployments import services
+from deployments import accessory_services as services
 from deployments.accessory_plans import AccessorySpec, plan_boot, plan_reboot, plan_remove
 from deployments.models import Accessory
 from panel.models import AuditEvent

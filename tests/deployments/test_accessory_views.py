@@ -8,7 +8,7 @@ from typing import Any
 from django.test import Client
 from django.urls import reverse
 
-from deployments import services
+from deployments import accessory_services as services
 from deployments.models import Accessory
 from panel.models import AuditEvent, Job
 from servers.models import Server
@@ -34,7 +34,7 @@ def test_an_admin_adds_an_accessory_of_a_kind_with_a_generated_password(
     assert answer.status_code == 302 and accessory.image == "postgres:17"
     assert AuditEvent.objects.filter(action="accessory.create").exists()
     detail = client.get(reverse("accessory_detail", args=[accessory.pk])).content.decode()
-    assert "reach it as <code>db:5432</code>" in detail and "Nothing is published" in detail
+    assert "<code>db:5432</code>" in detail and "Nothing is published" in detail
 
 
 def test_any_image_needs_its_image_and_names_are_checked(

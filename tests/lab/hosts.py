@@ -26,11 +26,19 @@ KEYS_DIR = STATE_DIR / "keys"
 CLIENT_KEY = KEYS_DIR / "id_ed25519"
 
 
+def forward_between_hosts(verb: str) -> tuple[str, ...]:
+    return (verb, "FORWARD", "-i", BRIDGE, "-o", BRIDGE, "-j", "ACCEPT")
+
+
 def up_network() -> None:
     if not ok("ip", "link", "show", BRIDGE):
         sh("ip", "link", "add", BRIDGE, "type", "bridge")
         sh("ip", "addr", "add", f"{BRIDGE_ADDRESS}/24", "dev", BRIDGE)
     sh("ip", "link", "set", BRIDGE, "up")
+    # Hosts reach each other as servers on one private network do; this machine's Docker
+    # drops forwarded traffic by default, bridged traffic included.
+    if not ok("iptables", *forward_between_hosts("-C")):
+        sh("iptables", *forward_between_hosts("-I"))
     for host in HOSTS:
         _up_namespace(host)
 
@@ -43,6 +51,7 @@ def down_network() -> None:
             sh("ip", "link", "del", host.veth_outside, check=False)
     if ok("ip", "link", "show", BRIDGE):
         sh("ip", "link", "del", BRIDGE, check=False)
+    sh("iptables", *forward_between_hosts("-D"), check=False)
 
 
 def client_key() -> Path:

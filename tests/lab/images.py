@@ -1,5 +1,6 @@
 """Lab images, built here because no image registry is reachable: a Debian base made by
-debootstrap (cached), then Caddy, PostgreSQL, Redis, restic and tiny busybox test apps."""
+debootstrap (cached), then Caddy, PostgreSQL, MariaDB, Redis, restic, an app that reports
+whether it reaches its databases, and tiny busybox test apps."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from tests.lab.proc import LabError, ok, sh
 
 HERE = Path(__file__).parent / "images"
 BASE = f"panel-lab/base:{DEBIAN_SUITE}"
-SERVICES = ("caddy", "postgres", "redis", "restic")
-ON_HOSTS = ("caddy", "postgres", "redis")  # loaded into every lab host's engine
+SERVICES = ("caddy", "postgres", "mariadb", "redis", "restic", "dbapp")
+ON_HOSTS = ("caddy", "postgres", "mariadb", "redis")  # loaded into every lab host's engine
 APP_VARIANTS = ("v1", "v2", "unhealthy", "slow")
+DBAPP = "lab/dbapp:v1"  # in the lab registry
 BUILD_ENV = {"DOCKER_BUILDKIT": "0"}
 CLIENT_CONFIG = STATE_DIR / "docker-client"
 

@@ -37,6 +37,7 @@ class Lab:
     redis_url: str
     s3_endpoint: str
     app_images: dict[str, str] = field(default_factory=dict)
+    dbapp_image: str = ""  # reports whether it reaches DATABASE_URL and REDIS_URL (at /db)
 
 
 def up() -> Lab:
@@ -61,6 +62,7 @@ def up() -> Lab:
             images.load_into(host, images.app_image(variant))
     for variant in images.APP_VARIANTS:
         images.push_to_registry(HOSTS[0], images.app_image(variant), f"lab/app:{variant}")
+    images.push_to_registry(HOSTS[0], images.service_image("dbapp"), images.DBAPP)
     return describe()
 
 
@@ -108,6 +110,7 @@ def describe() -> Lab:
         redis_url=services.REDIS_URL,
         s3_endpoint=services.S3_ENDPOINT,
         app_images={v: registry.image(f"lab/app:{v}") for v in images.APP_VARIANTS},
+        dbapp_image=registry.image(images.DBAPP),
     )
 
 

@@ -1,0 +1,184 @@
+"""Links on the lab: an app of the lab's database-checking image is given DATABASE_URL and
+REDIS_URL by links, deploys, and answers that it reaches each engine over the network with
+them; the password never shows in the host's process list; unlink drops what was asked. An
+accessory on one host serves an app on another through a private-address publish; nothing
+unpublished is reachable from another host, and a loopback publish only from its own."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from deployments import accessory_services as services
+from deployments.accessory_reach import ON_LOOPBACK, ON_PRIVATE, publish_for
+from deployments.commands import accessories
+from deployments.models import Accessory, AccessoryLink, App, EnvVar
+from deployments.operations import accessories as operations
+from deployments.operations import accessory_links
+from panel.jobs.runner import run_job
+from servers import ssh
+from servers.models import Server
+from servers.targets import target_for
+from tests.conftest import Crew
+from tests.deployments.conftest import MakeApp, fetch, log_of
+from tests.deployments.test_accessories_lab import engines_on_the_hosts  # noqa: F401
+from tests.deployments.test_deploy_lab import deploy_version
+from tests.lab.images import service_image
+from tests.lab.lab import Lab
+
+pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
+
+
+def _accessory(crew: Crew, server: Server, name: str, kind: str, **fields: object) -> Accessory:
+    accessory = services.create_accessory(
+        crew.actor(crew.admin),
+        crew.team,
+        name=name,
+        server=server,
+        kind=kind,
+        image=service_image(kind),
+        **fields,  # type: ignore[arg-type]
+    )
+    _gone(accessory)
+    boot = services.start_accessory_job(crew.actor(crew.admin), accessory, "boot")
+    assert run_job(boot.pk, operations.boot) == "succeeded", log_of(boot)
+    return accessory
+
+
+def _gone(accessory: Accessory) -> None:
+    target = target_for(accessory.server)
+    for argv in (
+        accessories.remove(accessory.name),
+        ["docker", "volume", "rm", "-f", accessories.volume(accessory.name)],
+    ):
+        asyncio.run(ssh.run(target, argv, check=False))
+
+
+def _link(crew: Crew, accessory: Accessory, app: App, variable: str) -> AccessoryLink:
+    job = services.start_link(
+        crew.actor(crew.admin), accessory, app, variable=variable, database="shop", user="shop"
+    )
+    assert run_job(job.pk, accessory_links.link) == "succeeded", log_of(job)
+    link = AccessoryLink.objects.get(accessory=accessory, app=app)
+    assert link.password.reveal() not in log_of(job)
+    return link
+
+
+def _answers(app: App, server: Server) -> str:
+    status, body = fetch(server, app.domains[0], "/cgi-bin/db")
+    assert status == 200, body
+    return body.decode()
+
+
+@pytest.fixture
+def dbapp(make_app: MakeApp, lab: Lab) -> Iterator[MakeApp]:
+    def make(name: str, servers: list[Server]) -> App:
+        return make_app(name, servers, image=lab.dbapp_image.rsplit(":", 1)[0])
+
+    yield make
+
+
+class ProcessWatch:
+    """`ps` on a host, again and again, while something runs."""
+
+    def __init__(self, server: Server) -> None:
+        self.target, self.seen, self.done = target_for(server), [], threading.Event()
+        self.thread = threading.Thread(target=self.watch)
+
+    def watch(self) -> None:
+        while not self.done.is_set():
+            listed = asyncio.run(ssh.run(self.target, ["ps", "-eo", "args"], check=False))
+            self.seen.append(listed.stdout)
+
+    def __enter__(self) -> ProcessWatch:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.done.set()
+        self.thread.join()
+
+
+def test_an_app_linked_to_postgres_and_redis_reaches_both_then_unlink_drops_the_database(
+    crew: Crew, web_servers: list[Server], dbapp: MakeApp
+) -> None:
+    server = web_servers[0]
+    db = _accessory(crew, server, "db", "postgres")
+    cache = _accessory(crew, server, "cache", "redis")
+    app = dbapp("shop", [server])
+    try:
+        with ProcessWatch(server) as watch:
+            link = _link(crew, db, app, "DATABASE_URL")
+        assert len(watch.seen) >= 3
+        assert not any(link.password.reveal() in listed for listed in watch.seen)
+        _link(crew, cache, app, "REDIS_URL")
+        url = EnvVar.objects.get(app=app, key="DATABASE_URL")
+        assert url.secret and url.value.reveal().startswith("postgres://shop:")
+        assert "@db:5432/shop" in url.value.reveal()
+        outcome, release = deploy_version(crew, app, "v1")
+        assert outcome == "succeeded", release.log  # type: ignore[attr-defined]
+        answers = _answers(app, server)
+        assert "DATABASE_URL: connected (1)" in answers, answers
+        assert "REDIS_URL: connected (PONG)" in answers, answers
+
+        # A reboot keeps the link's user and password (Redis keeps them in its config file).
+        reboot = services.start_accessory_job(crew.actor(crew.admin), cache, "reboot")
+        assert run_job(reboot.pk, operations.reboot) == "succeeded", log_of(reboot)
+        assert "REDIS_URL: connected (PONG)" in _answers(app, server)
+
+        unlink = services.start_unlink(crew.actor(crew.owner), link, drop=True)
+        assert run_job(unlink.pk, accessory_links.unlink) == "succeeded", log_of(unlink)
+        assert not EnvVar.objects.filter(app=app, key="DATABASE_URL").exists()
+        names = ["psql", "-U", "postgres", "-tAc", "SELECT count(*) FROM pg_database WHERE datname = 'shop'"]
+        asked = accessories.ask("db", sorted(operations.secrets_of(db)[0]), names)
+        assert asyncio.run(ssh.run(target_for(server), asked)).stdout.strip() == "0"
+    finally:
+        _gone(db)
+        _gone(cache)
+
+
+def test_mariadb_on_one_host_serves_an_app_on_another_through_a_private_address(
+    crew: Crew, web_servers: list[Server], dbapp: MakeApp
+) -> None:
+    home, away = web_servers[1], web_servers[2]
+    published = publish_for(ON_PRIVATE, home.host, 3306, 3306).docker
+    shared = _accessory(crew, home, "shared", "mariadb", publish=[published])
+    app = dbapp("faraway", [away])
+    try:
+        link = _link(crew, shared, app, "DATABASE_URL")
+        value = EnvVar.objects.get(app=app, key="DATABASE_URL").value.reveal()
+        assert value.startswith("mysql://shop:") and f"@{home.host}:3306/shop" in value
+        outcome, release = deploy_version(crew, app, "v1")
+        assert outcome == "succeeded", release.log  # type: ignore[attr-defined]
+        assert "DATABASE_URL: connected (1)" in _answers(app, away)
+        assert link.user == "shop"
+    finally:
+        _gone(shared)
+
+
+def test_unpublished_is_unreachable_from_other_hosts_and_loopback_only_from_its_own(
+    crew: Crew, web_servers: list[Server]
+) -> None:
+    home, other = web_servers[0], web_servers[1]
+    hidden = _accessory(crew, home, "hidden", "redis")
+    local = _accessory(
+        crew, home, "local", "redis", publish=[publish_for(ON_LOOPBACK, "", 6400, 6379).docker]
+    )
+    try:
+        found = asyncio.run(
+            ssh.run(target_for(home), ["docker", "inspect", "--format",
+                    "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+                    accessories.container("hidden")])
+        )  # fmt: skip
+        hidden_address = found.stdout.strip()
+        assert asyncio.run(ssh.accepts(target_for(home), hidden_address, 6379))
+        assert not asyncio.run(ssh.accepts(target_for(other), hidden_address, 6379))
+        assert not asyncio.run(ssh.accepts(target_for(other), home.host, 6379))
+        assert asyncio.run(ssh.accepts(target_for(home), "127.0.0.1", 6400))
+        assert not asyncio.run(ssh.accepts(target_for(other), home.host, 6400))
+    finally:
+        _gone(hidden)
+        _gone(local)
