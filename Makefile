@@ -31,6 +31,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.dashboard
 	$(BIN)/python -m bench.live_log
 	$(BIN)/python -m bench.memory
+	$(BIN)/python -m bench.accessory_boot
 
 lab-up: $(VENV)/.installed-test
 	$(BIN)/python -m tests.lab up

@@ -10,8 +10,14 @@ from django.core.exceptions import ValidationError
 
 from deployments import accessory_links, accessory_reach
 from deployments.accessory_kinds import KINDS, Kind
+from deployments.forms import ListField, SecretTextarea
 from deployments.models import Accessory, App
-from deployments.validators import validate_command, validate_env_key
+from deployments.validators import (
+    name_values,
+    validate_command,
+    validate_env_key,
+    validate_volume,
+)
 from panel.forms import only_choice
 from panel.models import Team
 from panel.validators import validate_image_reference
@@ -49,15 +55,34 @@ class AccessoryForm(forms.Form):
         required=False,
         min_value=1,
         max_value=65535,
-        help_text="Any image: the port it serves on. Empty for a known kind (its own).",
+        help_text="The port it serves on (a known kind has its own).",
+    )
+    command = forms.CharField(
+        max_length=1000,
+        required=False,
+        validators=[validate_command],
+        help_text="Empty: the image's own.",
+    )
+    variables = forms.CharField(
+        required=False,
+        widget=SecretTextarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text="NAME=value, one per line; stored encrypted, given through a 0600 file, "
+        "never on a command line, and not shown again.",
+    )
+    volumes = ListField(
+        item_validator=validate_volume,
+        separators="\n,",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One per line: name:/path or /host/path:/path (:ro allowed).",
     )
     ready_command = forms.CharField(
         max_length=1000,
         required=False,
         validators=[validate_command],
         label="Ready when",
-        help_text="Any image: a command run inside it that succeeds once it is ready. Empty: "
-        "ready once its port accepts connections.",
+        help_text="A command run inside it that succeeds once it is ready. Empty: ready once "
+        "its port accepts connections.",
     )
     publish_on = forms.ChoiceField(
         choices=PUBLISH_CHOICES,
@@ -79,6 +104,24 @@ class AccessoryForm(forms.Form):
         required=False,
         label="I understand that every address means the internet too, whatever the firewall",
     )
+
+    # How the page shows the fields: (title, fields, shown open unless nothing in it is set).
+    GROUPS = (
+        ("Accessory", ("name", "kind", "server", "image"), True),
+        ("Any image", ("port", "command", "variables", "volumes", "ready_command"), False),
+        ("Publish on the server", ("publish_on", "publish_address", "publish_port",
+                                   "accept_everywhere"), False),
+    )  # fmt: skip
+
+    def groups(self) -> list[tuple[str, list[forms.BoundField], bool]]:
+        custom = self["kind"].value() == "custom"
+        return [
+            (title, [self[name] for name in names], shown or custom or self._any(names))
+            for title, names, shown in self.GROUPS
+        ]
+
+    def _any(self, names: tuple[str, ...]) -> bool:
+        return any(self[name].value() or self[name].errors for name in names)
 
     def __init__(self, *args: Any, team: Team, **kw: Any) -> None:
         super().__init__(*args, **kw)
@@ -102,6 +145,10 @@ class AccessoryForm(forms.Form):
         port = kind.port or data.get("port") or 0
         data["publish"] = self._publish(data, port)
         data["port"] = port
+        try:
+            data["variables"] = name_values(data.get("variables") or "")
+        except ValidationError as error:
+            self.add_error("variables", error)
         return data
 
     def _publish(self, data: dict[str, Any], port: int) -> list[str]:

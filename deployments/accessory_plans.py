@@ -32,27 +32,39 @@ class AccessorySpec:
     ready_timeout: float
     config_path: str = ""  # where the engine reads its config file inside the container
     ready_port: int = 0  # without a question: ready once this port accepts connections
+    owner: str = ""  # the accessory's id, labelled on its data volumes
 
 
 def plan_boot(spec: AccessorySpec) -> Plan:
-    """Fetch the image, write the variables (and config) 0600, start, wait until ready."""
-    return Plan((_image(spec), _files(spec), _start(spec)))
+    """Fetch the image, write the variables (and config) 0600, start, wait until ready. A
+    container already there is stopped and kept aside until the new one is ready (and comes
+    back if not); a data volume left by an earlier accessory of the name is refused."""
+    volumes = [_own_volume(spec, name) for name in _data_volumes(spec)]
+    checks = Phase("Data volume", (lane(*volumes),)) if volumes else None
+    aside = Run(spec.host, tuple(accessories.set_aside(spec.name)), "stop the old container")
+    done = Run(spec.host, ("docker", "rm", "--force", accessories.previous(spec.name)), "remove")
+    phases = (
+        _image(spec),
+        Phase("Stop", (lane(aside),)),
+        _files(spec),
+        _start(spec),
+        Phase(DONE, (lane(done),)),
+    )
+    return Plan((checks, *phases) if checks else phases)
 
 
 def plan_reboot(spec: AccessorySpec) -> Plan:
-    """Recreate on the same volumes: the data stays, the variables are written again. The old
-    container is stopped and kept aside until the new one is ready (and comes back if not)."""
-    aside = Run(spec.host, tuple(accessories.set_aside(spec.name)), "stop the old container")
-    done = Run(spec.host, ("docker", "rm", "--force", accessories.previous(spec.name)), "remove")
-    return Plan(
-        (
-            _image(spec),
-            Phase("Stop", (lane(aside),)),
-            _files(spec),
-            _start(spec),
-            Phase(DONE, (lane(done),)),
-        )
-    )
+    """Recreate on the same volumes: the data stays, the variables are written again."""
+    return plan_boot(spec)
+
+
+def _data_volumes(spec: AccessorySpec) -> list[str]:
+    return [mount.split(":", 1)[0] for mount in spec.volumes if not mount.startswith("/")]
+
+
+def _own_volume(spec: AccessorySpec, volume: str) -> Run:
+    argv = tuple(accessories.own_volume(volume, spec.owner))
+    return Run(spec.host, argv, f"{volume}: this accessory's, or new")
 
 
 def plan_container(host: Host, argv: list[str], title: str) -> Plan:
@@ -86,7 +98,7 @@ def plan_remove(spec: AccessorySpec, *, with_data: bool) -> Plan:
         ),
     ]
     if with_data:
-        names = [mount.split(":", 1)[0] for mount in spec.volumes if not mount.startswith("/")]
+        names = _data_volumes(spec)
         steps += [
             Run(spec.host, ("docker", "volume", "rm", "--force", name), "remove the data")
             for name in names

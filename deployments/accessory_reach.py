@@ -11,6 +11,11 @@ from django.core.exceptions import ValidationError
 LOOPBACK = "127.0.0.1"
 EVERYWHERE = "0.0.0.0"  # noqa: S104 (only with the owner's explicit choice, see `publish_for`)
 ON_LOOPBACK, ON_PRIVATE, ON_ALL = "loopback", "private", "all"
+# Private networks between servers: RFC 1918, and the shared range of overlay networks.
+PRIVATE_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+)
 
 
 @dataclass(frozen=True)
@@ -47,10 +52,10 @@ def publish_for(on: str, address: str, host_port: int, port: int) -> Published:
         parsed = ipaddress.ip_address(address)
     except ValueError:
         raise ValidationError(f"“{address[:60]}” is not an IP address.") from None
-    if parsed.version != 4 or not parsed.is_private or parsed.is_loopback:
+    if not any(parsed in network for network in PRIVATE_NETWORKS):
         raise ValidationError(
-            "Give a private IPv4 address of the server (10.x, 172.16 to 172.31, 192.168.x), "
-            "the one other servers reach it at."
+            "Give a private IPv4 address of the server (10.x, 172.16 to 172.31, 192.168.x or "
+            "100.64 to 100.127), the one other servers reach it at."
         )
     return Published(str(parsed), host_port, port)
 

@@ -42,13 +42,19 @@ def create_accessory(
     publish: list[str] | None = None,
     port: int = 0,
     ready_command: str = "",
+    command: str = "",
+    variables: dict[str, str] | None = None,
+    volumes: list[str] | None = None,
 ) -> Accessory:
     """An accessory of a known kind (or any image), with a generated password that is stored
-    encrypted and never regenerated; its data on a named volume."""
+    encrypted and never regenerated; its data on a named volume, and any volumes given."""
     engine = KINDS[kind]
     password = secrets.token_urlsafe(24)
-    volumes = [f"{accessory_commands.volume(name)}:{engine.data_path}"] if engine.data_path else []
-    stored = {"variables": env_for(engine, password), "password": password}
+    data = [f"{accessory_commands.volume(name)}:{engine.data_path}"] if engine.data_path else []
+    stored = {
+        "variables": {**(variables or {}), **env_for(engine, password)},
+        "password": password,
+    }
     with transaction.atomic():
         accessory = Accessory(
             team=team,
@@ -56,10 +62,11 @@ def create_accessory(
             server=server,
             kind=kind,
             image=image or engine.image,
-            volumes=volumes,
+            volumes=data + (volumes or []),
             publish=publish or [],
             port=engine.port or port,
             ready_command=ready_command,
+            command=command,
         )
         accessory.env = json.dumps(stored)
         accessory.save()
@@ -69,7 +76,8 @@ def create_accessory(
             team=team,
             target=accessory,
             details={"kind": kind, "image": accessory.image, "server": server.name,
-                     "publish": accessory.publish},
+                     "publish": accessory.publish, "volumes": accessory.volumes,
+                     "variables": sorted(stored["variables"]), "command": command},
         )  # fmt: skip
     return accessory
 

@@ -58,6 +58,9 @@ def accessory_new(request: HttpRequest) -> HttpResponse:
             publish=data["publish"],
             port=data["port"],
             ready_command=data["ready_command"],
+            command=data["command"],
+            variables=data["variables"],
+            volumes=data["volumes"],
         )
         messages.success(request, f"{accessory.name} is added with a generated password; boot it.")
         return redirect("accessory_detail", accessory_id=accessory.pk)

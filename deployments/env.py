@@ -4,6 +4,7 @@ build secrets. Read helpers only; writes are in `deployments.services`."""
 from __future__ import annotations
 
 from deployments.models import App
+from deployments.validators import name_values
 from panel.fields import is_set
 from panel.sensitive import Sensitive
 
@@ -36,12 +37,7 @@ def build_secrets(app: App) -> dict[str, Sensitive[str]]:
 
 def build_args(app: App) -> dict[str, str]:
     """The app's `NAME=value` build argument lines (validated by the form) as a dict."""
-    args = {}
-    for line in app.build_args.reveal().splitlines():
-        name, sep, value = line.partition("=")
-        if sep and name.strip():
-            args[name.strip()] = value
-    return args
+    return name_values(app.build_args.reveal())
 
 
 def build_arg_names(app: App) -> list[str]:

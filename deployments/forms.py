@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from deployments.models import App
 from deployments.validators import (
+    name_values,
     validate_command,
     validate_domain,
     validate_env_key,
@@ -259,15 +260,7 @@ class AppForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def clean_build_args(self) -> str:
         text: str = self.cleaned_data["build_args"]
-        for line in text.splitlines():
-            if not line.strip():
-                continue
-            name, sep, _ = line.partition("=")
-            if not sep:
-                raise ValidationError(f"“{line[:40]}”: write NAME=value.")
-            validate_env_key(name.strip())
-        if "\x00" in text:
-            raise ValidationError("Build arguments cannot contain a NUL character.")
+        name_values(text)
         return text
 
     def clean_dockerfile(self) -> str:

@@ -117,3 +117,20 @@ def validate_command(value: str) -> None:
         shlex.split(value)
     except ValueError as error:
         raise ValidationError(f"The command does not parse: {error}.") from error
+
+
+def name_values(text: str) -> dict[str, str]:
+    """`NAME=value` lines (blank lines skipped) as a dict; a line without `=`, a bad name or a
+    NUL is refused."""
+    if "\x00" in text:
+        raise ValidationError("Variables cannot contain a NUL character.")
+    found = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        name, sep, value = line.partition("=")
+        if not sep:
+            raise ValidationError(f"“{line[:40]}”: write NAME=value.")
+        validate_env_key(name.strip())
+        found[name.strip()] = value
+    return found

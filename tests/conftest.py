@@ -55,7 +55,7 @@ def new_server(crew: Crew, name: str = "web-1", host: str = "10.0.0.5") -> Serve
     pair = keys.generate()
     key = SshKey.objects.create(
         team=crew.team,
-        name="k",
+        name=f"k-{name}",
         public_key=pair.public_key,
         fingerprint=pair.fingerprint,
         private_key=pair.private_key,

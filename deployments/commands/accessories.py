@@ -75,6 +75,21 @@ BRING_BACK = (
 )
 
 
+# Its data volumes carry its id: one left by an earlier accessory of the same name (made with
+# another password) is refused rather than started on; a missing one is made with the label.
+OWN_VOLUME = (
+    'owner=$(docker volume inspect --format \'{{index .Labels "panel.accessory.id"}}\' "$0" '
+    '2>/dev/null) || { docker volume create --label "panel.accessory.id=$1" "$0" >/dev/null; '
+    'exit; }; [ "$owner" = "$1" ] && exit; echo "The volume $0 holds data of an earlier '
+    "accessory of this name, made with another password: remove that volume on the server, "
+    'or add the accessory under another name." >&2; exit 1'
+)
+
+
+def own_volume(volume: str, owner: str) -> list[str]:
+    return ["sh", "-c", OWN_VOLUME, volume, owner]
+
+
 def set_aside(name: str) -> list[str]:
     return ["sh", "-c", SET_ASIDE, container(name), previous(name)]
 

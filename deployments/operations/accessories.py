@@ -28,11 +28,13 @@ from deployments.commands import accessories, containers
 from deployments.models import Accessory, AccessoryLink
 from deployments.spec import host_of
 from panel.audit import Actor
+from panel.errors import PanelError
 from panel.jobs import locks
 from panel.jobs.runner import JobContext, JobFailed
+from panel.log_kinds import LogKind
 from servers import ssh
 from servers.execute import StepRunner
-from servers.plans import Plan
+from servers.plans import Phase, Plan
 from servers.targets import target_for
 
 
@@ -125,6 +127,7 @@ def spec_of(accessory: Accessory, home: str) -> AccessorySpec:
         ready_timeout=float(accessory.ready_timeout),
         config_path=kind.config_path,
         ready_port=0 if kind.ready or custom_ready else accessory.port,
+        owner=str(accessory.pk),
     )
 
 
@@ -171,13 +174,25 @@ def run_plan(
             asyncio.run(runner.phase(phase))
         except BaseException:
             if phase.title == START:
-                _clean_up(ctx, target, accessory.name)
+                _clean_up(ctx, runner, phase, target, accessory.name)
             raise
 
 
-def _clean_up(ctx: JobContext, target: ssh.Target, name: str) -> None:
+def _clean_up(
+    ctx: JobContext, runner: StepRunner, start: Phase, target: ssh.Target, name: str
+) -> None:
+    """Remove the container that did not become ready; bring the old one back if a reboot set
+    it aside, and wait until it answers again."""
+    _, *wait = start.lanes[0]
     asyncio.run(ssh.run(target, accessories.remove(name), check=False, log=ctx.log))
     ctx.log("The container that did not become ready is removed; its data stays.")
     back = asyncio.run(ssh.run(target, accessories.bring_back(name), check=False))
-    if back.ok and back.stdout.strip():
-        ctx.log("The old container is back and running, on the same data.")
+    if not (back.ok and back.stdout.strip()):
+        return
+    try:
+        for step in wait:
+            asyncio.run(runner.step(step))
+    except PanelError as error:
+        ctx.log(f"The old container is back but not ready: {error}", LogKind.ERROR)
+    else:
+        ctx.log("The old container is back and ready, on the same data.")

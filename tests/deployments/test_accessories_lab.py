@@ -173,3 +173,143 @@ def test_an_accessory_that_never_becomes_ready_leaves_nothing_running(
         assert listed.stdout.strip() == ""
     finally:
         _gone(broken)
+
+
+def test_mariadb_boots_keeps_its_rows_and_a_failed_reboot_brings_the_old_container_back(
+    crew: Crew, web_servers: list[Server]
+) -> None:
+    server = web_servers[1]
+    db = services.create_accessory(
+        crew.actor(crew.admin),
+        crew.team,
+        name="maria",
+        server=server,
+        kind="mariadb",
+        image=service_image("mariadb"),
+    )
+    _gone(db)
+    sql = ["mariadb", "--user=root", "--host=127.0.0.1", "--skip-column-names", "-e"]
+    try:
+        boot = _job(crew, db, "boot")
+        assert run_job(boot.pk, operations.boot) == "succeeded", log_of(boot)
+        _in(
+            db,
+            *sql,
+            "CREATE DATABASE kept; CREATE TABLE kept.t (n int); INSERT INTO kept.t VALUES (7)",
+        )
+        reboot = _job(crew, db, "reboot")
+        assert run_job(reboot.pk, operations.reboot) == "succeeded", log_of(reboot)
+        assert _in(db, *sql, "SELECT n FROM kept.t") == "7"
+
+        # An image that never answers: the reboot fails and the old container serves again.
+        Accessory.objects.filter(pk=db.pk).update(image=service_image("redis"), ready_timeout=3)
+        db.refresh_from_db()
+        failed = _job(crew, db, "reboot")
+        assert run_job(failed.pk, operations.reboot) == "failed"
+        assert "The old container is back and ready" in log_of(failed)
+        assert _in(db, *sql, "SELECT n FROM kept.t") == "7"
+    finally:
+        _gone(db)
+
+
+def test_any_image_is_ready_when_its_port_accepts_and_runs_commands_stops_and_starts(
+    crew: Crew, web_servers: list[Server]
+) -> None:
+    server = web_servers[2]
+    box = services.create_accessory(
+        crew.actor(crew.admin),
+        crew.team,
+        name="box",
+        server=server,
+        kind="custom",
+        image=service_image("redis"),
+        port=6379,
+        command="redis-server --protected-mode no",
+    )
+    _gone(box)
+    try:
+        boot = _job(crew, box, "boot")
+        assert run_job(boot.pk, operations.boot) == "succeeded", log_of(boot)
+        assert "TCP port 6379 accepts" in log_of(boot)
+        command = services.start_exec(crew.actor(crew.admin), box, "redis-cli DBSIZE")
+        assert run_job(command.pk, operations.exec_in) == "succeeded", log_of(command)
+        assert "[lab3] 0" in log_of(command).splitlines()
+        assert AuditEvent.objects.filter(
+            action="job.accessory.exec", details__command="redis-cli DBSIZE"
+        ).exists()
+        stop = _job(crew, box, "stop")
+        assert run_job(stop.pk, operations.stop) == "succeeded", log_of(stop)
+        state = accessories.inspect("box")
+        assert '"exited"' in asyncio.run(ssh.run(target_for(server), state)).stdout
+        start = _job(crew, box, "start")
+        assert run_job(start.pk, operations.start) == "succeeded", log_of(start)
+        assert '"running"' in asyncio.run(ssh.run(target_for(server), state)).stdout
+    finally:
+        _gone(box)
+
+
+def test_a_command_inside_shows_its_output_with_the_password_masked(
+    crew: Crew, web_servers: list[Server]
+) -> None:
+    server = web_servers[0]
+    db = services.create_accessory(
+        crew.actor(crew.admin),
+        crew.team,
+        name="pg",
+        server=server,
+        kind="postgres",
+        image=service_image("postgres"),
+    )
+    _gone(db)
+    try:
+        boot = _job(crew, db, "boot")
+        assert run_job(boot.pk, operations.boot) == "succeeded", log_of(boot)
+        command = services.start_exec(
+            crew.actor(crew.admin),
+            db,
+            'sh -c \'psql -U postgres -tAc "SELECT count(*) FROM pg_database"; '
+            "echo $POSTGRES_PASSWORD'",
+        )
+        assert run_job(command.pk, operations.exec_in) == "succeeded", log_of(command)
+        password = operations.secrets_of(db)[1]
+        assert password not in log_of(command) and "3" in log_of(command)
+    finally:
+        _gone(db)
+
+
+def test_booting_twice_keeps_serving_and_old_data_of_another_accessory_is_refused(
+    crew: Crew, web_servers: list[Server]
+) -> None:
+    server = web_servers[1]
+
+    def added() -> Accessory:
+        return services.create_accessory(
+            crew.actor(crew.admin),
+            crew.team,
+            name="twice",
+            server=server,
+            kind="redis",
+            image=service_image("redis"),
+        )
+
+    first = added()
+    _gone(first)
+    try:
+        for _ in range(2):
+            boot = _job(crew, first, "boot")
+            assert run_job(boot.pk, operations.boot) == "succeeded", log_of(boot)
+        assert _in(first, "redis-cli", "SET", "k", "v") == "OK"
+        removal = _job(crew, first, "remove")  # keeps the data
+        assert run_job(removal.pk, operations.remove) == "succeeded", log_of(removal)
+
+        second = added()
+        again = _job(crew, second, "boot")
+        assert run_job(again.pk, operations.boot) == "failed"
+        again.refresh_from_db()
+        assert "holds data of an earlier accessory" in again.error
+        listed = asyncio.run(
+            ssh.run(target_for(server), ["docker", "ps", "-aq", "--filter", "name=twice"])
+        )
+        assert listed.stdout.strip() == ""
+    finally:
+        _gone(first)

@@ -132,7 +132,13 @@ def test_an_app_linked_to_postgres_and_redis_reaches_both_then_unlink_drops_the_
         unlink = services.start_unlink(crew.actor(crew.owner), link, drop=True)
         assert run_job(unlink.pk, accessory_links.unlink) == "succeeded", log_of(unlink)
         assert not EnvVar.objects.filter(app=app, key="DATABASE_URL").exists()
-        names = ["psql", "-U", "postgres", "-tAc", "SELECT count(*) FROM pg_database WHERE datname = 'shop'"]
+        names = [
+            "psql",
+            "-U",
+            "postgres",
+            "-tAc",
+            "SELECT count(*) FROM pg_database WHERE datname = 'shop'",
+        ]
         asked = accessories.ask("db", sorted(operations.secrets_of(db)[0]), names)
         assert asyncio.run(ssh.run(target_for(server), asked)).stdout.strip() == "0"
     finally:

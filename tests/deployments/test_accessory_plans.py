@@ -23,21 +23,29 @@ HOST_SPEC = AccessorySpec(
     command=(),
     ready=("pg_isready", "--quiet"),
     ready_timeout=30.0,
+    owner="id-1",
 )
 
 
 def test_a_boot_pulls_only_a_missing_image_writes_its_variables_and_waits() -> None:
     plan = plan_boot(HOST_SPEC)
     assert [phase.title for phase in plan.phases] == [
+        "Data volume",
         "Image",
+        "Stop",
         "Files",
         "Start and wait until ready",
+        "Remove the old container",
     ]
-    pull = plan.phases[0].lanes[0][0]
+    own = plan.phases[0].lanes[0][0]
+    assert isinstance(own, Run) and own.argv[-2:] == ("panel-accessory-db-data", "id-1")
+    pull = plan.phases[1].lanes[0][0]
     assert isinstance(pull, Run) and pull.unless[:3] == ("docker", "image", "inspect")
-    env = plan.phases[1].lanes[0][1]
+    aside = plan.phases[2].lanes[0][0]
+    assert isinstance(aside, Run) and aside.argv[-1] == "panel-accessory-db-previous"
+    env = plan.phases[3].lanes[0][1]
     assert isinstance(env, Put) and env.mode == 0o600 and env.holds == HOST_SPEC.env_names
-    run, wait = plan.phases[2].lanes[0]
+    run, wait = plan.phases[4].lanes[0]
     assert isinstance(run, Run) and "--network-alias" in run.argv and "db" in run.argv
     assert "--publish" not in run.argv  # nothing is published unless asked
     assert isinstance(wait, WaitFor) and wait.argv[-2:] == ("pg_isready", "--quiet")

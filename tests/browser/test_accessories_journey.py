@@ -1,0 +1,108 @@
+"""In Chromium: add PostgreSQL from its template, boot it, link it to an app of the lab's
+database-checking image, deploy the app and see it connected over the network, watch the
+accessory's live log, and count its databases with a command inside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import RunningPanel
+from tests.browser.steps import add_server, fill_new_app, open_app, wait_for_job
+from tests.lab.hosts import docker_env
+from tests.lab.images import service_image
+from tests.lab.lab import Lab, LabHost
+from tests.lab.proc import sh
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_postgres_linked_into_an_app(
+    panel: RunningPanel, admin_page: Any, chromium: Any, lab: Lab, artifacts: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    page, host = admin_page, lab.hosts[0]
+    leftovers(host)
+    add_server(page, panel.url, host, "data-lab1")
+
+    page.get_by_role("link", name="Accessories", exact=True).click()
+    page.get_by_role("link", name="Add an accessory").click()
+    page.get_by_label("Name", exact=True).fill("notesdb")
+    page.get_by_label("Kind").select_option(label="PostgreSQL")
+    page.get_by_label("Server").select_option(label="data-lab1")
+    page.get_by_label("Image").fill(service_image("postgres"))  # the lab's, built from Debian
+    page.screenshot(path=str(artifacts / "accessory-new.png"), full_page=True)
+    page.get_by_role("button", name="Add accessory").click()
+    expect(page.locator(".messages")).to_contain_text("generated password")
+    page.locator("#boot-button").click()
+    wait_for_job(page, "notesdb is ready")
+
+    domain = f"notes.{host.name}.test"
+    fill_new_app(page, lab, "notes", domain, "data-lab1")
+    page.get_by_label("Image").fill(lab.dbapp_image.rsplit(":", 1)[0])
+    page.get_by_role("button", name="Create app").click()
+    expect(page.locator(".messages")).to_contain_text("is created")
+
+    page.get_by_role("link", name="Accessories", exact=True).click()
+    page.get_by_role("link", name="notesdb", exact=True).click()
+    expect(page.locator("#link-form")).to_be_visible()
+    page.locator("#link-form").get_by_label("App").select_option(label="notes")
+    page.locator("#link-button").click()
+    wait_for_job(page, "Redeploy notes to use it.")
+    page.get_by_role("link", name="notesdb").first.click()
+    expect(page.locator("#links")).to_contain_text("redeploy notes to use it")
+    expect(page.locator("#now")).to_contain_text("running", timeout=20_000)
+    page.screenshot(path=str(artifacts / "accessory-linked.png"), full_page=True)
+
+    open_app(page, "notes")
+    page.locator("#id_version").fill("v1")
+    page.locator("#deploy-button").click()
+    wait_for_job(page, "notes v1 is live.")
+    visitor = chromium.new_page()
+    try:
+        visitor.goto(f"http://{domain}/cgi-bin/db")
+        assert "DATABASE_URL: connected (1)" in visitor.locator("body").inner_text()
+        visitor.screenshot(path=str(artifacts / "accessory-app-connected.png"))
+    finally:
+        visitor.close()
+
+    page.get_by_role("link", name="Accessories", exact=True).click()
+    page.get_by_role("link", name="notesdb", exact=True).click()
+    expect(page.locator("#links")).not_to_contain_text("redeploy notes")
+    expect(page.locator("#accessory-logs")).to_contain_text("ready to accept", timeout=20_000)
+    page.screenshot(path=str(artifacts / "accessory-detail.png"), full_page=True)
+    page.get_by_label("Command").fill(
+        "psql -U postgres -tAc 'SELECT count(*) FROM pg_database WHERE datname = $$notes$$'"
+    )
+    page.locator("#exec-button").click()
+    expect(page.locator("#job-status")).to_have_text("Succeeded", timeout=60_000)
+    expect(page.locator("#job-log")).to_contain_text("] 1")
+    page.screenshot(path=str(artifacts / "accessory-exec.png"), full_page=True)
+
+    # Unlink dropping the database (its name typed), then remove it with its data.
+    page.get_by_role("link", name="Accessories", exact=True).click()
+    page.get_by_role("link", name="notesdb", exact=True).click()
+    page.locator("#links summary", has_text="Unlink").click()
+    page.get_by_label("Also drop its database and user").check()
+    page.get_by_label("To drop them, type its name").fill("notes")
+    page.locator("#links").get_by_role("button", name="Unlink").click()
+    wait_for_job(page, "its data and user are dropped")
+    page.get_by_role("link", name="notesdb").first.click()
+    page.get_by_label("Also remove its data").check()
+    page.get_by_label("To remove its data, type its name").fill("notesdb")
+    page.locator("#remove-button").click()
+    wait_for_job(page, "notesdb is removed.")
+    open_app(page, "notes")
+    page.get_by_role("button", name="Remove this app").click()
+    expect(page.locator("#job-status")).to_have_text("Succeeded", timeout=60_000)
+
+
+def leftovers(host: LabHost) -> None:
+    """What an earlier run that failed half-way left on the host."""
+    env = docker_env(host.spec)
+    listed = sh("docker", "ps", "-aq", "--filter", "label=panel.app=notes", env=env).stdout
+    sh("docker", "rm", "-f", "panel-accessory-notesdb", *listed.split(), env=env, check=False)
+    sh("docker", "volume", "rm", "-f", "panel-accessory-notesdb-data", env=env, check=False)
