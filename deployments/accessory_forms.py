@@ -15,6 +15,7 @@ from deployments.models import Accessory, App
 from deployments.validators import (
     name_values,
     validate_command,
+    validate_container_file,
     validate_env_key,
     validate_volume,
 )
@@ -223,6 +224,25 @@ class UnlinkForm(forms.Form):
         if data.get("drop") and data.get("confirm") != self.database:
             self.add_error("confirm", f"Type {self.database} to drop its data.")
         return data
+
+
+class AccessoryFileForm(forms.Form):
+    path = forms.CharField(
+        max_length=255,
+        validators=[validate_container_file],
+        label="Path inside",
+        help_text="Mounted read-only there, e.g. /etc/app/config.toml.",
+    )
+    content = forms.CharField(
+        max_length=65536,
+        strip=False,
+        widget=SecretTextarea(attrs={"rows": 6, "spellcheck": "false"}),
+        help_text="Stored encrypted; written over SFTP before it starts.",
+    )
+    secret = forms.BooleanField(
+        required=False,
+        help_text="Written 0600 instead of 0644, and its content never shown again.",
+    )
 
 
 class AccessoryExecForm(forms.Form):

@@ -33,6 +33,12 @@ class AccessorySpec:
     config_path: str = ""  # where the engine reads its config file inside the container
     ready_port: int = 0  # without a question: ready once this port accepts connections
     owner: str = ""  # the accessory's id, labelled on its data volumes
+    files: tuple[tuple[str, bool], ...] = ()  # paths inside given a file, and whether secret
+
+
+def file_content(inside: str) -> str:
+    """The name under which the runner is given a file's content."""
+    return f"file {inside}"
 
 
 def plan_boot(spec: AccessorySpec) -> Plan:
@@ -132,6 +138,10 @@ def _files(spec: AccessorySpec) -> Phase:
     ]
     if spec.config_path:
         steps.append(_config(spec))
+    for index, (inside, secret) in enumerate(spec.files):
+        mode = 0o600 if secret else 0o644
+        where = accessories.given_file(spec.name, index)
+        steps.append(Put(spec.host, where, mode, file_content(inside), (inside,), inside))
     return Phase("Files", (tuple(steps),))
 
 
@@ -147,11 +157,13 @@ def _config(spec: AccessorySpec) -> Put:
 
 
 def _start(spec: AccessorySpec) -> Phase:
-    config = (
-        (posixpath.join(spec.home, accessories.config_file(spec.name)), spec.config_path)
-        if spec.config_path
-        else None
-    )
+    read_only = [
+        (posixpath.join(spec.home, accessories.given_file(spec.name, index)), inside)
+        for index, (inside, _) in enumerate(spec.files)
+    ]
+    if spec.config_path:
+        config = posixpath.join(spec.home, accessories.config_file(spec.name))
+        read_only.append((config, spec.config_path))
     run = Run(
         spec.host,
         tuple(
@@ -162,7 +174,7 @@ def _start(spec: AccessorySpec) -> Phase:
                 volumes=list(spec.volumes),
                 publish=list(spec.publish),
                 command=list(spec.command),
-                config=config,
+                read_only=read_only,
             )
         ),
         "start",

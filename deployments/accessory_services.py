@@ -7,7 +7,7 @@ import secrets
 
 from django.db import transaction
 
-from deployments import accessory_links, link_state
+from deployments import accessory_links, accessory_state, link_state
 from deployments.accessory_kinds import KINDS, env_for
 from deployments.commands import accessories as accessory_commands
 from deployments.models import Accessory, AccessoryLink, App, EnvVar
@@ -19,6 +19,7 @@ from deployments.tasks import (
     reboot_accessory,
     remove_accessory,
     restart_accessory,
+    rotate_link,
     start_accessory,
     stop_accessory,
     unlink_accessory,
@@ -147,6 +148,24 @@ def start_link(
 def start_unlink(actor: Actor, link: AccessoryLink, *, drop: bool) -> Job:
     params: dict[str, object] = {"link_id": str(link.pk), "drop": drop, "app": link.app.name}
     return _enqueue(actor, link.accessory, JobKind.ACCESSORY_UNLINK, unlink_accessory, params)
+
+
+def set_file(actor: Actor, accessory: Accessory, path: str, content: str, *, secret: bool) -> None:
+    """A file given to it (applied by its next boot or reboot); audited without its content."""
+    accessory_state.set_file(accessory, actor, path, content, secret=secret)
+
+
+def remove_file(actor: Actor, accessory: Accessory, path: str) -> None:
+    accessory_state.remove_file(accessory, actor, path)
+
+
+def start_rotation(actor: Actor, link: AccessoryLink) -> Job:
+    """A new password for the link, the app redeployed with it, the old one retired."""
+    holder = locks.holder_of(link.app.lock_name)
+    if holder is not None:
+        raise DeployRefused(f"{link.app.name} is busy with job #{holder.pk}; rotate when it ends.")
+    params: dict[str, object] = {"link_id": str(link.pk), "app": link.app.name}
+    return _enqueue(actor, link.accessory, JobKind.ACCESSORY_ROTATE, rotate_link, params)
 
 
 def _enqueue(

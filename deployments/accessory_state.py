@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -9,6 +12,45 @@ from deployments.models import Accessory
 from panel import audit
 from panel.audit import Actor
 from panel.models import AuditAction
+from panel.sensitive import Sensitive
+
+
+def stored(accessory: Accessory) -> dict[str, Any]:
+    """Its encrypted settings: variables, password and files."""
+    text = accessory.env.reveal() if accessory.env else ""
+    return dict(json.loads(text)) if text else {}
+
+
+def set_file(accessory: Accessory, actor: Actor, path: str, content: str, *, secret: bool) -> None:
+    with transaction.atomic():
+        locked = Accessory.objects.select_for_update().get(pk=accessory.pk)
+        settings = stored(locked)
+        settings.setdefault("files", {})[path] = {"content": content, "secret": secret}
+        locked.env = Sensitive(json.dumps(settings))
+        locked.save(update_fields=["env"])
+        audit.record(
+            actor,
+            AuditAction.ACCESSORY_FILE_SET,
+            team=accessory.team,
+            target=accessory,
+            details={"path": path, "secret": secret, "bytes": len(content.encode())},
+        )
+
+
+def remove_file(accessory: Accessory, actor: Actor, path: str) -> None:
+    with transaction.atomic():
+        locked = Accessory.objects.select_for_update().get(pk=accessory.pk)
+        settings = stored(locked)
+        settings.get("files", {}).pop(path, None)
+        locked.env = Sensitive(json.dumps(settings))
+        locked.save(update_fields=["env"])
+        audit.record(
+            actor,
+            AuditAction.ACCESSORY_FILE_REMOVE,
+            team=accessory.team,
+            target=accessory,
+            details={"path": path},
+        )
 
 
 def booted(accessory: Accessory, actor: Actor) -> None:

@@ -17,6 +17,7 @@ from deployments import accessory_reach
 from deployments import accessory_services as services
 from deployments.accessory_forms import (
     AccessoryExecForm,
+    AccessoryFileForm,
     AccessoryForm,
     LinkForm,
     RemoveAccessoryForm,
@@ -25,6 +26,7 @@ from deployments.accessory_forms import (
 from deployments.accessory_kinds import KINDS
 from deployments.commands import accessories as accessory_commands
 from deployments.models import Accessory, AccessoryLink
+from deployments.operations.accessories import files_of
 from deployments.operations.accessory_details import details
 from deployments.services import DeployRefused
 from panel.models import Job
@@ -85,6 +87,11 @@ def accessory_detail(request: HttpRequest, accessory_id: str) -> HttpResponse:
         ],
         "link_form": LinkForm(accessory=accessory, kind=kind) if kind.engine else None,
         "exec_form": AccessoryExecForm(),
+        "files": [
+            (path, secret, len(content.encode()), "" if secret else content)
+            for path, (content, secret) in sorted(files_of(accessory).items())
+        ],
+        "file_form": AccessoryFileForm(),
         "jobs": jobs[:10],
         "remove_form": RemoveAccessoryForm(accessory=accessory),
     }
@@ -164,6 +171,45 @@ def accessory_unlink(request: HttpRequest, accessory_id: str, link_id: str) -> H
     return _job(
         request, accessory, lambda: services.start_unlink(actor_of(request), link, drop=drop)
     )
+
+
+@login_required
+@require_POST
+def accessory_rotate(request: HttpRequest, accessory_id: str, link_id: str) -> HttpResponse:
+    accessory = get_for(request.user, ACCESSORIES, accessory_id, Action.MANAGE_SECRETS)
+    link = get_object_or_404(
+        AccessoryLink.objects.select_related("app", "accessory__team"),
+        pk=link_id,
+        accessory=accessory,
+    )
+    return _job(request, accessory, lambda: services.start_rotation(actor_of(request), link))
+
+
+@login_required
+@require_POST
+def accessory_file(request: HttpRequest, accessory_id: str) -> HttpResponse:
+    accessory = get_for(request.user, ACCESSORIES, accessory_id, Action.MANAGE_APPS)
+    form = AccessoryFileForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _errors(form))
+    else:
+        data = form.cleaned_data
+        services.set_file(
+            actor_of(request), accessory, data["path"], data["content"], secret=data["secret"]
+        )
+        messages.success(request, f"{data['path']} is kept; reboot {accessory.name} to apply it.")
+    return redirect("accessory_detail", accessory_id=accessory.pk)
+
+
+@login_required
+@require_POST
+def accessory_file_remove(request: HttpRequest, accessory_id: str) -> HttpResponse:
+    accessory = get_for(request.user, ACCESSORIES, accessory_id, Action.MANAGE_APPS)
+    path = request.POST.get("path", "")
+    if path in files_of(accessory):
+        services.remove_file(actor_of(request), accessory, path)
+        messages.success(request, f"{path} is removed; reboot {accessory.name} to apply it.")
+    return redirect("accessory_detail", accessory_id=accessory.pk)
 
 
 @login_required

@@ -79,3 +79,24 @@ def forget(actor: Actor, row: AccessoryLink, *, dropped: bool) -> None:
             details={"app": row.app.name, "variable": row.variable, "dropped": dropped},
         )
         row.delete()
+
+
+def rotated(
+    actor: Actor, row: AccessoryLink, *, login: str, password: str, url: str, undone: bool = False
+) -> None:
+    """The link's login and password, and the app's variable, changed together."""
+    with transaction.atomic():
+        row.login = "" if login == row.user else login
+        row.password = Sensitive(password)
+        row.save(update_fields=["login", "password"])
+        env = EnvVar.objects.get(app=row.app, role="", key=row.variable)
+        env.value = Sensitive(url)
+        env.save(update_fields=["value", "updated_at"])
+        audit.record(
+            actor,
+            AuditAction.ACCESSORY_ROTATED,
+            team=row.team,
+            target=row.accessory,
+            details={"app": row.app.name, "variable": row.variable, "login": login,
+                     "undone": undone},
+        )  # fmt: skip

@@ -262,7 +262,8 @@ class AccessoryLink(models.Model):
     app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="accessory_links")
     variable = models.CharField(max_length=128)
     database = models.CharField(max_length=32)
-    user = models.CharField(max_length=32)
+    user = models.CharField(max_length=32)  # owns the database
+    login = models.CharField(max_length=32, blank=True)  # the app's login; empty: the user
     number = models.PositiveSmallIntegerField(default=0)  # Redis: the database number
     password = EncryptedTextField()
     created_at = models.DateTimeField(auto_now_add=True)

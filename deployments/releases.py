@@ -22,6 +22,21 @@ def start(release: Release, job: Job) -> None:
     Release.objects.filter(pk=release.pk).update(status=ReleaseStatus.PENDING, job=job)
 
 
+def again(app: App, source: Release, kind: str, actor: Actor) -> Release:
+    """A new release of an earlier one's image (by digest where known) and commit."""
+    return Release.objects.create(
+        app=app,
+        version=source.version,
+        image=source.image,
+        image_digest=source.image_digest,
+        commit=source.commit,
+        commit_message=source.commit_message,
+        kind=kind,
+        created_by=actor.user,
+        created_by_label=actor.label,
+    )
+
+
 def pin_commit(release: Release, sha: str, subject: str, image: str) -> Release:
     """An app built from git: the release is this commit, and its image is named after it."""
     Release.objects.filter(pk=release.pk).update(

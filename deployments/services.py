@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from deployments import registry
+from deployments import registry, releases
 from deployments.models import App, Container, EnvVar, Release, Role
 from deployments.tasks import (
     deploy_app,
@@ -186,17 +186,7 @@ def start_again(actor: Actor, app: App, source: Release, kind: str) -> Job:
             "rolled back to."
         )
     with transaction.atomic():
-        release = Release.objects.create(
-            app=app,
-            version=source.version,
-            image=source.image,
-            image_digest=source.image_digest,
-            commit=source.commit,
-            commit_message=source.commit_message,
-            kind=kind,
-            created_by=actor.user,
-            created_by_label=actor.label,
-        )
+        release = releases.again(app, source, kind, actor)
         return _enqueue_deploy(actor, app, release, DeployKind(kind))
 
 

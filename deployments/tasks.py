@@ -5,6 +5,7 @@ from celery import shared_task
 from deployments.operations import accessories, accessory_links, lifecycle
 from deployments.operations.app_exec import app_exec
 from deployments.operations.deploy import deploy
+from deployments.operations.link_rotation import rotate
 from deployments.operations.remove import remove
 from panel.jobs.runner import run_job
 
@@ -77,3 +78,8 @@ def link_accessory(job_id: int) -> str | None:
 @shared_task(name="deployments.accessory_unlink", soft_time_limit=600, time_limit=660)
 def unlink_accessory(job_id: int) -> str | None:
     return run_job(job_id, accessory_links.unlink)
+
+
+@shared_task(name="deployments.accessory_rotate", soft_time_limit=1800, time_limit=1860)
+def rotate_link(job_id: int) -> str | None:
+    return run_job(job_id, rotate)

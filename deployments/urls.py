@@ -63,6 +63,21 @@ urlpatterns = [
         name="accessory_unlink",
     ),
     path(
+        "accessories/<uuid:accessory_id>/links/<uuid:link_id>/rotate",
+        accessory_views.accessory_rotate,
+        name="accessory_rotate",
+    ),
+    path(
+        "accessories/<uuid:accessory_id>/files",
+        accessory_views.accessory_file,
+        name="accessory_file",
+    ),
+    path(
+        "accessories/<uuid:accessory_id>/files/remove",
+        accessory_views.accessory_file_remove,
+        name="accessory_file_remove",
+    ),
+    path(
         "accessories/<uuid:accessory_id>/exec",
         accessory_views.accessory_exec,
         name="accessory_exec",

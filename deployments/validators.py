@@ -134,3 +134,11 @@ def name_values(text: str) -> dict[str, str]:
         validate_env_key(name.strip())
         found[name.strip()] = value
     return found
+
+
+def validate_container_file(value: str) -> None:
+    """An absolute path inside a container for a file: no `..`, not the root."""
+    if not CONTAINER_PATH_RE.fullmatch(value) or ".." in value or value.endswith("/"):
+        raise ValidationError(
+            f"“{value[:60]}”: write an absolute path to a file, e.g. /etc/app.conf."
+        )

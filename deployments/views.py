@@ -135,6 +135,8 @@ def app_env(request: HttpRequest, app_id: str) -> HttpResponse:
     form = EnvForm(request.POST or None)
     if request.method == "POST":
         require(request.user, app.team_id, Action.MANAGE_APPS)
+        if form.is_valid() and (linked := _linked(app, form.cleaned_data["key"])):
+            form.add_error("key", linked)
         if form.is_valid():
             data = form.cleaned_data
             services.set_env(
@@ -149,7 +151,14 @@ def app_env(request: HttpRequest, app_id: str) -> HttpResponse:
             )
             messages.success(request, f"{data['key']} is set; it applies from the next deploy.")
             return redirect("app_env", app_id=app.pk)
-    variables = EnvVar.objects.filter(app=app)
+    links = {
+        link.variable: link.accessory for link in app.accessory_links.select_related("accessory")
+    }
+    # Each variable with the accessory whose link gives it (changed only there), if any.
+    variables = [
+        (variable, None if variable.role else links.get(variable.key))
+        for variable in EnvVar.objects.filter(app=app)
+    ]
     return render(
         request, "deployments/app_env.html", {"app": app, "form": form, "variables": variables}
     )
@@ -160,9 +169,20 @@ def app_env(request: HttpRequest, app_id: str) -> HttpResponse:
 def env_delete(request: HttpRequest, app_id: str, env_id: str) -> HttpResponse:
     app = get_for(request.user, APPS, app_id, Action.MANAGE_APPS)
     variable = get_object_or_404(EnvVar, app=app, pk=env_id)
+    if variable.role == "" and (linked := _linked(app, variable.key)):
+        messages.error(request, linked)
+        return redirect("app_env", app_id=app.pk)
     services.delete_env(actor_of(request), variable)
     messages.success(request, f"{variable.key} is removed; it goes away with the next deploy.")
     return redirect("app_env", app_id=app.pk)
+
+
+def _linked(app: App, key: str) -> str:
+    """Why a variable a link gives cannot be set or removed here, or ""."""
+    link = app.accessory_links.filter(variable=key).select_related("accessory").first()
+    if link is None:
+        return ""
+    return f"{key} comes from the link to {link.accessory.name}: unlink or rotate it there."
 
 
 @login_required

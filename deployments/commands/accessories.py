@@ -28,6 +28,11 @@ def config_file(name: str) -> str:
     return posixpath.join(folder(name), "config")
 
 
+def given_file(name: str, index: int) -> str:
+    """Where the index-th file given to it is written on the server."""
+    return posixpath.join(folder(name), f"file-{index}")
+
+
 def volume(name: str) -> str:
     return f"panel-accessory-{name}-data"
 
@@ -40,10 +45,10 @@ def run(
     volumes: list[str],
     publish: list[str],
     command: list[str],
-    config: tuple[str, str] | None = None,
+    read_only: list[tuple[str, str]] | None = None,
 ) -> list[str]:
     """Start it on the panel network under its name; variables by name from the sourced env
-    file (never on a command line); `config` (absolute host path, path inside) read-only."""
+    file (never on a command line); files (absolute host path, path inside) read-only."""
     argv = ["sh", "-c", LOAD_ENV_AND_RUN, env_file(name), "docker", "run", "--detach",
             "--name", container(name), "--network", NETWORK, "--network-alias", name,
             "--restart", "unless-stopped", "--label", f"{LABEL_ACCESSORY}={name}"]  # fmt: skip
@@ -51,8 +56,8 @@ def run(
         argv += ["--env", env_name]
     for mount in volumes:
         argv += ["--volume", mount]
-    if config is not None:
-        argv += ["--volume", f"{config[0]}:{config[1]}:ro"]
+    for host_path, inside in read_only or []:
+        argv += ["--volume", f"{host_path}:{inside}:ro"]
     for port in publish:
         argv += ["--publish", port]
     return [*argv, image, *command]

@@ -6,7 +6,6 @@ brings the old container back."""
 from __future__ import annotations
 
 import asyncio
-import json
 import shlex
 from collections.abc import Callable, Iterable
 
@@ -18,6 +17,7 @@ from deployments.accessory_plans import (
     ENV_CONTENT,
     START,
     AccessorySpec,
+    file_content,
     plan_boot,
     plan_container,
     plan_exec,
@@ -91,10 +91,17 @@ def _container_job(ctx: JobContext, command: Callable[[str], list[str]], title: 
 
 def secrets_of(accessory: Accessory) -> tuple[dict[str, str], str]:
     """Its variables and its generated password, decrypted for the job only."""
-    text = accessory.env.reveal() if accessory.env else ""
-    stored = json.loads(text) if text else {}
+    stored = accessory_state.stored(accessory)
     variables = {str(k): str(v) for k, v in stored.get("variables", {}).items()}
     return variables, str(stored.get("password", ""))
+
+
+def files_of(accessory: Accessory) -> dict[str, tuple[str, bool]]:
+    """The files given to it: path inside → (content, secret), decrypted for the job only."""
+    return {
+        str(path): (str(file["content"]), bool(file["secret"]))
+        for path, file in accessory_state.stored(accessory).get("files", {}).items()
+    }
 
 
 def kind_of(accessory: Accessory) -> Kind:
@@ -128,6 +135,7 @@ def spec_of(accessory: Accessory, home: str) -> AccessorySpec:
         config_path=kind.config_path,
         ready_port=0 if kind.ready or custom_ready else accessory.port,
         owner=str(accessory.pk),
+        files=tuple((path, secret) for path, (_, secret) in sorted(files_of(accessory).items())),
     )
 
 
@@ -141,6 +149,8 @@ def contents_of(accessory: Accessory, users: tuple[str, ...] | None = None) -> d
     with `users` when a link job is changing them."""
     values, password = secrets_of(accessory)
     contents = {ENV_CONTENT: containers.env_file(values)}
+    for path, (content, _) in files_of(accessory).items():
+        contents[file_content(path)] = content.encode()
     kind = kind_of(accessory)
     if kind.config_path:
         lines = users_of(accessory.links.all()) if users is None else users

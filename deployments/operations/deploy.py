@@ -46,7 +46,13 @@ T = TypeVar("T")
 
 
 def deploy(ctx: JobContext) -> None:
-    release = Release.objects.select_related("app__team").get(pk=ctx.job.params["release"])
+    deploy_release(
+        ctx, Release.objects.select_related("app__team").get(pk=ctx.job.params["release"])
+    )
+
+
+def deploy_release(ctx: JobContext, release: Release) -> None:
+    """Run a release's deploy in this job; a failure marks the release failed."""
     try:
         Deploy(ctx, release).run()
     except BaseException as error:

@@ -52,6 +52,9 @@ class AuditAction(models.TextChoices):
     ACCESSORY_REMOVE = "accessory.remove", "Accessory removed"
     ACCESSORY_LINKED = "accessory.linked", "App linked"
     ACCESSORY_UNLINKED = "accessory.unlinked", "App unlinked"
+    ACCESSORY_ROTATED = "accessory.rotated", "Link password rotated"
+    ACCESSORY_FILE_SET = "accessory.file.set", "Accessory file set"
+    ACCESSORY_FILE_REMOVE = "accessory.file.remove", "Accessory file removed"
     RELEASE_LIVE = "release.live", "Release live"
     RELEASE_FAIL = "release.fail", "Release failed"
     RELEASE_SWITCH_REVERT = "release.switch_revert", "Switch reverted"
@@ -78,6 +81,7 @@ class AuditAction(models.TextChoices):
     JOB_ACCESSORY_EXEC = "job.accessory.exec", "Accessory command started"
     JOB_ACCESSORY_LINK = "job.accessory.link", "Link started"
     JOB_ACCESSORY_UNLINK = "job.accessory.unlink", "Unlink started"
+    JOB_ACCESSORY_ROTATE = "job.accessory.rotate", "Password rotation started"
 
 
 class AuditEvent(models.Model):

@@ -42,6 +42,7 @@ class JobKind(models.TextChoices):
     ACCESSORY_EXEC = "accessory.exec", "Accessory command"
     ACCESSORY_LINK = "accessory.link", "Link"
     ACCESSORY_UNLINK = "accessory.unlink", "Unlink"
+    ACCESSORY_ROTATE = "accessory.rotate", "Password rotation"
     AUDIT_VERIFY = "audit.verify", "Audit verification"
 
 

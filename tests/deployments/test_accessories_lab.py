@@ -227,10 +227,28 @@ def test_any_image_is_ready_when_its_port_accepts_and_runs_commands_stops_and_st
         command="redis-server --protected-mode no",
     )
     _gone(box)
+    actor = crew.actor(crew.admin)
+    services.set_file(actor, box, "/etc/box/motd", "hello from the panel\n", secret=False)
+    services.set_file(actor, box, "/etc/box/token", "tok-s3cr3t-8812", secret=True)
+    box.refresh_from_db()
     try:
         boot = _job(crew, box, "boot")
         assert run_job(boot.pk, operations.boot) == "succeeded", log_of(boot)
         assert "TCP port 6379 accepts" in log_of(boot)
+        assert "tok-s3cr3t-8812" not in log_of(boot)
+        assert _in(box, "cat", "/etc/box/motd", "/etc/box/token") == (
+            "hello from the panel\ntok-s3cr3t-8812"
+        )
+        modes = asyncio.run(
+            ssh.run(target_for(server), ["stat", "-c", "%a %n", ".panel/accessories/box/file-0",
+                                         ".panel/accessories/box/file-1"])
+        ).stdout.split("\n")  # fmt: skip
+        assert modes[0].startswith("644 ") and modes[1].startswith("600 ")
+        refused = asyncio.run(
+            ssh.run(target_for(server), ["docker", "exec", accessories.container("box"), "sh",
+                                         "-c", "echo x > /etc/box/motd"], check=False)
+        )  # fmt: skip
+        assert not refused.ok and "Read-only" in refused.stderr
         command = services.start_exec(crew.actor(crew.admin), box, "redis-cli DBSIZE")
         assert run_job(command.pk, operations.exec_in) == "succeeded", log_of(command)
         assert "[lab3] 0" in log_of(command).splitlines()

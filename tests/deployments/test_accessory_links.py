@@ -189,3 +189,61 @@ def test_commands_inside_are_for_admins_and_logs_for_deployers(
         assert not Job.objects.exists()
         client.post(exec_url, {"command": "psql -c 'SELECT 1'"})
     assert Job.objects.get().params == {"command": "psql -c 'SELECT 1'"}
+
+
+@pytest.mark.parametrize("engine", ["postgres", "mysql"])
+def test_rotation_alternates_between_two_logins_and_retires_only_the_old(engine: str) -> None:
+    assert accessory_links.next_login(engine, "shop", "shop") == "shop_b"
+    assert accessory_links.next_login(engine, "shop", "shop_b") == "shop"
+    accept = accessory_links.accept_statements(engine, "shop", "shop", "shop_b", PASSWORD)
+    assert "shop_b" in accept and PASSWORD in accept
+    retire = accessory_links.retire_statements(engine, "shop", "shop", PASSWORD)
+    assert "shop_b" not in retire and PASSWORD not in retire
+    with pytest.raises(ValidationError):
+        accessory_links.accept_statements(engine, "shop", "shop", "shop'--", PASSWORD)
+
+
+def test_redis_rotation_keeps_one_user_with_two_passwords_for_a_while() -> None:
+    assert accessory_links.next_login("redis", "shop", "shop") == "shop"
+    assert accessory_links.accept_statements("redis", "shop", "shop", "shop", PASSWORD) == (
+        f"ACL SETUSER shop on >{PASSWORD}\n"
+    )
+    line = accessory_links.redis_user_line("shop", PASSWORD, "Other_password_1234")
+    assert line.count("#") == 2 and PASSWORD not in line
+
+
+def test_rotation_is_for_those_who_manage_secrets(
+    crew: Crew, client: Client, server: Server, django_capture_on_commit_callbacks: Any
+) -> None:
+    db = _accessory(crew, server)
+    link = AccessoryLink.objects.create(
+        team=crew.team, accessory=db, app=_app(crew, [server]), variable="DATABASE_URL",
+        database="shop", user="shop", password=PASSWORD,
+    )  # fmt: skip
+    url = reverse("accessory_rotate", args=[db.pk, link.pk])
+    client.force_login(crew.deployer)
+    assert client.post(url).status_code == 403
+    client.force_login(crew.admin)
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(url)
+    job = Job.objects.get()
+    assert job.kind == "accessory.rotate" and PASSWORD not in str(job.params)
+
+
+def test_a_linked_variable_is_changed_only_through_its_link(
+    crew: Crew, client: Client, server: Server
+) -> None:
+    db = _accessory(crew, server)
+    app = _app(crew, [server])
+    AccessoryLink.objects.create(
+        team=crew.team, accessory=db, app=app, variable="DATABASE_URL", database="shop",
+        user="shop", password=PASSWORD,
+    )  # fmt: skip
+    variable = EnvVar.objects.create(team=crew.team, app=app, key="DATABASE_URL", value="x")
+    client.force_login(crew.admin)
+    page = client.post(
+        reverse("app_env", args=[app.pk]), {"key": "DATABASE_URL", "value": "postgres://other"}
+    ).content.decode()
+    assert "comes from the link to postg:" in page
+    client.post(reverse("env_delete", args=[app.pk, variable.pk]))
+    assert EnvVar.objects.get(pk=variable.pk).value.reveal() == "x"

@@ -17,7 +17,7 @@ from deployments.accessory_reach import ON_LOOPBACK, ON_PRIVATE, publish_for
 from deployments.commands import accessories
 from deployments.models import Accessory, AccessoryLink, App, EnvVar
 from deployments.operations import accessories as operations
-from deployments.operations import accessory_links
+from deployments.operations import accessory_links, link_rotation
 from panel.jobs.runner import run_job
 from servers import ssh
 from servers.models import Server
@@ -129,6 +129,8 @@ def test_an_app_linked_to_postgres_and_redis_reaches_both_then_unlink_drops_the_
         assert run_job(reboot.pk, operations.reboot) == "succeeded", log_of(reboot)
         assert "REDIS_URL: connected (PONG)" in _answers(app, server)
 
+        _rotate_without_a_refused_request(crew, app, server, link, cache)
+
         unlink = services.start_unlink(crew.actor(crew.owner), link, drop=True)
         assert run_job(unlink.pk, accessory_links.unlink) == "succeeded", log_of(unlink)
         assert not EnvVar.objects.filter(app=app, key="DATABASE_URL").exists()
@@ -146,6 +148,54 @@ def test_an_app_linked_to_postgres_and_redis_reaches_both_then_unlink_drops_the_
         _gone(cache)
 
 
+def _rotate_without_a_refused_request(
+    crew: Crew, app: App, server: Server, link: AccessoryLink, cache: Accessory
+) -> None:
+    """Rotate both links while the app is asked again and again: every answer is connected,
+    the new login works, and the old password is refused afterwards."""
+    redis_link = AccessoryLink.objects.get(accessory=cache, app=app)
+    old_pg, old_redis = link.password.reveal(), redis_link.password.reveal()
+    answers: list[str] = []
+    done = threading.Event()
+
+    def ask() -> None:
+        while not done.is_set():
+            answers.append(_answers(app, server))
+
+    asker = threading.Thread(target=ask)
+    asker.start()
+    try:
+        for row in (link, redis_link):
+            job = services.start_rotation(crew.actor(crew.admin), row)
+            assert run_job(job.pk, link_rotation.rotate) == "succeeded", log_of(job)
+            assert "old one is no longer accepted" in log_of(job)
+    finally:
+        done.set()
+        asker.join()
+    assert len(answers) >= 5
+    refused = [a for a in answers if "DATABASE_URL: connected (1)" not in a
+               or "REDIS_URL: connected (PONG)" not in a]  # fmt: skip
+    assert not refused, refused[:3]
+    link.refresh_from_db()
+    assert link.login == "shop_b" and link.password.reveal() != old_pg
+    assert "postgres://shop_b:" in EnvVar.objects.get(app=app, key="DATABASE_URL").value.reveal()
+    target = target_for(server)
+    old = ["sh", "-c", 'PGPASSWORD="$0" psql -h 127.0.0.1 -U shop -d shop -tAc "SELECT 1"', old_pg]
+    tried = asyncio.run(ssh.run(target, ["docker", "exec", accessories.container("db"), *old],
+                                check=False))  # fmt: skip
+    assert not tried.ok and "shop" in tried.stderr
+    old_auth = ["redis-cli", "--user", "shop", "--pass", old_redis, "--no-auth-warning", "PING"]
+    tried = asyncio.run(ssh.run(target, ["docker", "exec", accessories.container("cache"),
+                                         *old_auth], check=False))  # fmt: skip
+    assert "PONG" not in tried.stdout
+    # Rotated again, it goes back to the first login, which works again.
+    job = services.start_rotation(crew.actor(crew.admin), link)
+    assert run_job(job.pk, link_rotation.rotate) == "succeeded", log_of(job)
+    assert "DATABASE_URL: connected (1)" in _answers(app, server)
+    link.refresh_from_db()
+    assert link.login == ""
+
+
 def test_mariadb_on_one_host_serves_an_app_on_another_through_a_private_address(
     crew: Crew, web_servers: list[Server], dbapp: MakeApp
 ) -> None:
@@ -160,7 +210,13 @@ def test_mariadb_on_one_host_serves_an_app_on_another_through_a_private_address(
         outcome, release = deploy_version(crew, app, "v1")
         assert outcome == "succeeded", release.log  # type: ignore[attr-defined]
         assert "DATABASE_URL: connected (1)" in _answers(app, away)
-        assert link.user == "shop"
+        rotation = services.start_rotation(crew.actor(crew.admin), link)
+        assert run_job(rotation.pk, link_rotation.rotate) == "succeeded", log_of(rotation)
+        assert "DATABASE_URL: connected (1)" in _answers(app, away)
+        users = ["mariadb", "--user=root", "--host=127.0.0.1", "--skip-column-names", "-e",
+                 "SELECT user FROM mysql.user WHERE user LIKE 'shop%'"]  # fmt: skip
+        asked = accessories.ask("shared", sorted(operations.secrets_of(shared)[0]), users)
+        assert asyncio.run(ssh.run(target_for(home), asked)).stdout.split() == ["shop_b"]
     finally:
         _gone(shared)
 

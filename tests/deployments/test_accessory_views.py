@@ -89,3 +89,28 @@ def test_removing_data_needs_the_name_typed_and_an_owner(
         client.post(url, {"with_data": "on", "confirm_name": "db"})
     job = Job.objects.get()
     assert job.kind == "accessory.remove" and job.params == {"with_data": True}
+
+
+def test_files_are_kept_encrypted_audited_without_content_and_paths_checked(
+    crew: Crew, client: Client, server: Server
+) -> None:
+    accessory = _accessory(crew, server)
+    url = reverse("accessory_file", args=[accessory.pk])
+    given = {"path": "/etc/app/token", "content": "file-secret-42", "secret": "on"}
+    client.force_login(crew.deployer)
+    assert client.post(url, given).status_code == 403
+    client.force_login(crew.admin)
+    for hostile in ("etc/x", "/etc/../x", "/etc/x;touch y", "/", "/etc/"):
+        client.post(url, {**given, "path": hostile})
+    client.post(url, given)
+    accessory.refresh_from_db()
+    stored = str(Accessory.objects.filter(pk=accessory.pk).values_list("env", flat=True)[0])
+    assert "file-secret-42" not in stored and "file-secret-42" in accessory.env.reveal()
+    assert '"/etc/app/token"' in accessory.env.reveal() and '"etc/x"' not in accessory.env.reveal()
+    event = AuditEvent.objects.get(action="accessory.file.set")
+    assert event.details == {"path": "/etc/app/token", "secret": True, "bytes": 14}
+    page = client.get(reverse("accessory_detail", args=[accessory.pk])).content.decode()
+    assert "/etc/app/token" in page and "file-secret-42" not in page
+    client.post(reverse("accessory_file_remove", args=[accessory.pk]), {"path": "/etc/app/token"})
+    accessory.refresh_from_db()
+    assert "/etc/app/token" not in accessory.env.reveal()
