@@ -103,6 +103,6 @@ def test_a_postgres_linked_into_an_app(
 def leftovers(host: LabHost) -> None:
     """What an earlier run that failed half-way left on the host."""
     env = docker_env(host.spec)
-    listed = sh("docker", "ps", "-aq", "--filter", "label=panel.app=notes", env=env).stdout
+    listed = sh("docker", "ps", "-aq", "--filter", "label=panel.app=notes", env=env).stdout.decode()
     sh("docker", "rm", "-f", "panel-accessory-notesdb", *listed.split(), env=env, check=False)
     sh("docker", "volume", "rm", "-f", "panel-accessory-notesdb-data", env=env, check=False)

@@ -85,7 +85,8 @@ class ProcessWatch:
     """`ps` on a host, again and again, while something runs."""
 
     def __init__(self, server: Server) -> None:
-        self.target, self.seen, self.done = target_for(server), [], threading.Event()
+        self.target, self.done = target_for(server), threading.Event()
+        self.seen: list[str] = []
         self.thread = threading.Thread(target=self.watch)
 
     def watch(self) -> None:
