@@ -27,6 +27,8 @@ class Kind:
     # How links talk to the engine: "postgres", "mysql" or "redis"; "" for no links.
     engine: str = ""
     client: tuple[str, ...] = ()  # the engine's client, reading statements on stdin
+    dump: tuple[str, ...] = ()  # a consistent dump of everything, on stdout
+    dump_name: str = ""  # the name the dump has in a snapshot
 
 
 POSTGRES = Kind(
@@ -39,6 +41,8 @@ POSTGRES = Kind(
     ready=("pg_isready", "--quiet", "--host", "127.0.0.1", "--username", "postgres"),
     engine="postgres",
     client=("psql", "--quiet", "--no-psqlrc", "-v", "ON_ERROR_STOP=1", "-U", "postgres"),
+    dump=("pg_dumpall", "-U", "postgres", "--clean", "--if-exists"),
+    dump_name="postgres.sql",
 )
 MARIADB = Kind(
     key="mariadb",
@@ -51,6 +55,16 @@ MARIADB = Kind(
     ready=("mariadb-admin", "--user=root", "--host=127.0.0.1", "ping"),
     engine="mysql",
     client=("mariadb", "--user=root", "--host=127.0.0.1"),
+    dump=(
+        "mariadb-dump",
+        "--user=root",
+        "--host=127.0.0.1",
+        "--all-databases",
+        "--single-transaction",
+        "--routines",
+        "--events",
+    ),
+    dump_name="mariadb.sql",
 )
 MYSQL = Kind(
     key="mysql",
@@ -62,6 +76,16 @@ MYSQL = Kind(
     ready=("mysqladmin", "--user=root", "--host=127.0.0.1", "ping"),
     engine="mysql",
     client=("mysql", "--user=root", "--host=127.0.0.1"),
+    dump=(
+        "mysqldump",
+        "--user=root",
+        "--host=127.0.0.1",
+        "--all-databases",
+        "--single-transaction",
+        "--routines",
+        "--events",
+    ),
+    dump_name="mysql.sql",
 )
 REDIS = Kind(
     key="redis",
@@ -87,6 +111,8 @@ REDIS = Kind(
     command=("redis-server", "/etc/redis/panel.conf"),
     engine="redis",
     client=("redis-cli", "-e", "--no-auth-warning"),
+    dump=("redis-cli", "--no-auth-warning", "--rdb", "-"),
+    dump_name="dump.rdb",
 )
 CUSTOM = Kind(
     key="custom",

@@ -159,6 +159,10 @@ def remove_file(actor: Actor, accessory: Accessory, path: str) -> None:
     accessory_state.remove_file(accessory, actor, path)
 
 
+def show_password(actor: Actor, accessory: Accessory) -> str:
+    return accessory_state.password_shown(accessory, actor)
+
+
 def start_rotation(actor: Actor, link: AccessoryLink) -> Job:
     """A new password for the link, the app redeployed with it, the old one retired."""
     holder = locks.holder_of(link.app.lock_name)

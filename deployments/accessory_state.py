@@ -53,6 +53,12 @@ def remove_file(accessory: Accessory, actor: Actor, path: str) -> None:
         )
 
 
+def password_shown(accessory: Accessory, actor: Actor) -> str:
+    """Its generated password, for one page an admin asked for; the asking is audited."""
+    audit.record(actor, AuditAction.ACCESSORY_PASSWORD_SHOWN, team=accessory.team, target=accessory)
+    return str(stored(accessory).get("password", ""))
+
+
 def booted(accessory: Accessory, actor: Actor) -> None:
     with transaction.atomic():
         Accessory.objects.filter(pk=accessory.pk).update(booted_at=timezone.now())

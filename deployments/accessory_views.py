@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from backups.forms import BackupNowForm
 from deployments import accessory_reach
 from deployments import accessory_services as services
 from deployments.accessory_forms import (
@@ -92,6 +93,8 @@ def accessory_detail(request: HttpRequest, accessory_id: str) -> HttpResponse:
             for path, (content, secret) in sorted(files_of(accessory).items())
         ],
         "file_form": AccessoryFileForm(),
+        "backup_form": BackupNowForm(team_id=accessory.team_id) if kind.dump else None,
+        "backups": accessory.backups.select_related("repository")[:5],
         "jobs": jobs[:10],
         "remove_form": RemoveAccessoryForm(accessory=accessory),
     }
@@ -210,6 +213,22 @@ def accessory_file_remove(request: HttpRequest, accessory_id: str) -> HttpRespon
         services.remove_file(actor_of(request), accessory, path)
         messages.success(request, f"{path} is removed; reboot {accessory.name} to apply it.")
     return redirect("accessory_detail", accessory_id=accessory.pk)
+
+
+@login_required
+@require_POST
+def accessory_password(request: HttpRequest, accessory_id: str) -> HttpResponse:
+    """Its generated password on a page of its own, not cached and not kept in the session."""
+    accessory = get_for(request.user, ACCESSORIES, accessory_id, Action.MANAGE_SECRETS)
+    password = services.show_password(actor_of(request), accessory)
+    response = render(
+        request,
+        "deployments/accessory_password.html",
+        {"accessory": accessory, "kind": KINDS.get(accessory.kind, KINDS["custom"]),
+         "password": password},
+    )  # fmt: skip
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

@@ -78,6 +78,11 @@ urlpatterns = [
         name="accessory_file_remove",
     ),
     path(
+        "accessories/<uuid:accessory_id>/password",
+        accessory_views.accessory_password,
+        name="accessory_password",
+    ),
+    path(
         "accessories/<uuid:accessory_id>/exec",
         accessory_views.accessory_exec,
         name="accessory_exec",

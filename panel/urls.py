@@ -18,6 +18,7 @@ urlpatterns = [
     path("team/members/<int:user_id>", team.member_change, name="member_change"),
     path("", include("servers.urls")),
     path("", include("deployments.urls")),
+    path("", include("backups.urls")),
     path("api/v1/openapi.json", openapi.openapi, name="api_openapi"),
     path("api/v1/jobs/<int:job_id>", api_jobs.job_status, name="api_job"),
     path("api/v1/apps/<str:name>", deployments_api.app_status, name="api_app"),

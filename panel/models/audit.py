@@ -55,6 +55,10 @@ class AuditAction(models.TextChoices):
     ACCESSORY_ROTATED = "accessory.rotated", "Link password rotated"
     ACCESSORY_FILE_SET = "accessory.file.set", "Accessory file set"
     ACCESSORY_FILE_REMOVE = "accessory.file.remove", "Accessory file removed"
+    ACCESSORY_PASSWORD_SHOWN = "accessory.password.shown", "Accessory password shown"
+    REPOSITORY_CREATE = "repository.create", "Backup repository added"
+    BACKUP_DONE = "backup.done", "Backup made"
+    BACKUP_FAILED = "backup.failed", "Backup failed"
     RELEASE_LIVE = "release.live", "Release live"
     RELEASE_FAIL = "release.fail", "Release failed"
     RELEASE_SWITCH_REVERT = "release.switch_revert", "Switch reverted"
@@ -82,6 +86,7 @@ class AuditAction(models.TextChoices):
     JOB_ACCESSORY_LINK = "job.accessory.link", "Link started"
     JOB_ACCESSORY_UNLINK = "job.accessory.unlink", "Unlink started"
     JOB_ACCESSORY_ROTATE = "job.accessory.rotate", "Password rotation started"
+    JOB_BACKUP_RUN = "job.backup.run", "Backup started"
 
 
 class AuditEvent(models.Model):

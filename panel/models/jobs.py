@@ -43,6 +43,7 @@ class JobKind(models.TextChoices):
     ACCESSORY_LINK = "accessory.link", "Link"
     ACCESSORY_UNLINK = "accessory.unlink", "Unlink"
     ACCESSORY_ROTATE = "accessory.rotate", "Password rotation"
+    BACKUP_RUN = "backup.run", "Backup"
     AUDIT_VERIFY = "audit.verify", "Audit verification"
 
 

@@ -20,6 +20,8 @@ MAIN_PAGES = [
     "/apps/new",
     "/accessories/",
     "/accessories/new",
+    "/backups/",
+    "/backups/repositories/new",
     "/servers/",
     "/servers/new",
     "/servers/exec",

@@ -33,13 +33,13 @@ pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
 
 
 def _accessory(crew: Crew, server: Server, name: str, kind: str, **fields: object) -> Accessory:
+    fields.setdefault("image", service_image(kind))
     accessory = services.create_accessory(
         crew.actor(crew.admin),
         crew.team,
         name=name,
         server=server,
         kind=kind,
-        image=service_image(kind),
         **fields,  # type: ignore[arg-type]
     )
     _gone(accessory)
@@ -245,3 +245,23 @@ def test_unpublished_is_unreachable_from_other_hosts_and_loopback_only_from_its_
     finally:
         _gone(hidden)
         _gone(local)
+
+
+def test_the_mysql_template_boots_and_links_with_its_own_clients(
+    crew: Crew, web_servers: list[Server], make_app: MakeApp
+) -> None:
+    """MySQL's template on the lab's MariaDB image (Debian has no MySQL server): the same
+    variables, `mysqladmin ping` and the `mysql` client."""
+    server = web_servers[2]
+    db = _accessory(crew, server, "my", "mysql", image=service_image("mariadb"))
+    try:
+        app = make_app("mine", [server])
+        _link(crew, db, app, "DATABASE_URL")
+        asked = accessories.ask(
+            "my", sorted(operations.secrets_of(db)[0]),
+            ["mysql", "--user=root", "--host=127.0.0.1", "--skip-column-names", "-e",
+             "SHOW GRANTS FOR 'shop'@'%'"],
+        )  # fmt: skip
+        assert "`shop`.*" in asyncio.run(ssh.run(target_for(server), asked)).stdout
+    finally:
+        _gone(db)

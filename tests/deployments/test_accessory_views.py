@@ -114,3 +114,22 @@ def test_files_are_kept_encrypted_audited_without_content_and_paths_checked(
     client.post(reverse("accessory_file_remove", args=[accessory.pk]), {"path": "/etc/app/token"})
     accessory.refresh_from_db()
     assert "/etc/app/token" not in accessory.env.reveal()
+
+
+def test_admins_see_the_password_on_a_page_not_cached_and_audited(
+    crew: Crew, client: Client, server: Server
+) -> None:
+    accessory = _accessory(crew, server)
+    url = reverse("accessory_password", args=[accessory.pk])
+    password = services.show_password(crew.actor(crew.owner), accessory)
+    client.force_login(crew.deployer)
+    assert client.post(url).status_code == 403
+    assert (
+        password
+        not in client.get(reverse("accessory_detail", args=[accessory.pk])).content.decode()
+    )
+    client.force_login(crew.admin)
+    shown = client.post(url)
+    assert password in shown.content.decode() and shown["Cache-Control"] == "no-store"
+    assert client.get(url).status_code == 405
+    assert AuditEvent.objects.filter(action="accessory.password.shown").count() == 2

@@ -16,7 +16,13 @@ from tests.lab.proc import LabError, ok, sh
 HERE = Path(__file__).parent / "images"
 BASE = f"panel-lab/base:{DEBIAN_SUITE}"
 SERVICES = ("caddy", "postgres", "mariadb", "redis", "restic", "dbapp")
-ON_HOSTS = ("caddy", "postgres", "mariadb", "redis")  # loaded into every lab host's engine
+ON_HOSTS = (
+    "caddy",
+    "postgres",
+    "mariadb",
+    "redis",
+    "restic",
+)  # loaded into every lab host's engine
 APP_VARIANTS = ("v1", "v2", "unhealthy", "slow")
 DBAPP = "lab/dbapp:v1"  # in the lab registry
 BUILD_ENV = {"DOCKER_BUILDKIT": "0"}

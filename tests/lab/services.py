@@ -7,7 +7,7 @@ import socket
 import sys
 from pathlib import Path
 
-from tests.lab.config import REDIS_PORT, RUN_DIR, S3_PORT, STATE_DIR
+from tests.lab.config import BRIDGE_ADDRESS, REDIS_PORT, RUN_DIR, S3_PORT, STATE_DIR
 from tests.lab.proc import LabError, pid_alive, read_pid, sh, spawn, stop_pid, wait_for
 
 POSTGRES_PORT = 5433
@@ -17,6 +17,8 @@ REDIS_PIDFILE = RUN_DIR / "redis.pid"
 S3_PIDFILE = RUN_DIR / "s3.pid"
 REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
 S3_ENDPOINT = f"http://127.0.0.1:{S3_PORT}"
+# The same S3 as the lab hosts reach it, over the lab's bridge.
+S3_ON_BRIDGE = f"http://{BRIDGE_ADDRESS}:{S3_PORT}"
 
 
 def start_redis() -> None:
@@ -47,7 +49,7 @@ def start_s3() -> None:
     if read_pid(S3_PIDFILE) is not None:
         return
     pid = spawn(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(S3_PORT)],
+        [sys.executable, "-m", "moto.server", "-H", "0.0.0.0", "-p", str(S3_PORT)],
         STATE_DIR / "logs" / "s3.log",
     )
     S3_PIDFILE.write_text(str(pid))

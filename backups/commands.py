@@ -1,0 +1,74 @@
+"""restic in a container on the server, and the dumps streamed into it. Pure: values in, argv
+lists out. The repository's password is a 0600 file mounted read-only; the S3 keys are in a
+0600 env file given by name; neither is ever on a command line."""
+
+from __future__ import annotations
+
+import posixpath
+import shlex
+
+from deployments.commands.containers import LOAD_ENV_AND_RUN
+from servers.commands.host import panel_path
+
+PASSWORD_INSIDE = "/run/panel/restic-password"  # noqa: S105 (a path, not a password)
+REPOSITORY_INSIDE = "/repository"
+# The variables restic reads; their values are in the env file.
+ENV_NAMES = ("RESTIC_REPOSITORY", "RESTIC_PASSWORD_FILE", "AWS_ACCESS_KEY_ID",
+             "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")  # fmt: skip
+LABEL = "panel.restic"  # on every restic container, with its repository's id
+DUMP_FAILED = 3  # the exit status of a backup whose dump failed (restic's own are 0, 1, 3…)
+
+
+def folder(repository_id: str) -> str:
+    return panel_path("restic", repository_id)
+
+
+def env_file(repository_id: str) -> str:
+    return posixpath.join(folder(repository_id), "env")
+
+
+def password_file(repository_id: str) -> str:
+    return posixpath.join(folder(repository_id), "password")
+
+
+def restic(
+    repository_id: str,
+    image: str,
+    home: str,
+    args: list[str],
+    *,
+    local_folder: str = "",
+    stdin: bool = False,
+) -> list[str]:
+    """restic with the repository's variables and password file; a local repository's folder
+    mounted at /repository."""
+    argv = ["sh", "-c", LOAD_ENV_AND_RUN, env_file(repository_id), "docker", "run", "--rm",
+            "--label", f"{LABEL}={repository_id}"]  # fmt: skip
+    if stdin:
+        argv.append("--interactive")
+    for name in ENV_NAMES:
+        argv += ["--env", name]
+    password = posixpath.join(home, password_file(repository_id))
+    argv += ["--volume", f"{password}:{PASSWORD_INSIDE}:ro"]
+    if local_folder:
+        argv += ["--volume", f"{local_folder}:{REPOSITORY_INSIDE}"]
+    return [*argv, "--entrypoint", "restic", image, *args]
+
+
+def streamed_backup(dump: list[str], backup: list[str], status_file: str) -> list[str]:
+    """The dump's output piped into restic, never staged on disk. restic before 0.17 cannot run
+    the dump itself and keeps what it got when the dump dies; so the dump's exit status is kept
+    and a failed dump ends the whole with DUMP_FAILED (the caller forgets the snapshot)."""
+    script = (
+        f"{{ {shlex.join(dump)}; echo $? > {shlex.quote(status_file)}; }} | {shlex.join(backup)}; "
+        f"saved=$?; dumped=$(cat {shlex.quote(status_file)} 2>/dev/null || echo 255); "
+        f"rm -f {shlex.quote(status_file)}; "
+        f'if [ "$dumped" != 0 ]; then echo "the dump exited $dumped" >&2; exit {DUMP_FAILED}; fi; '
+        "exit $saved"
+    )
+    return ["sh", "-c", script]
+
+
+def running(repository_id: str) -> list[str]:
+    """The restic containers of a repository running on the server."""
+    return ["docker", "ps", "--quiet", "--filter", f"label={LABEL}={repository_id}"]

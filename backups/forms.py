@@ -1,0 +1,102 @@
+"""The form that adds a backup repository: a folder on a server, or S3-compatible storage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from backups.models import Repository, RepositoryKind
+from backups.validators import (
+    validate_access_key,
+    validate_bucket,
+    validate_endpoint,
+    validate_folder,
+    validate_prefix,
+    validate_region,
+)
+from deployments.forms import SecretTextarea
+from panel.forms import only_choice
+from panel.models import Team
+from panel.validators import validate_image_reference
+from servers.models import Server
+from servers.validators import validate_name
+
+
+class RepositoryForm(forms.Form):
+    name = forms.CharField(max_length=40, validators=[validate_name])
+    kind = forms.ChoiceField(choices=RepositoryKind.choices, label="Where")
+    server = forms.ModelChoiceField(
+        queryset=Server.objects.none(),
+        required=False,
+        help_text="A folder: the server it is on. It holds backups of that server only; keep "
+        "a second repository elsewhere (3-2-1).",
+    )
+    folder = forms.CharField(max_length=255, required=False, validators=[validate_folder])
+    endpoint = forms.CharField(
+        max_length=255,
+        required=False,
+        validators=[validate_endpoint],
+        help_text="S3: https://s3.eu-west-1.amazonaws.com, https://<account>.r2.cloudflarestorage.com…",
+    )
+    bucket = forms.CharField(max_length=63, required=False, validators=[validate_bucket])
+    bucket_folder = forms.CharField(
+        max_length=200, required=False, validators=[validate_prefix], label="Folder in the bucket"
+    )
+    region = forms.CharField(max_length=40, required=False, validators=[validate_region])
+    access_key = forms.CharField(max_length=128, required=False, validators=[validate_access_key])
+    secret_key = forms.CharField(
+        required=False, widget=forms.PasswordInput(render_value=False), label="Secret key"
+    )
+    password = forms.CharField(
+        required=False,
+        widget=SecretTextarea(attrs={"rows": 1}),
+        label="Password of an existing repository",
+        help_text="Empty: a new repository with a generated password. Given: the repository "
+        "there is opened as it is, never made again.",
+    )
+    image = forms.CharField(
+        max_length=255,
+        initial="restic/restic:0.17.3",
+        validators=[validate_image_reference],
+        label="restic image",
+        help_text="restic runs in a container on the server being backed up.",
+    )
+
+    def __init__(self, *args: Any, team: Team, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.team = team
+        servers = Server.objects.filter(team=team)
+        self.fields["server"].queryset = servers  # type: ignore[attr-defined]
+        if (server := only_choice(servers)) is not None:
+            self.initial.setdefault("server", server.pk)
+
+    def clean_name(self) -> str:
+        name: str = self.cleaned_data["name"]
+        if Repository.objects.filter(team=self.team, name=name).exists():
+            raise ValidationError("Another repository of this team has that name.")
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        needed = (
+            ("server", "folder")
+            if data.get("kind") == RepositoryKind.LOCAL
+            else ("endpoint", "bucket", "access_key", "secret_key")
+        )
+        for name in needed:
+            if not data.get(name) and name not in self.errors:
+                self.add_error(name, "Needed for this kind of repository.")
+        return data
+
+
+class BackupNowForm(forms.Form):
+    repository = forms.ModelChoiceField(queryset=Repository.objects.none())
+
+    def __init__(self, *args: Any, team_id: int, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        repositories = Repository.objects.filter(team_id=team_id)
+        self.fields["repository"].queryset = repositories  # type: ignore[attr-defined]
+        if (repository := only_choice(repositories)) is not None:
+            self.initial.setdefault("repository", repository.pk)

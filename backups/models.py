@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+from backups.validators import (
+    validate_access_key,
+    validate_bucket,
+    validate_endpoint,
+    validate_folder,
+    validate_prefix,
+    validate_region,
+)
+from panel.fields import EncryptedTextField
+from panel.validators import validate_image_reference
+from servers.validators import validate_name
+
+
+class RepositoryKind(models.TextChoices):
+    LOCAL = "local", "A folder on a server"
+    S3 = "s3", "S3-compatible storage"
+
+
+class Repository(models.Model):
+    """A restic repository. Its password is generated and encrypted here, and reaches restic
+    only through a 0600 file; so does the S3 secret key."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey("panel.Team", on_delete=models.CASCADE, related_name="repositories")
+    name = models.CharField(max_length=40, validators=[validate_name])
+    kind = models.CharField(max_length=8, choices=RepositoryKind.choices)
+    server = models.ForeignKey(  # a folder's server
+        "servers.Server", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    folder = models.CharField(max_length=255, blank=True, validators=[validate_folder])
+    endpoint = models.CharField(max_length=255, blank=True, validators=[validate_endpoint])
+    bucket = models.CharField(max_length=63, blank=True, validators=[validate_bucket])
+    prefix = models.CharField(max_length=200, blank=True, validators=[validate_prefix])
+    region = models.CharField(max_length=40, blank=True, validators=[validate_region])
+    access_key = models.CharField(max_length=128, blank=True, validators=[validate_access_key])
+    secret_key = EncryptedTextField(blank=True, default="")
+    password = EncryptedTextField()
+    image = models.CharField(
+        max_length=255, default="restic/restic:0.17.3", validators=[validate_image_reference]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="repository_name_per_team")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def lock_name(self) -> str:
+        return f"repository:{self.pk}"
+
+    @property
+    def location(self) -> str:
+        """Where restic finds it, as the page shows it (no secret in it)."""
+        if self.kind == RepositoryKind.S3:
+            return f"s3:{self.endpoint.rstrip('/')}/{self.bucket}" + (
+                f"/{self.prefix}" if self.prefix else ""
+            )
+        return f"{self.server.name if self.server else '?'}:{self.folder}"
+
+
+class Backup(models.Model):
+    """One backup run's result: a snapshot and what it cost, or the reason it failed."""
+
+    team = models.ForeignKey("panel.Team", on_delete=models.CASCADE, related_name="+")
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="backups")
+    accessory = models.ForeignKey(
+        "deployments.Accessory", null=True, on_delete=models.SET_NULL, related_name="backups"
+    )
+    job = models.ForeignKey("panel.Job", null=True, on_delete=models.SET_NULL, related_name="+")
+    succeeded = models.BooleanField(default=False)
+    snapshot_id = models.CharField(max_length=64, blank=True)
+    bytes_read = models.BigIntegerField(default=0)
+    bytes_added = models.BigIntegerField(default=0)
+    seconds = models.FloatField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.snapshot_id[:8] or f"backup {self.pk}"

@@ -1,0 +1,229 @@
+"""The backup job: an accessory's dump streamed into restic on its own server (in a container,
+nothing installed on the host). The repository is opened as it is, or made when there is none;
+a stale lock of a killed run is removed; a dump that fails is never recorded as a backup, and
+the partial snapshot it left is forgotten."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from backups import commands, state
+from backups.models import Repository, RepositoryKind
+from deployments.accessory_kinds import KINDS
+from deployments.commands import accessories, containers
+from deployments.models import Accessory
+from deployments.operations.accessories import secrets_of
+from deployments.spec import host_of
+from panel.audit import Actor
+from panel.jobs import locks
+from panel.jobs.runner import JobContext, JobFailed
+from panel.log_kinds import LogKind
+from servers import ssh
+from servers.commands import host as host_commands
+from servers.execute import StepRunner
+from servers.models import Server
+from servers.plans import Phase, Put, Run, lane
+from servers.targets import target_for
+
+ENV_CONTENT, PASSWORD_CONTENT = "restic variables", "restic password"
+BACKUP_TIMEOUT = 6 * 3600.0
+
+
+def back_up(ctx: JobContext) -> None:
+    accessory = Accessory.objects.select_related("team", "server__ssh_key").get(
+        pk=ctx.job.target_id
+    )
+    repository = Repository.objects.select_related("server").get(
+        pk=ctx.job.params["repository_id"], team=accessory.team
+    )
+    kind = KINDS.get(accessory.kind, KINDS["custom"])
+    if not kind.dump:
+        raise JobFailed(f"{accessory.name} runs any image: back up its volume instead.")
+    if locks.acquire(repository.lock_name, ctx.job.pk) is None:
+        raise JobFailed(f"{repository.name} is busy with another job; nothing was backed up.")
+    if repository.kind == RepositoryKind.LOCAL and repository.server_id != accessory.server_id:
+        raise JobFailed(
+            f"{repository.name} is a folder on {repository.server}: it holds backups of that "
+            "server only. Use an S3 repository for other servers."
+        )
+    restic = Restic(repository, accessory.server)
+    for secret in (restic.password, restic.secret_key):
+        if secret:
+            ctx.add_secret(secret)
+    restic.prepare(ctx)
+    restic.open_or_create(ctx)
+    restic.unlock_stale(ctx)
+    started = time.monotonic()
+    names = sorted(secrets_of(accessory)[0])
+    dump = accessories.ask(accessory.name, names, list(kind.dump))
+    args = ["backup", "--json", "--stdin", "--stdin-filename", kind.dump_name,
+            "--host", accessory.server.name, "--tag", f"accessory:{accessory.name}"]  # fmt: skip
+    status = f"{commands.folder(str(repository.pk))}/dump-{ctx.job.pk}.status"
+    ctx.log(
+        f"{accessory.name}: streaming {' '.join(kind.dump[:1])} into restic ({repository.location})"
+    )
+    done = asyncio.run(
+        ssh.run(
+            restic.target,
+            commands.streamed_backup(dump, restic.argv(args, stdin=True), status),
+            check=False,
+            timeout=BACKUP_TIMEOUT,
+        )
+    )
+    summary = _summary(done.stdout)
+    snapshot = str(summary.get("snapshot_id", ""))
+    actor = Actor.of_job(ctx.job)
+    if done.exit_status != 0:
+        why = _words(done.stderr) or f"restic exited {done.exit_status}"
+        if done.exit_status == commands.DUMP_FAILED and snapshot:
+            restic.forget(snapshot)
+            why = f"{why}; the partial snapshot {snapshot[:8]} is forgotten"
+        state.recorded(actor, repository, accessory, ctx.job, error=why)
+        raise JobFailed(f"The backup of {accessory.name} failed: {why}. Nothing is recorded.")
+    backup = state.recorded(
+        actor,
+        repository,
+        accessory,
+        ctx.job,
+        snapshot_id=snapshot,
+        bytes_read=int(summary.get("total_bytes_processed", 0)),
+        bytes_added=int(summary.get("data_added", 0)),
+        seconds=time.monotonic() - started,
+    )
+    ctx.log(
+        f"Snapshot {snapshot[:8]} of {accessory.name} in {repository.name}: "
+        f"{backup.bytes_read} bytes read, {backup.bytes_added} added, {backup.seconds:.1f}s."
+    )
+
+
+class Restic:
+    """restic for one repository on one server, with its settings written there first."""
+
+    def __init__(self, repository: Repository, server: Server) -> None:
+        self.repository, self.server = repository, server
+        self.target = target_for(server)
+        self.home = asyncio.run(ssh.home_dir(self.target))
+        self.password = repository.password.reveal()
+        self.secret_key = repository.secret_key.reveal() if repository.secret_key else ""
+        self.values = _variables(repository, self.secret_key)
+
+    def argv(self, args: list[str], *, stdin: bool = False) -> list[str]:
+        local = self.repository.folder if self.repository.kind == RepositoryKind.LOCAL else ""
+        return commands.restic(
+            str(self.repository.pk), self.repository.image, self.home, args,
+            local_folder=local, stdin=stdin,
+        )  # fmt: skip
+
+    def prepare(self, ctx: JobContext) -> None:
+        on, key = host_of(self.server), str(self.repository.pk)
+        steps: list[Run | Put] = [
+            Run(on, tuple(host_commands.make_directory(commands.folder(key))), "its folder"),
+            Put(on, commands.env_file(key), 0o600, ENV_CONTENT, tuple(sorted(self.values)),
+                "restic's variables"),
+            Put(on, commands.password_file(key), 0o600, PASSWORD_CONTENT, ("its password",),
+                "the repository's password"),
+        ]  # fmt: skip
+        if self.repository.kind == RepositoryKind.LOCAL:
+            steps.append(Run(on, ("mkdir", "-p", "--", self.repository.folder), "the repository"))
+        image = self.repository.image
+        steps.append(Run(on, tuple(containers.pull(image)), "restic's image", timeout=900,
+                         unless=tuple(containers.image_id(image))))  # fmt: skip
+        runner = StepRunner(
+            {self.server.pk: self.target},
+            ctx.log,
+            contents={
+                ENV_CONTENT: containers.env_file(self.values),
+                PASSWORD_CONTENT: self.password.encode(),
+            },
+            check_cancelled=ctx.check_cancelled,
+        )
+        asyncio.run(runner.phase(Phase("Repository settings", (lane(*steps),))))
+
+    def open_or_create(self, ctx: JobContext) -> None:
+        """An existing repository is used as it is, never made again."""
+        opened = self.run(["cat", "config"])
+        if opened.ok:
+            ctx.log(f"{self.repository.name}: an existing repository, used as it is.")
+            return
+        words = opened.stderr.lower()
+        if "wrong password" in words or "no key found" in words:
+            raise JobFailed(
+                f"{self.repository.name}: restic says the password does not open it "
+                f"({_words(opened.stderr)}). Nothing was backed up."
+            )
+        if self.repository.kind == RepositoryKind.LOCAL:
+            listed = asyncio.run(
+                ssh.run(self.target, ["ls", "-A", "--", self.repository.folder], check=False)
+            )
+            if listed.stdout.strip():
+                raise JobFailed(
+                    f"{self.repository.folder} on {self.server.name} holds files but no restic "
+                    "repository that opens: nothing is made over them, nothing was backed up."
+                )
+        made = self.run(["init"])
+        if not made.ok:
+            raise JobFailed(
+                f"{self.repository.name}: restic could not make it: {_words(made.stderr)}"
+            )
+        ctx.log(f"{self.repository.name}: a new repository is made.")
+
+    def unlock_stale(self, ctx: JobContext) -> None:
+        """A lock left by a killed run blocks every later prune and check. The job holds the
+        panel's lock of the repository, so no other run of the panel uses it; when no restic
+        container of it runs on this server either, its locks have no holder left."""
+        before = self.locks()
+        if not before:
+            return
+        running = asyncio.run(
+            ssh.run(self.target, commands.running(str(self.repository.pk)), check=False)
+        )
+        if running.stdout.strip():
+            return
+        self.run(["unlock", "--remove-all"])
+        ctx.log(
+            f"{self.repository.name}: {len(before)} lock(s) left by a run that is gone removed.",
+            LogKind.ERROR,
+        )
+
+    def locks(self) -> set[str]:
+        listed = self.run(["list", "locks", "--no-lock"])
+        return set(listed.stdout.split()) if listed.ok else set()
+
+    def forget(self, snapshot: str) -> None:
+        self.run(["forget", snapshot])
+
+    def run(self, args: list[str]) -> ssh.CommandResult:
+        return asyncio.run(ssh.run(self.target, self.argv(args), check=False, timeout=600))
+
+
+def _variables(repository: Repository, secret_key: str) -> dict[str, str]:
+    values = {"RESTIC_PASSWORD_FILE": commands.PASSWORD_INSIDE}
+    if repository.kind == RepositoryKind.LOCAL:
+        return {**values, "RESTIC_REPOSITORY": commands.REPOSITORY_INSIDE}
+    return {
+        **values,
+        "RESTIC_REPOSITORY": repository.location,
+        "AWS_ACCESS_KEY_ID": repository.access_key,
+        "AWS_SECRET_ACCESS_KEY": secret_key,
+        "AWS_DEFAULT_REGION": repository.region or "us-east-1",
+    }
+
+
+def _summary(output: str) -> dict[str, Any]:
+    for line in reversed(output.splitlines()):
+        try:
+            message = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(message, dict) and message.get("message_type") == "summary":
+            return message
+    return {}
+
+
+def _words(text: str) -> str:
+    """restic's own words: its last lines that are not JSON status."""
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("{")]
+    return " / ".join(lines[-3:])

@@ -1,0 +1,57 @@
+"""Every write to backup repositories (audited), and the starting of backup jobs."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import transaction
+
+from backups.models import Repository, RepositoryKind
+from backups.tasks import back_up_accessory
+from deployments.models import Accessory
+from deployments.services import DeployRefused
+from panel import audit
+from panel.audit import Actor
+from panel.jobs import locks
+from panel.jobs import services as jobs
+from panel.models import AuditAction, Job, JobKind, Team
+from panel.sensitive import Sensitive
+
+
+def create_repository(
+    actor: Actor, team: Team, *, name: str, kind: str, secret_key: str = "", password: str = "",
+    **fields: object,
+) -> Repository:  # fmt: skip
+    """A repository with a generated password, or the password of one that exists already
+    (it is then opened as it is, never made again); both stored encrypted only."""
+    with transaction.atomic():
+        repository = Repository(team=team, name=name, kind=RepositoryKind(kind), **fields)
+        repository.password = Sensitive(password or secrets.token_urlsafe(32))
+        repository.secret_key = Sensitive(secret_key)
+        repository.full_clean(exclude=["password", "secret_key"])
+        repository.save()
+        audit.record(
+            actor,
+            AuditAction.REPOSITORY_CREATE,
+            team=team,
+            target=repository,
+            details={"kind": kind, "location": repository.location,
+                     "password": "given" if password else "generated"},
+        )  # fmt: skip
+    return repository
+
+
+def start_backup(actor: Actor, accessory: Accessory, repository: Repository) -> Job:
+    if repository.team_id != accessory.team_id:
+        raise DeployRefused("That repository is not in this accessory's team.")
+    holder = locks.holder_of(repository.lock_name)
+    if holder is not None:
+        raise DeployRefused(f"{repository.name} is busy with job #{holder.pk}; try again later.")
+    return jobs.enqueue(
+        kind=JobKind.BACKUP_RUN,
+        team=accessory.team,
+        actor=actor,
+        task=back_up_accessory,
+        target=accessory,
+        params={"repository_id": str(repository.pk), "repository": repository.name},
+    )

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from backups import views
+
+urlpatterns = [
+    path("backups/", views.repository_list, name="repository_list"),
+    path("backups/repositories/new", views.repository_new, name="repository_new"),
+    path(
+        "accessories/<uuid:accessory_id>/back-up",
+        views.accessory_back_up,
+        name="accessory_back_up",
+    ),
+]

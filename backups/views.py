@@ -1,0 +1,78 @@
+"""Backup pages: repositories (list, add) and "Back up now" for an accessory."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from backups import services
+from backups.forms import BackupNowForm, RepositoryForm
+from backups.models import Backup, Repository, RepositoryKind
+from deployments.models import Accessory
+from deployments.services import DeployRefused
+from panel.permissions import Action, get_for, require
+from panel.requests import actor_of, team_of
+
+
+@login_required
+def repository_list(request: HttpRequest) -> HttpResponse:
+    team = team_of(request)
+    repositories = Repository.objects.filter(team=team).select_related("server")
+    recent = Backup.objects.filter(team=team).select_related("repository", "accessory")[:20]
+    return render(
+        request,
+        "backups/repository_list.html",
+        {"repositories": repositories, "backups": recent},
+    )
+
+
+@login_required
+def repository_new(request: HttpRequest) -> HttpResponse:
+    team = team_of(request)
+    require(request.user, team, Action.MANAGE_BACKUPS)
+    form = RepositoryForm(request.POST or None, team=team)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        local = data["kind"] == RepositoryKind.LOCAL
+        place = (
+            {"server": data["server"], "folder": data["folder"]}
+            if local
+            else {
+                "prefix": data["bucket_folder"],
+                **{key: data[key] for key in ("endpoint", "bucket", "region", "access_key")},
+            }
+        )
+        services.create_repository(
+            actor_of(request),
+            team,
+            name=data["name"],
+            kind=data["kind"],
+            secret_key="" if local else data["secret_key"],
+            password=data["password"].strip(),
+            image=data["image"],
+            **place,
+        )
+        messages.success(request, f"{data['name']} is added; its first backup opens or makes it.")
+        return redirect("repository_list")
+    return render(request, "backups/repository_form.html", {"form": form})
+
+
+@login_required
+@require_POST
+def accessory_back_up(request: HttpRequest, accessory_id: str) -> HttpResponse:
+    accessory = get_for(
+        request.user, Accessory.objects.select_related("team"), accessory_id, Action.MANAGE_BACKUPS
+    )
+    form = BackupNowForm(request.POST, team_id=accessory.team_id)
+    if not form.is_valid():
+        messages.error(request, "Choose a repository (add one under Backups first).")
+        return redirect("accessory_detail", accessory_id=accessory.pk)
+    try:
+        job = services.start_backup(actor_of(request), accessory, form.cleaned_data["repository"])
+    except DeployRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("accessory_detail", accessory_id=accessory.pk)
+    return redirect("job_detail", job_id=job.pk)

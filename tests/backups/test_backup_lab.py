@@ -1,0 +1,187 @@
+"""Backups on the lab: a PostgreSQL accessory's dump streamed into restic, to a folder on its
+server and to the lab's S3; the repository is made once and opened as it is after; a dump that
+dies half-way is a failed run with no snapshot left; a wrong password says so; the host's
+process list never shows a password or key."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from backups import services as backup_services
+from backups.models import Backup, Repository
+from backups.operations.backup import Restic, back_up
+from deployments import accessory_kinds
+from deployments import accessory_services as services
+from deployments.commands import accessories
+from deployments.models import Accessory
+from deployments.operations import accessories as operations
+from panel.jobs.runner import run_job
+from servers import ssh
+from servers.models import Server
+from servers.targets import target_for
+from tests.conftest import Crew
+from tests.deployments.conftest import log_of
+from tests.deployments.test_accessories_lab import engines_on_the_hosts  # noqa: F401
+from tests.lab import services as lab_services
+from tests.lab.images import service_image
+
+pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
+FOLDER = "/tmp/panel-test-restic"
+
+
+def _clean(server: Server) -> None:
+    """The repository's files are root's (restic runs in a container): removed by one."""
+    argv = ["docker", "run", "--rm", "--volume", "/tmp:/scratch", "--entrypoint", "rm",
+            service_image("restic"), "-rf", f"/scratch/{FOLDER.rsplit('/', 1)[1]}"]  # fmt: skip
+    asyncio.run(ssh.run(target_for(server), argv))
+
+
+@pytest.fixture
+def database(crew: Crew, web_servers: list[Server]) -> Iterator[Accessory]:
+    server = web_servers[0]
+    db = services.create_accessory(
+        crew.actor(crew.admin), crew.team, name="kept", server=server, kind="postgres",
+        image=service_image("postgres"),
+    )  # fmt: skip
+    target = target_for(server)
+    for argv in (
+        accessories.remove("kept"),
+        ["docker", "volume", "rm", "-f", accessories.volume("kept")],
+    ):
+        asyncio.run(ssh.run(target, argv, check=False))
+    _clean(server)
+    boot = services.start_accessory_job(crew.actor(crew.admin), db, "boot")
+    assert run_job(boot.pk, operations.boot) == "succeeded", log_of(boot)
+    # About 11 MB of dump: several of restic's chunks, so that dedupe shows.
+    _sql(db, "CREATE TABLE rows (n int); INSERT INTO rows SELECT generate_series(1, 1500000);")
+    yield db
+    for argv in (accessories.remove("kept"), ["docker", "volume", "rm", "-f",
+                 accessories.volume("kept")]):  # fmt: skip
+        asyncio.run(ssh.run(target, argv, check=False))
+    _clean(server)
+
+
+def _sql(db: Accessory, statements: str) -> str:
+    ask = accessories.ask("kept", sorted(operations.secrets_of(db)[0]),
+                          ["psql", "-U", "postgres", "-tAc", statements])  # fmt: skip
+    return asyncio.run(ssh.run(target_for(db.server), ask)).stdout.strip()
+
+
+def _local(crew: Crew, db: Accessory, name: str = "disk", password: str = "") -> Repository:
+    return backup_services.create_repository(
+        crew.actor(crew.admin), crew.team, name=name, kind="local", server=db.server,
+        folder=FOLDER, image=service_image("restic"), password=password,
+    )  # fmt: skip
+
+
+def _back_up(crew: Crew, db: Accessory, repository: Repository) -> tuple[str | None, str]:
+    job = backup_services.start_backup(crew.actor(crew.admin), db, repository)
+    outcome = run_job(job.pk, back_up)
+    job.refresh_from_db()
+    return outcome, log_of(job) + "\n" + job.error
+
+
+def _snapshots(db: Accessory, repository: Repository) -> list[dict[str, object]]:
+    listed = Restic(repository, db.server).run(["snapshots", "--json"])
+    assert listed.ok, listed.stderr
+    return list(json.loads(listed.stdout))
+
+
+def test_a_database_is_backed_up_to_a_folder_made_once_and_a_second_backup_adds_little(
+    crew: Crew, database: Accessory
+) -> None:
+    repository = _local(crew, database)
+    outcome, log = _back_up(crew, database, repository)
+    assert outcome == "succeeded", log
+    assert "a new repository is made" in log and repository.password.reveal() not in log
+    outcome, log = _back_up(crew, database, repository)
+    assert outcome == "succeeded", log
+    assert "an existing repository, used as it is" in log
+    first, second = Backup.objects.filter(repository=repository).order_by("created_at")
+    assert first.succeeded and second.succeeded and first.snapshot_id != second.snapshot_id
+    # Only the chunk around the dump's header (a new random key each time) is new.
+    assert first.bytes_read > 10_000_000 and second.bytes_added < first.bytes_added * 0.25
+    snapshots = _snapshots(database, repository)
+    assert len(snapshots) == 2 and snapshots[0]["tags"] == ["accessory:kept"]
+
+    # The same folder with another password: restic's words, nothing backed up.
+    wrong = _local(crew, database, name="wrong", password="not-the-password-at-all-1234")
+    outcome, log = _back_up(crew, database, wrong)
+    assert outcome == "failed" and "password does not open it" in log
+    assert Backup.objects.filter(repository=wrong, succeeded=True).count() == 0
+
+
+def test_a_dump_that_dies_half_way_is_a_failed_run_with_no_snapshot(
+    crew: Crew, database: Accessory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repository = _local(crew, database)
+    assert _back_up(crew, database, repository)[0] == "succeeded"
+    dying = accessory_kinds.POSTGRES.__class__(
+        **{**accessory_kinds.POSTGRES.__dict__,
+           "dump": ("sh", "-c", "head -c 300000 /dev/urandom; exit 1")}
+    )  # fmt: skip
+    monkeypatch.setitem(accessory_kinds.KINDS, "postgres", dying)
+    outcome, log = _back_up(crew, database, repository)
+    assert outcome == "failed", log
+    assert "the dump exited 1" in log and "is forgotten" in log and "Nothing is recorded" in log
+    assert len(_snapshots(database, repository)) == 1
+    failed = Backup.objects.filter(repository=repository).order_by("-created_at").first()
+    assert failed is not None and not failed.succeeded and failed.snapshot_id == ""
+
+
+def test_a_database_goes_to_s3_and_no_secret_shows_in_the_process_list(
+    crew: Crew, database: Accessory
+) -> None:
+    repository = backup_services.create_repository(
+        crew.actor(crew.admin), crew.team, name="s3", kind="s3",
+        endpoint=lab_services.S3_ON_BRIDGE, bucket="panel-backups", prefix="lab/kept",
+        access_key="panel-test", secret_key="s3-secret-canary-5521", image=service_image("restic"),
+    )  # fmt: skip
+    seen: list[str] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            listed = asyncio.run(ssh.run(target_for(database.server), ["ps", "-eo", "args"]))
+            seen.append(listed.stdout)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        outcome, log = _back_up(crew, database, repository)
+    finally:
+        done.set()
+        watcher.join()
+    assert outcome == "succeeded", log
+    assert len(seen) >= 3
+    for secret in ("s3-secret-canary-5521", repository.password.reveal()):
+        assert secret not in log and not any(secret in listed for listed in seen)
+    assert len(_snapshots(database, repository)) == 1
+
+
+def test_a_lock_left_by_a_killed_run_is_removed_and_said(crew: Crew, database: Accessory) -> None:
+    repository = _local(crew, database)
+    assert _back_up(crew, database, repository)[0] == "succeeded"
+    restic = Restic(repository, database.server)
+    argv = restic.argv(["-c", "sleep 120 | restic backup --stdin --stdin-filename stuck"])
+    at = argv.index("--entrypoint")
+    argv[at : at + 2] = ["--detach", "--name", "panel-test-stuck", "--entrypoint", "sh"]
+    target = target_for(database.server)
+    asyncio.run(ssh.run(target, ["docker", "rm", "-f", "panel-test-stuck"], check=False))
+    asyncio.run(ssh.run(target, argv))
+    for _ in range(50):
+        if restic.locks():
+            break
+        time.sleep(0.2)
+    assert restic.locks()
+    asyncio.run(ssh.run(target, ["docker", "rm", "-f", "panel-test-stuck"]))  # killed
+    outcome, log = _back_up(crew, database, repository)
+    assert outcome == "succeeded", log
+    assert "1 lock(s) left by a run that is gone removed" in log
+    assert not restic.locks()

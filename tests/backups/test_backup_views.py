@@ -1,0 +1,99 @@
+"""Backup pages without a server: repositories are added by admins with checked fields and a
+password stored encrypted only; backups start as audited jobs for admins; viewers see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+
+from backups import commands
+from backups import services as backup_services
+from backups.models import Repository
+from backups.validators import validate_bucket, validate_endpoint, validate_folder
+from deployments import accessory_services
+from panel.models import AuditEvent, Job
+from servers.models import Server
+from tests.conftest import Crew
+
+
+def test_fields_that_reach_a_command_or_url_are_checked() -> None:
+    for bad in ("relative", "/a/../b", "/", "/a b", "/a;touch x", "/$(id)"):
+        with pytest.raises(ValidationError):
+            validate_folder(bad)
+    for bad in (
+        "ftp://x",
+        "https://u:p@x",
+        "https://x/path",
+        "https://-oProxy=x",
+        "https://x:99999",
+    ):
+        with pytest.raises(ValidationError):
+            validate_endpoint(bad)
+    validate_endpoint("https://s3.eu-west-1.amazonaws.com")
+    for bad in ("A", "x", "a..b", "a;b"):
+        with pytest.raises(ValidationError):
+            validate_bucket(bad)
+
+
+def test_restic_gets_its_password_from_a_file_and_a_failed_dump_is_caught() -> None:
+    argv = commands.restic("r1", "restic/restic:0.17.3", "/home/u", ["snapshots"])
+    assert "/home/u/.panel/restic/r1/password:/run/panel/restic-password:ro" in argv
+    assert "--env" in argv and not any("=" in a and "AWS_SECRET" in a for a in argv)
+    script = commands.streamed_backup(["pg_dumpall"], ["restic", "backup"], "s")[2]
+    assert "pg_dumpall; echo $? > s; } | restic backup" in script
+    assert f"exit {commands.DUMP_FAILED}" in script
+
+
+def test_admins_add_repositories_with_the_password_encrypted_and_viewers_see(
+    crew: Crew, client: Client, server: Server
+) -> None:
+    client.force_login(crew.deployer)
+    assert client.post(reverse("repository_new"), {"name": "disk"}).status_code == 403
+    client.force_login(crew.admin)
+    page = client.post(
+        reverse("repository_new"), {"name": "s3", "kind": "s3", "image": "restic/restic:0.17.3"}
+    ).content.decode()
+    assert "Needed for this kind of repository." in page and not Repository.objects.exists()
+    client.post(
+        reverse("repository_new"),
+        {"name": "offsite", "kind": "s3", "endpoint": "https://s3.example.com",
+         "bucket": "backups", "bucket_folder": "panel", "access_key": "AKIA1",
+         "secret_key": "s3-secret-canary-77", "image": "restic/restic:0.17.3"},
+    )  # fmt: skip
+    repository = Repository.objects.get()
+    assert repository.location == "s3:https://s3.example.com/backups/panel"
+    stored = str(Repository.objects.values_list("secret_key", "password").get())
+    assert "s3-secret-canary-77" not in stored and len(repository.password.reveal()) >= 32
+    event = AuditEvent.objects.get(action="repository.create")
+    assert "s3-secret-canary-77" not in str(event.details)
+    client.force_login(crew.viewer)
+    page = client.get(reverse("repository_list")).content.decode()
+    assert "offsite" in page and "s3-secret-canary-77" not in page
+
+
+def test_backing_up_is_an_audited_job_for_admins(
+    crew: Crew, client: Client, server: Server, django_capture_on_commit_callbacks: Any
+) -> None:
+    db = accessory_services.create_accessory(
+        crew.actor(crew.admin), crew.team, name="db", server=server, kind="postgres"
+    )
+    repository = backup_services.create_repository(
+        crew.actor(crew.admin), crew.team, name="disk", kind="local", server=server,
+        folder="/srv/backups",
+    )  # fmt: skip
+    url = reverse("accessory_back_up", args=[db.pk])
+    client.force_login(crew.deployer)
+    assert client.post(url, {"repository": repository.pk}).status_code == 403
+    client.force_login(crew.admin)
+    with django_capture_on_commit_callbacks(execute=False):
+        answer = client.post(url, {"repository": repository.pk})
+    job = Job.objects.get()
+    assert answer["Location"] == reverse("job_detail", args=[job.pk])
+    assert job.kind == "backup.run" and job.params["repository_id"] == str(repository.pk)
+    assert AuditEvent.objects.filter(action="job.backup.run").exists()
+    client.force_login(crew.outsider)
+    assert client.post(url, {"repository": repository.pk}).status_code == 404
