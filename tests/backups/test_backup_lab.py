@@ -9,6 +9,7 @@ import asyncio
 import json
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -140,7 +141,7 @@ def test_a_database_goes_to_s3_and_no_secret_shows_in_the_process_list(
 ) -> None:
     repository = backup_services.create_repository(
         crew.actor(crew.admin), crew.team, name="s3", kind="s3",
-        endpoint=lab_services.S3_ON_BRIDGE, bucket="panel-backups", prefix="lab/kept",
+        endpoint=lab_services.S3_ON_BRIDGE, bucket="panel-backups", prefix=f"t/{uuid.uuid4().hex}",
         access_key="panel-test", secret_key="s3-secret-canary-5521", image=service_image("restic"),
     )  # fmt: skip
     seen: list[str] = []

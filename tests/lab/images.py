@@ -4,6 +4,7 @@ whether it reaches its databases, and tiny busybox test apps."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -116,8 +117,17 @@ def push_to_registry(via: HostSpec, image: str, name: str) -> str:
 
 
 def _build(tag: str, context: Path) -> None:
-    if not _exists(tag):
-        sh("docker", "build", "-q", "-t", tag, str(context), env=BUILD_ENV, timeout=1800)
+    """Built again when its folder changed since (the image carries the folder's hash)."""
+    digest = hashlib.sha256()
+    for path in sorted(context.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(context).as_posix().encode() + b"\0" + path.read_bytes())
+    built = sh("docker", "image", "inspect", "--format",
+               '{{index .Config.Labels "panel.lab.context"}}', tag, check=False)  # fmt: skip
+    if built.returncode == 0 and built.stdout.decode().strip() == digest.hexdigest():
+        return
+    sh("docker", "build", "-q", "--label", f"panel.lab.context={digest.hexdigest()}", "-t", tag,
+       str(context), env=BUILD_ENV, timeout=1800)  # fmt: skip
 
 
 def _exists(image: str) -> bool:
