@@ -17,7 +17,7 @@ from backups.validators import (
     validate_region,
 )
 from deployments.forms import SecretTextarea
-from panel.forms import only_choice
+from panel.forms import choose_from
 from panel.models import Team
 from panel.validators import validate_image_reference
 from servers.models import Server
@@ -67,10 +67,7 @@ class RepositoryForm(forms.Form):
     def __init__(self, *args: Any, team: Team, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.team = team
-        servers = Server.objects.filter(team=team)
-        self.fields["server"].queryset = servers  # type: ignore[attr-defined]
-        if (server := only_choice(servers)) is not None:
-            self.initial.setdefault("server", server.pk)
+        choose_from(self, "server", Server.objects.filter(team=team))
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"]
@@ -96,7 +93,4 @@ class BackupNowForm(forms.Form):
 
     def __init__(self, *args: Any, team_id: int, **kw: Any) -> None:
         super().__init__(*args, **kw)
-        repositories = Repository.objects.filter(team_id=team_id)
-        self.fields["repository"].queryset = repositories  # type: ignore[attr-defined]
-        if (repository := only_choice(repositories)) is not None:
-            self.initial.setdefault("repository", repository.pk)
+        choose_from(self, "repository", Repository.objects.filter(team_id=team_id))

@@ -10,16 +10,15 @@ from django.core.exceptions import ValidationError
 
 from deployments import accessory_links, accessory_reach
 from deployments.accessory_kinds import KINDS, Kind
-from deployments.forms import ListField, SecretTextarea
+from deployments.forms import SecretTextarea, volumes_field
 from deployments.models import Accessory, App
 from deployments.validators import (
     name_values,
     validate_command,
     validate_container_file,
     validate_env_key,
-    validate_volume,
 )
-from panel.forms import only_choice
+from panel.forms import choose_from
 from panel.models import Team
 from panel.validators import validate_image_reference
 from servers.models import Server
@@ -70,13 +69,7 @@ class AccessoryForm(forms.Form):
         help_text="NAME=value, one per line; stored encrypted, given through a 0600 file, "
         "never on a command line, and not shown again.",
     )
-    volumes = ListField(
-        item_validator=validate_volume,
-        separators="\n,",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="One per line: name:/path or /host/path:/path (:ro allowed).",
-    )
+    volumes = volumes_field()
     ready_command = forms.CharField(
         max_length=1000,
         required=False,
@@ -127,10 +120,7 @@ class AccessoryForm(forms.Form):
     def __init__(self, *args: Any, team: Team, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.team = team
-        servers = Server.objects.filter(team=team)
-        self.fields["server"].queryset = servers  # type: ignore[attr-defined]
-        if (server := only_choice(servers)) is not None:
-            self.initial.setdefault("server", server.pk)
+        choose_from(self, "server", Server.objects.filter(team=team))
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"]
@@ -194,11 +184,8 @@ class LinkForm(forms.Form):
 
     def __init__(self, *args: Any, accessory: Accessory, kind: Kind, **kw: Any) -> None:
         super().__init__(*args, **kw)
-        apps = App.objects.filter(team=accessory.team_id)
-        self.fields["app"].queryset = apps  # type: ignore[attr-defined]
+        choose_from(self, "app", App.objects.filter(team=accessory.team_id))
         self.initial.setdefault("variable", accessory_links.VARIABLES.get(kind.engine, ""))
-        if (app := only_choice(apps)) is not None:
-            self.initial.setdefault("app", app.pk)
         if kind.engine == "redis":
             self.fields["database"].widget = forms.HiddenInput()
 

@@ -61,6 +61,17 @@ class ListField(forms.CharField):
         return joiner.join(value) if isinstance(value, list) else value
 
 
+def volumes_field() -> ListField:
+    """Volumes of a container, one per line, each checked."""
+    return ListField(
+        item_validator=validate_volume,
+        separators="\n,",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One per line: name:/path or /host/path:/path (:ro allowed).",
+    )
+
+
 class SecretTextarea(forms.Textarea):
     """A textarea whose value is never written back into the page."""
 
@@ -137,13 +148,7 @@ class AppForm(forms.ModelForm):  # type: ignore[type-arg]
         min_value=0, max_value=600, initial=10, label="Stop timeout (seconds)"
     )
     retain_releases = forms.IntegerField(min_value=1, max_value=50, initial=5)
-    volumes = ListField(
-        item_validator=validate_volume,
-        separators="\n,",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="One per line: name:/path or /host/path:/path (:ro allowed).",
-    )
+    volumes = volumes_field()
 
     git_url = forms.CharField(
         max_length=500,

@@ -22,6 +22,13 @@ def only_choice(queryset: Any) -> Any:
     return first_two[0] if len(first_two) == 1 else None
 
 
+def choose_from(form: forms.BaseForm, name: str, queryset: Any) -> None:
+    """Offer a model choice field these objects, the only one already chosen."""
+    form.fields[name].queryset = queryset  # type: ignore[attr-defined]
+    if (chosen := only_choice(queryset)) is not None:
+        form.initial.setdefault(name, chosen.pk)
+
+
 # Per address a little more lenient than per name: several people may share an address.
 IP_FAILURE_FACTOR = 4
 

@@ -28,6 +28,7 @@ from servers.models import Server
 from servers.targets import target_for
 from tests.conftest import Crew
 from tests.deployments.conftest import log_of
+from tests.deployments.lab_accessories import added, gone
 from tests.deployments.test_accessories_lab import engines_on_the_hosts  # noqa: F401
 from tests.lab import services as lab_services
 from tests.lab.images import service_image
@@ -46,25 +47,14 @@ def _clean(server: Server) -> None:
 @pytest.fixture
 def database(crew: Crew, web_servers: list[Server]) -> Iterator[Accessory]:
     server = web_servers[0]
-    db = services.create_accessory(
-        crew.actor(crew.admin), crew.team, name="kept", server=server, kind="postgres",
-        image=service_image("postgres"),
-    )  # fmt: skip
-    target = target_for(server)
-    for argv in (
-        accessories.remove("kept"),
-        ["docker", "volume", "rm", "-f", accessories.volume("kept")],
-    ):
-        asyncio.run(ssh.run(target, argv, check=False))
+    db = added(crew, server, "kept", "postgres")
     _clean(server)
     boot = services.start_accessory_job(crew.actor(crew.admin), db, "boot")
     assert run_job(boot.pk, operations.boot) == "succeeded", log_of(boot)
     # About 11 MB of dump: several of restic's chunks, so that dedupe shows.
     _sql(db, "CREATE TABLE rows (n int); INSERT INTO rows SELECT generate_series(1, 1500000);")
     yield db
-    for argv in (accessories.remove("kept"), ["docker", "volume", "rm", "-f",
-                 accessories.volume("kept")]):  # fmt: skip
-        asyncio.run(ssh.run(target, argv, check=False))
+    gone(db)
     _clean(server)
 
 

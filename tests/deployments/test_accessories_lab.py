@@ -19,6 +19,7 @@ from servers.models import Server
 from servers.targets import target_for
 from tests.conftest import Crew
 from tests.deployments.conftest import log_of
+from tests.deployments.lab_accessories import added, gone
 from tests.lab.images import ON_HOSTS, load_into, service_image
 from tests.lab.lab import Lab
 
@@ -45,31 +46,11 @@ def _in(accessory: Accessory, *argv: str) -> str:
     return asyncio.run(ssh.run(target_for(accessory.server), ask)).stdout.strip()
 
 
-def _gone(accessory: Accessory) -> None:
-    target = target_for(accessory.server)
-    asyncio.run(ssh.run(target, accessories.remove(accessory.name), check=False))
-    asyncio.run(
-        ssh.run(
-            target,
-            ["docker", "volume", "rm", "-f", accessories.volume(accessory.name)],
-            check=False,
-        )
-    )
-
-
 def test_postgres_boots_until_ready_and_keeps_its_rows_across_a_reboot(
     crew: Crew, web_servers: list[Server]
 ) -> None:
     server = web_servers[0]
-    db = services.create_accessory(
-        crew.actor(crew.admin),
-        crew.team,
-        name="db",
-        server=server,
-        kind="postgres",
-        image=service_image("postgres"),
-    )
-    _gone(db)
+    db = added(crew, server, "db", "postgres")
     try:
         boot = _job(crew, db, "boot")
         assert run_job(boot.pk, operations.boot) == "succeeded", log_of(boot)
@@ -97,22 +78,14 @@ def test_postgres_boots_until_ready_and_keeps_its_rows_across_a_reboot(
             AuditEvent.objects.filter(action="accessory.booted", target_id=str(db.pk)).count() == 2
         )
     finally:
-        _gone(db)
+        gone(db)
 
 
 def test_redis_persists_with_a_password_from_its_config_file(
     crew: Crew, web_servers: list[Server]
 ) -> None:
     server = web_servers[1]
-    cache = services.create_accessory(
-        crew.actor(crew.admin),
-        crew.team,
-        name="cache",
-        server=server,
-        kind="redis",
-        image=service_image("redis"),
-    )
-    _gone(cache)
+    cache = added(crew, server, "cache", "redis")
     try:
         boot = _job(crew, cache, "boot")
         assert run_job(boot.pk, operations.boot) == "succeeded", log_of(boot)
@@ -141,24 +114,16 @@ def test_redis_persists_with_a_password_from_its_config_file(
         processes = asyncio.run(ssh.run(target_for(server), ["ps", "-eo", "args"])).stdout
         assert operations.secrets_of(cache)[1] not in processes
     finally:
-        _gone(cache)
+        gone(cache)
 
 
 def test_an_accessory_that_never_becomes_ready_leaves_nothing_running(
     crew: Crew, web_servers: list[Server]
 ) -> None:
     server = web_servers[2]
-    broken = services.create_accessory(
-        crew.actor(crew.admin),
-        crew.team,
-        name="broken",
-        server=server,
-        kind="postgres",
-        image=service_image("redis"),
-    )
+    broken = added(crew, server, "broken", "postgres", image=service_image("redis"))
     Accessory.objects.filter(pk=broken.pk).update(ready_timeout=3)
     broken.refresh_from_db()
-    _gone(broken)
     try:
         boot = _job(crew, broken, "boot")
         assert run_job(boot.pk, operations.boot) == "failed"
@@ -172,22 +137,14 @@ def test_an_accessory_that_never_becomes_ready_leaves_nothing_running(
         )
         assert listed.stdout.strip() == ""
     finally:
-        _gone(broken)
+        gone(broken)
 
 
 def test_mariadb_boots_keeps_its_rows_and_a_failed_reboot_brings_the_old_container_back(
     crew: Crew, web_servers: list[Server]
 ) -> None:
     server = web_servers[1]
-    db = services.create_accessory(
-        crew.actor(crew.admin),
-        crew.team,
-        name="maria",
-        server=server,
-        kind="mariadb",
-        image=service_image("mariadb"),
-    )
-    _gone(db)
+    db = added(crew, server, "maria", "mariadb")
     sql = ["mariadb", "--user=root", "--host=127.0.0.1", "--skip-column-names", "-e"]
     try:
         boot = _job(crew, db, "boot")
@@ -209,24 +166,22 @@ def test_mariadb_boots_keeps_its_rows_and_a_failed_reboot_brings_the_old_contain
         assert "The old container is back and ready" in log_of(failed)
         assert _in(db, *sql, "SELECT n FROM kept.t") == "7"
     finally:
-        _gone(db)
+        gone(db)
 
 
 def test_any_image_is_ready_when_its_port_accepts_and_runs_commands_stops_and_starts(
     crew: Crew, web_servers: list[Server]
 ) -> None:
     server = web_servers[2]
-    box = services.create_accessory(
-        crew.actor(crew.admin),
-        crew.team,
-        name="box",
-        server=server,
-        kind="custom",
+    box = added(
+        crew,
+        server,
+        "box",
+        "custom",
         image=service_image("redis"),
         port=6379,
         command="redis-server --protected-mode no",
     )
-    _gone(box)
     actor = crew.actor(crew.admin)
     services.set_file(actor, box, "/etc/box/motd", "hello from the panel\n", secret=False)
     services.set_file(actor, box, "/etc/box/token", "tok-s3cr3t-8812", secret=True)
@@ -263,22 +218,14 @@ def test_any_image_is_ready_when_its_port_accepts_and_runs_commands_stops_and_st
         assert run_job(start.pk, operations.start) == "succeeded", log_of(start)
         assert '"running"' in asyncio.run(ssh.run(target_for(server), state)).stdout
     finally:
-        _gone(box)
+        gone(box)
 
 
 def test_a_command_inside_shows_its_output_with_the_password_masked(
     crew: Crew, web_servers: list[Server]
 ) -> None:
     server = web_servers[0]
-    db = services.create_accessory(
-        crew.actor(crew.admin),
-        crew.team,
-        name="pg",
-        server=server,
-        kind="postgres",
-        image=service_image("postgres"),
-    )
-    _gone(db)
+    db = added(crew, server, "pg", "postgres")
     try:
         boot = _job(crew, db, "boot")
         assert run_job(boot.pk, operations.boot) == "succeeded", log_of(boot)
@@ -292,7 +239,7 @@ def test_a_command_inside_shows_its_output_with_the_password_masked(
         password = operations.secrets_of(db)[1]
         assert password not in log_of(command) and "3" in log_of(command)
     finally:
-        _gone(db)
+        gone(db)
 
 
 def test_booting_twice_keeps_serving_and_old_data_of_another_accessory_is_refused(
@@ -300,18 +247,7 @@ def test_booting_twice_keeps_serving_and_old_data_of_another_accessory_is_refuse
 ) -> None:
     server = web_servers[1]
 
-    def added() -> Accessory:
-        return services.create_accessory(
-            crew.actor(crew.admin),
-            crew.team,
-            name="twice",
-            server=server,
-            kind="redis",
-            image=service_image("redis"),
-        )
-
-    first = added()
-    _gone(first)
+    first = added(crew, server, "twice", "redis")
     try:
         for _ in range(2):
             boot = _job(crew, first, "boot")
@@ -320,7 +256,10 @@ def test_booting_twice_keeps_serving_and_old_data_of_another_accessory_is_refuse
         removal = _job(crew, first, "remove")  # keeps the data
         assert run_job(removal.pk, operations.remove) == "succeeded", log_of(removal)
 
-        second = added()
+        second = services.create_accessory(
+            crew.actor(crew.admin), crew.team, name="twice", server=server, kind="redis",
+            image=service_image("redis"),
+        )  # fmt: skip
         again = _job(crew, second, "boot")
         assert run_job(again.pk, operations.boot) == "failed"
         again.refresh_from_db()
@@ -330,4 +269,4 @@ def test_booting_twice_keeps_serving_and_old_data_of_another_accessory_is_refuse
         )
         assert listed.stdout.strip() == ""
     finally:
-        _gone(first)
+        gone(first)

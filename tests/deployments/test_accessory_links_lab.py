@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,7 @@ from servers.models import Server
 from servers.targets import target_for
 from tests.conftest import Crew
 from tests.deployments.conftest import MakeApp, fetch, log_of
+from tests.deployments.lab_accessories import added, gone
 from tests.deployments.test_accessories_lab import engines_on_the_hosts  # noqa: F401
 from tests.deployments.test_deploy_lab import deploy_version
 from tests.lab.images import service_image
@@ -32,29 +34,12 @@ from tests.lab.lab import Lab
 pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
 
 
-def _accessory(crew: Crew, server: Server, name: str, kind: str, **fields: object) -> Accessory:
-    fields.setdefault("image", service_image(kind))
-    accessory = services.create_accessory(
-        crew.actor(crew.admin),
-        crew.team,
-        name=name,
-        server=server,
-        kind=kind,
-        **fields,  # type: ignore[arg-type]
-    )
-    _gone(accessory)
+def _accessory(crew: Crew, server: Server, name: str, kind: str, **fields: Any) -> Accessory:
+    """Added as in the accessories' lab tests, and booted."""
+    accessory = added(crew, server, name, kind, **fields)
     boot = services.start_accessory_job(crew.actor(crew.admin), accessory, "boot")
     assert run_job(boot.pk, operations.boot) == "succeeded", log_of(boot)
     return accessory
-
-
-def _gone(accessory: Accessory) -> None:
-    target = target_for(accessory.server)
-    for argv in (
-        accessories.remove(accessory.name),
-        ["docker", "volume", "rm", "-f", accessories.volume(accessory.name)],
-    ):
-        asyncio.run(ssh.run(target, argv, check=False))
 
 
 def _link(crew: Crew, accessory: Accessory, app: App, variable: str) -> AccessoryLink:
@@ -145,8 +130,8 @@ def test_an_app_linked_to_postgres_and_redis_reaches_both_then_unlink_drops_the_
         asked = accessories.ask("db", sorted(operations.secrets_of(db)[0]), names)
         assert asyncio.run(ssh.run(target_for(server), asked)).stdout.strip() == "0"
     finally:
-        _gone(db)
-        _gone(cache)
+        gone(db)
+        gone(cache)
 
 
 def _rotate_without_a_refused_request(
@@ -219,7 +204,7 @@ def test_mariadb_on_one_host_serves_an_app_on_another_through_a_private_address(
         asked = accessories.ask("shared", sorted(operations.secrets_of(shared)[0]), users)
         assert asyncio.run(ssh.run(target_for(home), asked)).stdout.split() == ["shop_b"]
     finally:
-        _gone(shared)
+        gone(shared)
 
 
 def test_unpublished_is_unreachable_from_other_hosts_and_loopback_only_from_its_own(
@@ -243,8 +228,8 @@ def test_unpublished_is_unreachable_from_other_hosts_and_loopback_only_from_its_
         assert asyncio.run(ssh.accepts(target_for(home), "127.0.0.1", 6400))
         assert not asyncio.run(ssh.accepts(target_for(other), home.host, 6400))
     finally:
-        _gone(hidden)
-        _gone(local)
+        gone(hidden)
+        gone(local)
 
 
 def test_the_mysql_template_boots_and_links_with_its_own_clients(
@@ -264,4 +249,4 @@ def test_the_mysql_template_boots_and_links_with_its_own_clients(
         )  # fmt: skip
         assert "`shop`.*" in asyncio.run(ssh.run(target_for(server), asked)).stdout
     finally:
-        _gone(db)
+        gone(db)
