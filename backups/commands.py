@@ -16,7 +16,7 @@ REPOSITORY_INSIDE = "/repository"
 ENV_NAMES = ("RESTIC_REPOSITORY", "RESTIC_PASSWORD_FILE", "AWS_ACCESS_KEY_ID",
              "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")  # fmt: skip
 LABEL = "panel.restic"  # on every restic container, with its repository's id
-DUMP_FAILED = 3  # the exit status of a backup whose dump failed (restic's own are 0, 1, 3…)
+SOURCE_FAILED = 97  # the exit status of a pipe whose source failed
 
 
 def folder(repository_id: str) -> str:
@@ -55,16 +55,17 @@ def restic(
     return [*argv, "--entrypoint", "restic", image, *args]
 
 
-def streamed_backup(dump: list[str], backup: list[str], status_file: str) -> list[str]:
-    """The dump's output piped into restic, never staged on disk. restic before 0.17 cannot run
-    the dump itself and keeps what it got when the dump dies; so the dump's exit status is kept
-    and a failed dump ends the whole with DUMP_FAILED (the caller forgets the snapshot)."""
+def piped(source: list[str], sink: list[str], status_file: str) -> list[str]:
+    """One command's output piped into another's input, never staged on disk: a dump into
+    restic, or a snapshot into a database. The source's exit status is kept (restic before
+    0.17 keeps what it got when a dump dies, a client may take a cut dump for a whole one), and
+    a failed source ends the whole with SOURCE_FAILED."""
     script = (
-        f"{{ {shlex.join(dump)}; echo $? > {shlex.quote(status_file)}; }} | {shlex.join(backup)}; "
-        f"saved=$?; dumped=$(cat {shlex.quote(status_file)} 2>/dev/null || echo 255); "
+        f"{{ {shlex.join(source)}; echo $? > {shlex.quote(status_file)}; }} | {shlex.join(sink)}; "
+        f"taken=$?; given=$(cat {shlex.quote(status_file)} 2>/dev/null || echo 255); "
         f"rm -f {shlex.quote(status_file)}; "
-        f'if [ "$dumped" != 0 ]; then echo "the dump exited $dumped" >&2; exit {DUMP_FAILED}; fi; '
-        "exit $saved"
+        f'if [ "$given" != 0 ]; then echo "{shlex.quote(source[0])} exited $given" >&2; '
+        f"exit {SOURCE_FAILED}; fi; exit $taken"
     )
     return ["sh", "-c", script]
 

@@ -91,3 +91,24 @@ class Backup(models.Model):
 
     def __str__(self) -> str:
         return self.snapshot_id[:8] or f"backup {self.pk}"
+
+
+class ScratchCopy(models.Model):
+    """A backup restored into a new container beside its accessory, for a look before anything
+    touches the live data; its summary is the rows per table it found."""
+
+    team = models.ForeignKey("panel.Team", on_delete=models.CASCADE, related_name="+")
+    accessory = models.ForeignKey(
+        "deployments.Accessory", on_delete=models.CASCADE, related_name="scratch_copies"
+    )
+    backup = models.ForeignKey(Backup, on_delete=models.CASCADE, related_name="+")
+    job = models.ForeignKey("panel.Job", null=True, on_delete=models.SET_NULL, related_name="+")
+    container = models.CharField(max_length=100)
+    summary = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.container

@@ -6,8 +6,8 @@ import secrets
 
 from django.db import transaction
 
-from backups.models import Repository, RepositoryKind
-from backups.tasks import back_up_accessory
+from backups.models import Backup, Repository, RepositoryKind
+from backups.tasks import back_up_accessory, remove_scratch_copy, restore_scratch_copy
 from deployments.models import Accessory
 from deployments.services import DeployRefused
 from panel import audit
@@ -54,4 +54,28 @@ def start_backup(actor: Actor, accessory: Accessory, repository: Repository) -> 
         task=back_up_accessory,
         target=accessory,
         params={"repository_id": str(repository.pk), "repository": repository.name},
+    )
+
+
+def start_scratch_restore(actor: Actor, accessory: Accessory, backup: Backup) -> Job:
+    """The backup restored into a new container beside the accessory; the live one untouched."""
+    if backup.accessory_id != accessory.pk or not backup.succeeded:
+        raise DeployRefused("Only a backup of this accessory that succeeded can be restored.")
+    return jobs.enqueue(
+        kind=JobKind.BACKUP_SCRATCH,
+        team=accessory.team,
+        actor=actor,
+        task=restore_scratch_copy,
+        target=accessory,
+        params={"backup_id": backup.pk, "snapshot": backup.snapshot_id[:8]},
+    )
+
+
+def start_scratch_removal(actor: Actor, accessory: Accessory) -> Job:
+    return jobs.enqueue(
+        kind=JobKind.BACKUP_SCRATCH_REMOVE,
+        team=accessory.team,
+        actor=actor,
+        task=remove_scratch_copy,
+        target=accessory,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from backups.models import Backup, Repository
+from backups.models import Backup, Repository, ScratchCopy
 from deployments.models import Accessory
 from panel import audit
 from panel.audit import Actor
@@ -45,3 +45,29 @@ def recorded(
                      "bytes_added": bytes_added, "error": error[:200]},
         )  # fmt: skip
     return backup
+
+
+def scratch_made(
+    actor: Actor, accessory: Accessory, backup: Backup, job: Job, container: str, summary: str
+) -> ScratchCopy:
+    with transaction.atomic():
+        ScratchCopy.objects.filter(accessory=accessory).delete()
+        copy = ScratchCopy.objects.create(
+            team=accessory.team, accessory=accessory, backup=backup, job=job,
+            container=container, summary=summary,
+        )  # fmt: skip
+        audit.record(
+            actor,
+            AuditAction.SCRATCH_MADE,
+            team=accessory.team,
+            target=accessory,
+            details={"snapshot": backup.snapshot_id[:8], "repository": backup.repository.name,
+                     "container": container},
+        )  # fmt: skip
+    return copy
+
+
+def scratch_removed(actor: Actor, accessory: Accessory) -> None:
+    with transaction.atomic():
+        ScratchCopy.objects.filter(accessory=accessory).delete()
+        audit.record(actor, AuditAction.SCRATCH_REMOVED, team=accessory.team, target=accessory)

@@ -12,4 +12,14 @@ urlpatterns = [
         views.accessory_back_up,
         name="accessory_back_up",
     ),
+    path(
+        "accessories/<uuid:accessory_id>/backups/<int:backup_id>/scratch",
+        views.accessory_scratch,
+        name="accessory_scratch",
+    ),
+    path(
+        "accessories/<uuid:accessory_id>/scratch/remove",
+        views.accessory_scratch_remove,
+        name="accessory_scratch_remove",
+    ),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from backups import services
@@ -75,4 +75,29 @@ def accessory_back_up(request: HttpRequest, accessory_id: str) -> HttpResponse:
     except DeployRefused as refusal:
         messages.error(request, str(refusal))
         return redirect("accessory_detail", accessory_id=accessory.pk)
+    return redirect("job_detail", job_id=job.pk)
+
+
+@login_required
+@require_POST
+def accessory_scratch(request: HttpRequest, accessory_id: str, backup_id: int) -> HttpResponse:
+    accessory = get_for(
+        request.user, Accessory.objects.select_related("team"), accessory_id, Action.MANAGE_BACKUPS
+    )
+    backup = get_object_or_404(Backup, pk=backup_id, accessory=accessory)
+    try:
+        job = services.start_scratch_restore(actor_of(request), accessory, backup)
+    except DeployRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("accessory_detail", accessory_id=accessory.pk)
+    return redirect("job_detail", job_id=job.pk)
+
+
+@login_required
+@require_POST
+def accessory_scratch_remove(request: HttpRequest, accessory_id: str) -> HttpResponse:
+    accessory = get_for(
+        request.user, Accessory.objects.select_related("team"), accessory_id, Action.MANAGE_BACKUPS
+    )
+    job = services.start_scratch_removal(actor_of(request), accessory)
     return redirect("job_detail", job_id=job.pk)

@@ -5,6 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Exact rows per table of every database, one `database.schema.table rows` line each.
+PG_COUNT_ROWS = """
+for db in $(psql -U panel_restore -d panel_restore -tAc "SELECT datname FROM pg_database
+            WHERE NOT datistemplate AND datname <> 'panel_restore' ORDER BY 1"); do
+  psql -U panel_restore -d "$db" -tAc "SELECT '$db.' || table_schema || '.' || table_name || ' '
+    || (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I',
+        table_schema, table_name), false, true, '')))[1]::text
+    FROM information_schema.tables WHERE table_type = 'BASE TABLE'
+    AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1" || exit 1
+done
+"""
 PASSWORD_NAME = "password"  # noqa: S105 (the name under which the generated one is kept)
 
 
@@ -29,6 +40,13 @@ class Kind:
     client: tuple[str, ...] = ()  # the engine's client, reading statements on stdin
     dump: tuple[str, ...] = ()  # a consistent dump of everything, on stdout
     dump_name: str = ""  # the name the dump has in a snapshot
+    # A scratch copy restored from a dump: its variables ({password}: the accessory's), its
+    # readiness question, the client that reads the dump on stdin (any error fails), and a
+    # command that prints `where rows` per table.
+    scratch_env: tuple[tuple[str, str], ...] = ()
+    scratch_ready: tuple[str, ...] = ()
+    restore: tuple[str, ...] = ()
+    count_rows: tuple[str, ...] = ()
 
 
 POSTGRES = Kind(
@@ -43,6 +61,26 @@ POSTGRES = Kind(
     client=("psql", "--quiet", "--no-psqlrc", "-v", "ON_ERROR_STOP=1", "-U", "postgres"),
     dump=("pg_dumpall", "-U", "postgres", "--clean", "--if-exists"),
     dump_name="postgres.sql",
+    # The copy's own superuser and database are not in the dump, which replaces everything else
+    # (the cluster dump drops and makes `postgres` and every database again).
+    scratch_env=(
+        ("POSTGRES_PASSWORD", "{password}"),
+        ("POSTGRES_USER", "panel_restore"),
+        ("POSTGRES_DB", "panel_restore"),
+    ),
+    scratch_ready=("pg_isready", "--quiet", "--host", "127.0.0.1", "--username", "panel_restore"),
+    restore=(
+        "psql",
+        "--quiet",
+        "--no-psqlrc",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-U",
+        "panel_restore",
+        "-d",
+        "panel_restore",
+    ),
+    count_rows=("sh", "-c", PG_COUNT_ROWS),
 )
 MARIADB = Kind(
     key="mariadb",

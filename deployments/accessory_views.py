@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from backups.forms import BackupNowForm
-from backups.models import Backup
+from backups.models import Backup, ScratchCopy
 from deployments import accessory_reach
 from deployments import accessory_services as services
 from deployments.accessory_forms import (
@@ -96,6 +96,7 @@ def accessory_detail(request: HttpRequest, accessory_id: str) -> HttpResponse:
         "file_form": AccessoryFileForm(),
         "backup_form": BackupNowForm(team_id=accessory.team_id) if kind.dump else None,
         "backups": Backup.objects.filter(accessory=accessory).select_related("repository")[:5],
+        "scratch": ScratchCopy.objects.filter(accessory=accessory).select_related("backup").first(),
         "jobs": jobs[:10],
         "remove_form": RemoveAccessoryForm(accessory=accessory),
     }

@@ -18,6 +18,8 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from backups import services as backup_services
+from backups.models import Backup
 from deployments import accessory_services
 from deployments.models import AccessoryLink, App, EnvVar, Release, ReleaseStatus, Role
 from panel.api import tokens
@@ -78,6 +80,14 @@ def world(crew: Crew) -> World:
         team=crew.team, accessory=accessory, app=app, variable="DATABASE_URL", database="shop",
         user="shop", password="x" * 32,
     )  # fmt: skip
+    repository = backup_services.create_repository(
+        Actor.for_user(crew.owner), crew.team, name="disk", kind="local", server=server,
+        folder="/srv/backups",
+    )  # fmt: skip
+    backup = Backup.objects.create(
+        team=crew.team, repository=repository, accessory=accessory, succeeded=True,
+        snapshot_id="a" * 64,
+    )  # fmt: skip
     values = {
         "server_id": str(server.pk),
         "key_id": str(key.pk),
@@ -95,6 +105,7 @@ def world(crew: Crew) -> World:
         "id": str(job.pk),
         "accessory_id": str(accessory.pk),
         "link_id": str(link.pk),
+        "backup_id": str(backup.pk),
     }
     return World(crew, values, secret)
 

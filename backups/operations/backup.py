@@ -68,7 +68,7 @@ def back_up(ctx: JobContext) -> None:
     done = asyncio.run(
         ssh.run(
             restic.target,
-            commands.streamed_backup(dump, restic.argv(args, stdin=True), status),
+            commands.piped(dump, restic.argv(args, stdin=True), status),
             check=False,
             timeout=BACKUP_TIMEOUT,
         )
@@ -78,7 +78,7 @@ def back_up(ctx: JobContext) -> None:
     actor = Actor.of_job(ctx.job)
     if done.exit_status != 0:
         why = _words(done.stderr) or f"restic exited {done.exit_status}"
-        if done.exit_status == commands.DUMP_FAILED and snapshot:
+        if done.exit_status == commands.SOURCE_FAILED and snapshot:
             restic.forget(snapshot)
             why = f"{why}; the partial snapshot {snapshot[:8]} is forgotten"
         state.recorded(actor, repository, accessory, ctx.job, error=why)

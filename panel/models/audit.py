@@ -59,6 +59,8 @@ class AuditAction(models.TextChoices):
     REPOSITORY_CREATE = "repository.create", "Backup repository added"
     BACKUP_DONE = "backup.done", "Backup made"
     BACKUP_FAILED = "backup.failed", "Backup failed"
+    SCRATCH_MADE = "backup.scratch.made", "Backup restored to a scratch copy"
+    SCRATCH_REMOVED = "backup.scratch.removed", "Scratch copy removed"
     RELEASE_LIVE = "release.live", "Release live"
     RELEASE_FAIL = "release.fail", "Release failed"
     RELEASE_SWITCH_REVERT = "release.switch_revert", "Switch reverted"
@@ -87,6 +89,8 @@ class AuditAction(models.TextChoices):
     JOB_ACCESSORY_UNLINK = "job.accessory.unlink", "Unlink started"
     JOB_ACCESSORY_ROTATE = "job.accessory.rotate", "Password rotation started"
     JOB_BACKUP_RUN = "job.backup.run", "Backup started"
+    JOB_BACKUP_SCRATCH = "job.backup.scratch", "Restore to a scratch copy started"
+    JOB_BACKUP_SCRATCH_REMOVE = "job.backup.scratch_remove", "Scratch copy removal started"
 
 
 class AuditEvent(models.Model):

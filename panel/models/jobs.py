@@ -44,6 +44,8 @@ class JobKind(models.TextChoices):
     ACCESSORY_UNLINK = "accessory.unlink", "Unlink"
     ACCESSORY_ROTATE = "accessory.rotate", "Password rotation"
     BACKUP_RUN = "backup.run", "Backup"
+    BACKUP_SCRATCH = "backup.scratch", "Restore to a scratch copy"
+    BACKUP_SCRATCH_REMOVE = "backup.scratch_remove", "Scratch copy removal"
     AUDIT_VERIFY = "audit.verify", "Audit verification"
 
 

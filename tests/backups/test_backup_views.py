@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from backups import commands
 from backups import services as backup_services
-from backups.models import Repository
+from backups.models import Backup, Repository
 from backups.validators import validate_bucket, validate_endpoint, validate_folder
 from deployments import accessory_services
 from panel.models import AuditEvent, Job
@@ -43,9 +43,9 @@ def test_restic_gets_its_password_from_a_file_and_a_failed_dump_is_caught() -> N
     argv = commands.restic("r1", "restic/restic:0.17.3", "/home/u", ["snapshots"])
     assert "/home/u/.panel/restic/r1/password:/run/panel/restic-password:ro" in argv
     assert "--env" in argv and not any("=" in a and "AWS_SECRET" in a for a in argv)
-    script = commands.streamed_backup(["pg_dumpall"], ["restic", "backup"], "s")[2]
+    script = commands.piped(["pg_dumpall"], ["restic", "backup"], "s")[2]
     assert "pg_dumpall; echo $? > s; } | restic backup" in script
-    assert f"exit {commands.DUMP_FAILED}" in script
+    assert f"exit {commands.SOURCE_FAILED}" in script
 
 
 def test_admins_add_repositories_with_the_password_encrypted_and_viewers_see(
@@ -97,3 +97,30 @@ def test_backing_up_is_an_audited_job_for_admins(
     assert AuditEvent.objects.filter(action="job.backup.run").exists()
     client.force_login(crew.outsider)
     assert client.post(url, {"repository": repository.pk}).status_code == 404
+
+
+def test_restoring_to_a_scratch_copy_is_for_admins_and_only_of_a_good_backup(
+    crew: Crew, client: Client, server: Server, django_capture_on_commit_callbacks: Any
+) -> None:
+    db = accessory_services.create_accessory(
+        crew.actor(crew.admin), crew.team, name="db", server=server, kind="postgres"
+    )
+    repository = backup_services.create_repository(
+        crew.actor(crew.admin), crew.team, name="disk", kind="local", server=server,
+        folder="/srv/backups",
+    )  # fmt: skip
+    good = Backup.objects.create(
+        team=crew.team, repository=repository, accessory=db, succeeded=True, snapshot_id="ab" * 32
+    )
+    failed = Backup.objects.create(team=crew.team, repository=repository, accessory=db)
+    client.force_login(crew.deployer)
+    assert client.post(reverse("accessory_scratch", args=[db.pk, good.pk])).status_code == 403
+    client.force_login(crew.admin)
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(reverse("accessory_scratch", args=[db.pk, failed.pk]))
+        assert not Job.objects.exists()
+        client.post(reverse("accessory_scratch", args=[db.pk, good.pk]))
+    job = Job.objects.get()
+    assert job.kind == "backup.scratch" and job.params["backup_id"] == good.pk
+    page = client.get(reverse("accessory_detail", args=[db.pk])).content.decode()
+    assert f'id="scratch-{good.pk}"' in page and f'id="scratch-{failed.pk}"' not in page

@@ -1,0 +1,125 @@
+"""Restoring a backup into a scratch copy: a new container of the accessory's image, on a new
+volume, beside the live one (which nothing here touches). The snapshot is streamed from restic
+into the engine's client, where any error fails the restore; the copy is then counted, table by
+table, so a person sees what the backup holds before trusting it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from backups import commands, state
+from backups.models import Backup
+from backups.operations.backup import Restic
+from deployments.accessory_kinds import KINDS, Kind
+from deployments.accessory_plans import ENV_CONTENT, AccessorySpec, plan_boot
+from deployments.commands import accessories, containers
+from deployments.models import Accessory
+from deployments.operations.accessories import secrets_of
+from deployments.spec import host_of
+from panel.audit import Actor
+from panel.jobs import locks
+from panel.jobs.runner import JobContext, JobFailed
+from servers import ssh
+from servers.execute import StepRunner
+from servers.targets import target_for
+
+RESTORE_TIMEOUT = 6 * 3600.0
+
+
+def scratch_name(accessory: Accessory) -> str:
+    return f"{accessory.name}-scratch"
+
+
+def restore_to_scratch(ctx: JobContext) -> None:
+    accessory = Accessory.objects.select_related("team", "server__ssh_key").get(
+        pk=ctx.job.target_id
+    )
+    backup = Backup.objects.select_related("repository").get(
+        pk=ctx.job.params["backup_id"], accessory=accessory, succeeded=True
+    )
+    kind = KINDS.get(accessory.kind, KINDS["custom"])
+    if not kind.restore:
+        raise JobFailed(f"A scratch copy of {kind.label} is not something the panel makes yet.")
+    if locks.acquire(backup.repository.lock_name, ctx.job.pk) is None:
+        raise JobFailed(f"{backup.repository.name} is busy with another job; nothing changed.")
+    restic = Restic(backup.repository, accessory.server)
+    password = secrets_of(accessory)[1]
+    for secret in (restic.password, restic.secret_key, password):
+        if secret:
+            ctx.add_secret(secret)
+    restic.prepare(ctx)
+    name = scratch_name(accessory)
+    remove_copy(ctx, accessory)
+    values = {key: value.replace("{password}", password) for key, value in kind.scratch_env}
+    spec = AccessorySpec(
+        name=name,
+        host=host_of(accessory.server),
+        home=restic.home,
+        image=accessory.image,
+        env_names=tuple(sorted(values)),
+        volumes=(f"{accessories.volume(name)}:{kind.data_path}",),
+        publish=(),
+        command=kind.command,
+        ready=kind.scratch_ready,
+        ready_timeout=float(accessory.ready_timeout),
+        owner=f"{accessory.pk}-scratch",
+    )
+    runner = StepRunner(
+        {accessory.server.pk: restic.target},
+        ctx.log,
+        contents={ENV_CONTENT: containers.env_file(values)},
+        check_cancelled=ctx.check_cancelled,
+    )
+    try:
+        for phase in plan_boot(spec).phases:
+            asyncio.run(runner.phase(phase))
+        summary = _restore(ctx, restic, backup, kind, name, list(spec.env_names))
+    except BaseException:
+        remove_copy(ctx, accessory)
+        raise
+    state.scratch_made(Actor.of_job(ctx.job), accessory, backup, ctx.job, name, summary)
+    ctx.log(f"{name} holds snapshot {backup.snapshot_id[:8]}, restored without an error:")
+    for line in summary.splitlines():
+        ctx.log(f"  {line}")
+
+
+def _restore(
+    ctx: JobContext, restic: Restic, backup: Backup, kind: Kind, name: str, env_names: list[str]
+) -> str:
+    source = restic.argv(["dump", backup.snapshot_id, f"/{kind.dump_name}"])
+    sink = accessories.ask(name, env_names, list(kind.restore), stdin=True)
+    status = f"{commands.folder(str(backup.repository.pk))}/restore-{ctx.job.pk}.status"
+    ctx.log(f"Streaming snapshot {backup.snapshot_id[:8]} from restic into {name}")
+    done = asyncio.run(
+        ssh.run(restic.target, commands.piped(source, sink, status), check=False,
+                timeout=RESTORE_TIMEOUT)
+    )  # fmt: skip
+    if not done.ok:
+        words = " / ".join(done.stderr.strip().splitlines()[-3:]) or f"exit {done.exit_status}"
+        raise JobFailed(f"The restore into {name} failed: {words}. The scratch copy is removed.")
+    counted = asyncio.run(
+        ssh.run(restic.target, accessories.ask(name, env_names, list(kind.count_rows)),
+                check=False)
+    )  # fmt: skip
+    if not counted.ok:
+        raise JobFailed(f"{name} is restored but does not answer: {counted.stderr.strip()[-300:]}")
+    return counted.stdout.strip() or "(no tables)"
+
+
+def remove_copy(ctx: JobContext, accessory: Accessory) -> None:
+    """An earlier scratch copy's container and volume go (the live ones are never named so)."""
+    name, target = scratch_name(accessory), target_for(accessory.server)
+    for argv in (
+        accessories.remove(name),
+        ["docker", "volume", "rm", "--force", accessories.volume(name)],
+    ):
+        asyncio.run(ssh.run(target, argv, check=False, log=ctx.log))
+
+
+def remove_scratch(ctx: JobContext) -> None:
+    accessory = Accessory.objects.select_related("team", "server__ssh_key").get(
+        pk=ctx.job.target_id
+    )
+    remove_copy(ctx, accessory)
+    state.scratch_removed(Actor.of_job(ctx.job), accessory)
+    ctx.log(f"The scratch copy of {accessory.name} is removed; the live one was not touched.")
