@@ -16,6 +16,15 @@ for db in $(psql -U panel_restore -d panel_restore -tAc "SELECT datname FROM pg_
     AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1" || exit 1
 done
 """
+# Exact rows per table of every database but the server's own, one `database.table rows` line
+# each: the first client writes a COUNT(*) per table, the second runs them. {client}: its name.
+MYSQL_COUNT_ROWS = r"""
+{client} --user=root --host=127.0.0.1 --skip-column-names -e "SELECT CONCAT('SELECT ''',
+  table_schema, '.', table_name, ''', COUNT(*) FROM \`', table_schema, '\`.\`', table_name,
+  '\`;') FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN
+  ('mysql', 'information_schema', 'performance_schema', 'sys') ORDER BY 1" \
+| {client} --user=root --host=127.0.0.1 --skip-column-names | tr '\t' ' '
+"""
 PASSWORD_NAME = "password"  # noqa: S105 (the name under which the generated one is kept)
 
 
@@ -40,9 +49,9 @@ class Kind:
     client: tuple[str, ...] = ()  # the engine's client, reading statements on stdin
     dump: tuple[str, ...] = ()  # a consistent dump of everything, on stdout
     dump_name: str = ""  # the name the dump has in a snapshot
-    # A scratch copy restored from a dump: its variables ({password}: the accessory's), its
-    # readiness question, the client that reads the dump on stdin (any error fails), and a
-    # command that prints `where rows` per table.
+    # A scratch copy restored from a dump: its variables ({password}: the accessory's) and its
+    # readiness question when they are not the accessory's own, the client that reads the dump
+    # on stdin (any error fails), and a command that prints `where rows` per table.
     scratch_env: tuple[tuple[str, str], ...] = ()
     scratch_ready: tuple[str, ...] = ()
     restore: tuple[str, ...] = ()
@@ -103,6 +112,9 @@ MARIADB = Kind(
         "--events",
     ),
     dump_name="mariadb.sql",
+    # The dump holds the server's own `mysql` database too: a copy keeps the same password.
+    restore=("mariadb", "--user=root", "--host=127.0.0.1"),
+    count_rows=("sh", "-c", MYSQL_COUNT_ROWS.replace("{client}", "mariadb")),
 )
 MYSQL = Kind(
     key="mysql",
@@ -124,6 +136,8 @@ MYSQL = Kind(
         "--events",
     ),
     dump_name="mysql.sql",
+    restore=("mysql", "--user=root", "--host=127.0.0.1"),
+    count_rows=("sh", "-c", MYSQL_COUNT_ROWS.replace("{client}", "mysql")),
 )
 REDIS = Kind(
     key="redis",

@@ -50,7 +50,8 @@ def restore_to_scratch(ctx: JobContext) -> None:
     restic.prepare(ctx)
     name = scratch_name(accessory)
     remove_copy(ctx, accessory)
-    values = {key: value.replace("{password}", password) for key, value in kind.scratch_env}
+    variables = kind.scratch_env or kind.env
+    values = {key: value.replace("{password}", password) for key, value in variables}
     spec = AccessorySpec(
         name=name,
         host=host_of(accessory.server),
@@ -60,7 +61,7 @@ def restore_to_scratch(ctx: JobContext) -> None:
         volumes=(f"{accessories.volume(name)}:{kind.data_path}",),
         publish=(),
         command=kind.command,
-        ready=kind.scratch_ready,
+        ready=kind.scratch_ready or kind.ready,
         ready_timeout=float(accessory.ready_timeout),
         owner=f"{accessory.pk}-scratch",
     )

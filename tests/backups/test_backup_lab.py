@@ -216,3 +216,29 @@ def _sql_error(db: Accessory, statement: str) -> str:
     ask = accessories.ask("kept", sorted(operations.secrets_of(db)[0]),
                           ["psql", "-U", "postgres", "-tAc", statement])  # fmt: skip
     return asyncio.run(ssh.run(target_for(db.server), ask, check=False)).stderr
+
+
+def test_a_mariadb_backup_restored_to_a_scratch_copy_counts_its_rows(
+    crew: Crew, web_servers: list[Server]
+) -> None:
+    server = web_servers[1]
+    db = added(crew, server, "maria", "mariadb")
+    _clean(server)
+    names = sorted(operations.secrets_of(db)[0])
+    sql = ["mariadb", "--user=root", "--host=127.0.0.1", "--skip-column-names", "-e"]
+    try:
+        boot = services.start_accessory_job(crew.actor(crew.admin), db, "boot")
+        assert run_job(boot.pk, operations.boot) == "succeeded", log_of(boot)
+        make = ("CREATE DATABASE shop; CREATE TABLE shop.orders (n int); "
+                "INSERT INTO shop.orders VALUES (1), (2), (3)")  # fmt: skip
+        asyncio.run(ssh.run(target_for(server), accessories.ask("maria", names, [*sql, make])))
+        repository = _local(crew, db)
+        assert _back_up(crew, db, repository)[0] == "succeeded"
+        backup = Backup.objects.get(repository=repository)
+        job = backup_services.start_scratch_restore(crew.actor(crew.admin), db, backup)
+        assert run_job(job.pk, restore_to_scratch) == "succeeded", log_of(job)
+        assert ScratchCopy.objects.get(accessory=db).summary == "shop.orders 3"
+    finally:
+        gone(db)
+        asyncio.run(ssh.run(target_for(server), accessories.remove("maria-scratch"), check=False))
+        _clean(server)
