@@ -15,6 +15,7 @@ from backups.validators import (
     validate_folder,
     validate_prefix,
     validate_region,
+    validate_schedule,
 )
 from deployments.forms import SecretTextarea
 from panel.forms import choose_from
@@ -94,3 +95,34 @@ class BackupNowForm(forms.Form):
     def __init__(self, *args: Any, team_id: int, **kw: Any) -> None:
         super().__init__(*args, **kw)
         choose_from(self, "repository", Repository.objects.filter(team_id=team_id))
+
+
+class PolicyForm(forms.Form):
+    schedule = forms.CharField(
+        max_length=100,
+        initial="0 3 * * *",
+        validators=[validate_schedule],
+        help_text="Cron, in the panel's time zone: minute hour day month weekday (0 3 * * * is "
+        "every day at 03:00).",
+    )
+    repositories = forms.ModelMultipleChoiceField(
+        queryset=Repository.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Two or more, one of them off the server, make 3-2-1.",
+    )
+    keep_last = forms.IntegerField(min_value=0, max_value=1000, initial=7)
+    keep_daily = forms.IntegerField(min_value=0, max_value=1000, initial=7)
+    keep_weekly = forms.IntegerField(min_value=0, max_value=1000, initial=4)
+    keep_monthly = forms.IntegerField(min_value=0, max_value=1000, initial=6)
+
+    def __init__(self, *args: Any, team_id: int, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["repositories"].queryset = Repository.objects.filter(  # type: ignore[attr-defined]
+            team_id=team_id
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not any(data.get(f"keep_{name}") for name in ("last", "daily", "weekly", "monthly")):
+            self.add_error("keep_last", "Keep at least one snapshot.")
+        return data

@@ -11,6 +11,7 @@ from backups.validators import (
     validate_folder,
     validate_prefix,
     validate_region,
+    validate_schedule,
 )
 from panel.fields import EncryptedTextField
 from panel.validators import validate_image_reference
@@ -112,3 +113,36 @@ class ScratchCopy(models.Model):
 
     def __str__(self) -> str:
         return self.container
+
+
+class Policy(models.Model):
+    """When an accessory is backed up, to which repositories, and what each of them keeps."""
+
+    team = models.ForeignKey("panel.Team", on_delete=models.CASCADE, related_name="+")
+    accessory = models.ForeignKey(
+        "deployments.Accessory", on_delete=models.CASCADE, related_name="policies"
+    )
+    repositories = models.ManyToManyField(Repository, related_name="policies")
+    schedule = models.CharField(max_length=100, validators=[validate_schedule])
+    keep_last = models.PositiveSmallIntegerField(default=7)
+    keep_daily = models.PositiveSmallIntegerField(default=7)
+    keep_weekly = models.PositiveSmallIntegerField(default=4)
+    keep_monthly = models.PositiveSmallIntegerField(default=6)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.accessory} at {self.schedule}"
+
+    @property
+    def keep(self) -> list[str]:
+        """restic's `forget` options for what this policy keeps."""
+        return [
+            f"--keep-{name}={count}"
+            for name, count in (("last", self.keep_last), ("daily", self.keep_daily),
+                                ("weekly", self.keep_weekly), ("monthly", self.keep_monthly))
+            if count
+        ]  # fmt: skip

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
+from celery import shared_task
 from django.db import transaction
+from django.utils import timezone
 
-from backups.models import Backup, Repository, RepositoryKind
+from backups import schedule
+from backups.models import Backup, Policy, Repository, RepositoryKind
 from backups.tasks import back_up_accessory, remove_scratch_copy, restore_scratch_copy
 from deployments.models import Accessory
 from deployments.services import DeployRefused
@@ -79,3 +83,76 @@ def start_scratch_removal(actor: Actor, accessory: Accessory) -> Job:
         task=remove_scratch_copy,
         target=accessory,
     )
+
+
+def create_policy(
+    actor: Actor,
+    accessory: Accessory,
+    *,
+    schedule: str,
+    repositories: list[Repository],
+    keep: dict[str, int],
+) -> Policy:
+    if any(repository.team_id != accessory.team_id for repository in repositories):
+        raise DeployRefused("Those repositories are not all in this accessory's team.")
+    with transaction.atomic():
+        policy = Policy(team=accessory.team, accessory=accessory, schedule=schedule, **keep)
+        policy.full_clean(exclude=["team", "accessory"])
+        policy.save()
+        policy.repositories.set(repositories)
+        audit.record(
+            actor,
+            AuditAction.POLICY_CREATE,
+            team=accessory.team,
+            target=accessory,
+            details={"schedule": schedule, "repositories": sorted(r.name for r in repositories),
+                     **keep},
+        )  # fmt: skip
+    return policy
+
+
+def delete_policy(actor: Actor, policy: Policy) -> None:
+    with transaction.atomic():
+        audit.record(
+            actor,
+            AuditAction.POLICY_DELETE,
+            team=policy.team,
+            target=policy.accessory,
+            details={"schedule": policy.schedule},
+        )
+        policy.delete()
+
+
+def start_due(now: datetime) -> list[Job]:
+    """A backup job per repository of every policy that is due; each policy starts once per
+    schedule tick, however many beats see it due."""
+    started: list[Job] = []
+    for policy in schedule.due(now):
+        with transaction.atomic():
+            claimed = Policy.objects.filter(
+                pk=policy.pk, last_started_at=policy.last_started_at
+            ).update(last_started_at=now)
+            if not claimed:
+                continue
+            for repository in policy.repositories.all():
+                started.append(
+                    jobs.enqueue(
+                        kind=JobKind.BACKUP_RUN,
+                        team=policy.team,
+                        actor=Actor.system("schedule"),
+                        task=back_up_accessory,
+                        target=policy.accessory,
+                        params={
+                            "repository_id": str(repository.pk),
+                            "repository": repository.name,
+                            "policy_id": policy.pk,
+                        },
+                    )
+                )
+    return started
+
+
+@shared_task(name="backups.start_due")
+def start_due_backups() -> int:
+    """Run by beat every minute."""
+    return len(start_due(timezone.now()))

@@ -18,6 +18,16 @@ urlpatterns = [
         name="accessory_scratch",
     ),
     path(
+        "accessories/<uuid:accessory_id>/policies",
+        views.accessory_policy_new,
+        name="accessory_policy_new",
+    ),
+    path(
+        "accessories/<uuid:accessory_id>/policies/<int:policy_id>/delete",
+        views.policy_delete,
+        name="policy_delete",
+    ),
+    path(
         "accessories/<uuid:accessory_id>/scratch/remove",
         views.accessory_scratch_remove,
         name="accessory_scratch_remove",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -9,8 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from backups import services
-from backups.forms import BackupNowForm, RepositoryForm
-from backups.models import Backup, Repository, RepositoryKind
+from backups.forms import BackupNowForm, PolicyForm, RepositoryForm
+from backups.models import Backup, Policy, Repository, RepositoryKind
+from backups.schedule import in_words, next_run
 from deployments.models import Accessory
 from deployments.services import DeployRefused
 from panel.permissions import Action, get_for, require
@@ -101,3 +104,58 @@ def accessory_scratch_remove(request: HttpRequest, accessory_id: str) -> HttpRes
     )
     job = services.start_scratch_removal(actor_of(request), accessory)
     return redirect("job_detail", job_id=job.pk)
+
+
+@login_required
+@require_POST
+def accessory_policy_new(request: HttpRequest, accessory_id: str) -> HttpResponse:
+    accessory = get_for(
+        request.user, Accessory.objects.select_related("team"), accessory_id, Action.MANAGE_BACKUPS
+    )
+    form = PolicyForm(request.POST, team_id=accessory.team_id)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(m) for found in form.errors.values() for m in found))
+        return redirect("accessory_detail", accessory_id=accessory.pk)
+    data = form.cleaned_data
+    keep = {name: data[name] for name in ("keep_last", "keep_daily", "keep_weekly", "keep_monthly")}
+    services.create_policy(
+        actor_of(request),
+        accessory,
+        schedule=data["schedule"],
+        repositories=list(data["repositories"]),
+        keep=keep,
+    )
+    messages.success(
+        request, f"{accessory.name} is backed up {in_words(data['schedule']).lower()}."
+    )
+    return redirect("accessory_detail", accessory_id=accessory.pk)
+
+
+@login_required
+@require_POST
+def policy_delete(request: HttpRequest, accessory_id: str, policy_id: int) -> HttpResponse:
+    accessory = get_for(
+        request.user, Accessory.objects.select_related("team"), accessory_id, Action.MANAGE_BACKUPS
+    )
+    policy = get_object_or_404(Policy, pk=policy_id, accessory=accessory)
+    services.delete_policy(actor_of(request), policy)
+    messages.success(request, "The schedule is removed; its snapshots stay in the repositories.")
+    return redirect("accessory_detail", accessory_id=accessory.pk)
+
+
+def policies_of(accessory: Accessory) -> list[dict[str, Any]]:
+    """Each policy as the accessory page shows it: in words, its next run, and 3-2-1."""
+    shown = []
+    for policy in accessory.policies.prefetch_related("repositories"):
+        repositories = list(policy.repositories.all())
+        off_server = any(
+            r.kind == RepositoryKind.S3 or r.server_id != accessory.server_id for r in repositories
+        )
+        shown.append({
+            "policy": policy,
+            "words": in_words(policy.schedule),
+            "next": next_run(policy.schedule, policy.last_started_at or policy.created_at),
+            "repositories": repositories,
+            "three_two_one": len(repositories) >= 2 and off_server,
+        })  # fmt: skip
+    return shown

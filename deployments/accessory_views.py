@@ -13,8 +13,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from backups.forms import BackupNowForm
+from backups.forms import BackupNowForm, PolicyForm
 from backups.models import Backup, ScratchCopy
+from backups.views import policies_of
 from deployments import accessory_reach
 from deployments import accessory_services as services
 from deployments.accessory_forms import (
@@ -96,6 +97,8 @@ def accessory_detail(request: HttpRequest, accessory_id: str) -> HttpResponse:
         "file_form": AccessoryFileForm(),
         "backup_form": BackupNowForm(team_id=accessory.team_id) if kind.dump else None,
         "backups": Backup.objects.filter(accessory=accessory).select_related("repository")[:5],
+        "policies": policies_of(accessory) if kind.dump else [],
+        "policy_form": PolicyForm(team_id=accessory.team_id),
         "scratch": ScratchCopy.objects.filter(accessory=accessory).select_related("backup").first(),
         "jobs": jobs[:10],
         "remove_form": RemoveAccessoryForm(accessory=accessory),

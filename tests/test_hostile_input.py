@@ -88,6 +88,10 @@ def world(crew: Crew) -> World:
         team=crew.team, repository=repository, accessory=accessory, succeeded=True,
         snapshot_id="a" * 64,
     )  # fmt: skip
+    policy = backup_services.create_policy(
+        Actor.for_user(crew.owner), accessory, schedule="0 3 * * *", repositories=[repository],
+        keep={"keep_last": 7, "keep_daily": 0, "keep_weekly": 0, "keep_monthly": 0},
+    )  # fmt: skip
     values = {
         "server_id": str(server.pk),
         "key_id": str(key.pk),
@@ -106,6 +110,7 @@ def world(crew: Crew) -> World:
         "accessory_id": str(accessory.pk),
         "link_id": str(link.pk),
         "backup_id": str(backup.pk),
+        "policy_id": str(policy.pk),
     }
     return World(crew, values, secret)
 

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from backups import commands, state
-from backups.models import Repository, RepositoryKind
+from backups.models import Policy, Repository, RepositoryKind
 from deployments.accessory_kinds import KINDS
 from deployments.commands import accessories, containers
 from deployments.models import Accessory
@@ -97,6 +97,24 @@ def back_up(ctx: JobContext) -> None:
         f"Snapshot {snapshot[:8]} of {accessory.name} in {repository.name}: "
         f"{backup.bytes_read} bytes read, {backup.bytes_added} added, {backup.seconds:.1f}s."
     )
+    policy = Policy.objects.filter(pk=ctx.job.params.get("policy_id") or 0).first()
+    if policy is not None:
+        keep(ctx, restic, policy, accessory, snapshot)
+
+
+def keep(
+    ctx: JobContext, restic: Restic, policy: Policy, accessory: Accessory, snapshot: str
+) -> None:
+    """Only what the policy keeps stays: restic's `forget --prune` on this accessory's
+    snapshots from this server. A failure here fails the job, the backup itself being made."""
+    tags = ["--tag", f"accessory:{accessory.name}", "--host", accessory.server.name]
+    kept = restic.run(["forget", *tags, *policy.keep, "--prune"], timeout=BACKUP_TIMEOUT)
+    if not kept.ok:
+        raise JobFailed(
+            f"Snapshot {snapshot[:8]} is made, but forgetting what the policy does not keep "
+            f"failed: {_words(kept.stderr)}"
+        )
+    ctx.log(f"{restic.repository.name} keeps what the policy says ({' '.join(policy.keep)}).")
 
 
 class Restic:
@@ -195,8 +213,8 @@ class Restic:
     def forget(self, snapshot: str) -> None:
         self.run(["forget", snapshot])
 
-    def run(self, args: list[str]) -> ssh.CommandResult:
-        return asyncio.run(ssh.run(self.target, self.argv(args), check=False, timeout=600))
+    def run(self, args: list[str], timeout: float = 600) -> ssh.CommandResult:
+        return asyncio.run(ssh.run(self.target, self.argv(args), check=False, timeout=timeout))
 
 
 def _variables(repository: Repository, secret_key: str) -> dict[str, str]:

@@ -61,6 +61,8 @@ class AuditAction(models.TextChoices):
     BACKUP_FAILED = "backup.failed", "Backup failed"
     SCRATCH_MADE = "backup.scratch.made", "Backup restored to a scratch copy"
     SCRATCH_REMOVED = "backup.scratch.removed", "Scratch copy removed"
+    POLICY_CREATE = "backup.policy.create", "Backup schedule added"
+    POLICY_DELETE = "backup.policy.delete", "Backup schedule removed"
     RELEASE_LIVE = "release.live", "Release live"
     RELEASE_FAIL = "release.fail", "Release failed"
     RELEASE_SWITCH_REVERT = "release.switch_revert", "Switch reverted"

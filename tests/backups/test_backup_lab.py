@@ -11,11 +11,13 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from backups import services as backup_services
-from backups.models import Backup, Repository, ScratchCopy
+from backups.models import Backup, Policy, Repository, ScratchCopy
 from backups.operations.backup import Restic, back_up
 from backups.operations.restore import remove_scratch, restore_to_scratch
 from deployments import accessory_kinds
@@ -242,3 +244,22 @@ def test_a_mariadb_backup_restored_to_a_scratch_copy_counts_its_rows(
         gone(db)
         asyncio.run(ssh.run(target_for(server), accessories.remove("maria-scratch"), check=False))
         _clean(server)
+
+
+def test_a_scheduled_run_keeps_only_what_its_policy_says(
+    crew: Crew, database: Accessory, django_capture_on_commit_callbacks: Any
+) -> None:
+    repository = _local(crew, database)
+    policy = backup_services.create_policy(
+        crew.actor(crew.admin), database, schedule="0 3 * * *", repositories=[repository],
+        keep={"keep_last": 2, "keep_daily": 0, "keep_weekly": 0, "keep_monthly": 0},
+    )  # fmt: skip
+    for day in (23, 24, 25):
+        Policy.objects.filter(pk=policy.pk).update(last_started_at=None)
+        with django_capture_on_commit_callbacks(execute=False):
+            (job,) = backup_services.start_due(datetime(2027, 1, day, 3, 0, tzinfo=UTC))
+        assert run_job(job.pk, back_up) == "succeeded", log_of(job)
+    assert "keeps what the policy says (--keep-last=2)" in log_of(job)
+    snapshots = _snapshots(database, repository)
+    made = Backup.objects.filter(repository=repository).order_by("created_at")
+    assert sorted(str(s["short_id"]) for s in snapshots) == sorted(b.snapshot_id for b in made[1:])

@@ -17,6 +17,7 @@ from tests.lab.lab import Lab, LabHost
 from tests.lab.proc import sh
 
 pytestmark = pytest.mark.browser
+JOURNEY_FOLDER = "/tmp/panel-journey-restic"
 
 
 def test_a_postgres_linked_into_an_app(
@@ -82,6 +83,38 @@ def test_a_postgres_linked_into_an_app(
     expect(page.locator("#job-log")).to_contain_text("] 1")
     page.screenshot(path=str(artifacts / "accessory-exec.png"), full_page=True)
 
+    # A repository in a folder of the server, a backup now, a schedule, a scratch copy.
+    page.get_by_role("link", name="Backups", exact=True).click()
+    page.locator("#add-repository").click()
+    page.get_by_label("Name", exact=True).fill("disk")
+    page.get_by_label("Where").select_option(label="A folder on a server")
+    page.get_by_label("Folder", exact=True).fill(JOURNEY_FOLDER)
+    page.get_by_label("restic image").fill(service_image("restic"))
+    page.get_by_role("button", name="Add repository").click()
+    expect(page.locator(".messages")).to_contain_text("disk is added")
+    page.get_by_role("link", name="Accessories", exact=True).click()
+    page.get_by_role("link", name="notesdb", exact=True).click()
+    page.get_by_label("Command").fill(
+        "psql -U postgres -d notes -c 'CREATE TABLE visits AS SELECT generate_series(1, 42) AS n'"
+    )
+    page.locator("#exec-button").click()
+    expect(page.locator("#job-status")).to_have_text("Succeeded", timeout=60_000)
+    page.get_by_role("link", name="notesdb").first.click()
+    page.locator("#backup-button").click()
+    wait_for_job(page, "Snapshot ")
+    page.get_by_role("link", name="notesdb").first.click()
+    page.locator("#backups summary", has_text="Add a schedule").click()
+    page.get_by_label("disk").check()
+    page.get_by_role("button", name="Add schedule").click()
+    expect(page.locator("#policies")).to_contain_text("At 03:00 AM")
+    page.locator("#backups button", has_text="Restore to a scratch copy").first.click()
+    wait_for_job(page, "restored without an error")
+    page.get_by_role("link", name="notesdb").first.click()
+    expect(page.locator("#scratch")).to_contain_text("notes.public.visits 42")
+    page.screenshot(path=str(artifacts / "accessory-backups.png"), full_page=True)
+    page.locator("#scratch").get_by_role("button", name="Remove the scratch copy").click()
+    expect(page.locator("#job-status")).to_have_text("Succeeded", timeout=60_000)
+
     # Unlink dropping the database (its name typed), then remove it with its data.
     page.get_by_role("link", name="Accessories", exact=True).click()
     page.get_by_role("link", name="notesdb", exact=True).click()
@@ -103,6 +136,9 @@ def test_a_postgres_linked_into_an_app(
 def leftovers(host: LabHost) -> None:
     """What an earlier run that failed half-way left on the host."""
     env = docker_env(host.spec)
+    folder = f"/scratch/{JOURNEY_FOLDER.rsplit('/', 1)[1]}"
+    sh("docker", "run", "--rm", "--volume", "/tmp:/scratch", "--entrypoint", "rm",
+       service_image("restic"), "-rf", folder, env=env)  # fmt: skip
     listed = sh("docker", "ps", "-aq", "--filter", "label=panel.app=notes", env=env).stdout.decode()
     sh("docker", "rm", "-f", "panel-accessory-notesdb", *listed.split(), env=env, check=False)
     sh("docker", "volume", "rm", "-f", "panel-accessory-notesdb-data", env=env, check=False)

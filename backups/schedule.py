@@ -1,0 +1,30 @@
+"""Backup policies' schedules: which are due at a moment, and their cron in words. Pure but for
+reading the policies; the clock is given, so tests drive it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cron_descriptor import get_description
+from croniter import croniter
+
+from backups.models import Policy
+
+
+def next_run(schedule: str, after: datetime) -> datetime:
+    found: datetime = croniter(schedule, after).get_next(datetime)
+    return found
+
+
+def in_words(schedule: str) -> str:
+    return str(get_description(schedule))
+
+
+def due(now: datetime) -> list[Policy]:
+    """Policies whose next run since they last started (or were made) is not after `now`."""
+    policies = Policy.objects.select_related("accessory__team", "accessory__server")
+    return [
+        policy
+        for policy in policies.prefetch_related("repositories")
+        if next_run(policy.schedule, policy.last_started_at or policy.created_at) <= now
+    ]
