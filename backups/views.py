@@ -146,7 +146,7 @@ def policy_delete(request: HttpRequest, accessory_id: str, policy_id: int) -> Ht
 def policies_of(accessory: Accessory) -> list[dict[str, Any]]:
     """Each policy as the accessory page shows it: in words, its next run, and 3-2-1."""
     shown = []
-    for policy in accessory.policies.prefetch_related("repositories"):
+    for policy in Policy.objects.filter(accessory=accessory).prefetch_related("repositories"):
         repositories = list(policy.repositories.all())
         off_server = any(
             r.kind == RepositoryKind.S3 or r.server_id != accessory.server_id for r in repositories
