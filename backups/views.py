@@ -66,9 +66,7 @@ def repository_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def accessory_back_up(request: HttpRequest, accessory_id: str) -> HttpResponse:
-    accessory = get_for(
-        request.user, Accessory.objects.select_related("team"), accessory_id, Action.MANAGE_BACKUPS
-    )
+    accessory = _managed(request, accessory_id)
     form = BackupNowForm(request.POST, team_id=accessory.team_id)
     if not form.is_valid():
         messages.error(request, "Choose a repository (add one under Backups first).")
@@ -84,9 +82,7 @@ def accessory_back_up(request: HttpRequest, accessory_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def accessory_scratch(request: HttpRequest, accessory_id: str, backup_id: int) -> HttpResponse:
-    accessory = get_for(
-        request.user, Accessory.objects.select_related("team"), accessory_id, Action.MANAGE_BACKUPS
-    )
+    accessory = _managed(request, accessory_id)
     backup = get_object_or_404(Backup, pk=backup_id, accessory=accessory)
     try:
         job = services.start_scratch_restore(actor_of(request), accessory, backup)
@@ -99,9 +95,7 @@ def accessory_scratch(request: HttpRequest, accessory_id: str, backup_id: int) -
 @login_required
 @require_POST
 def accessory_scratch_remove(request: HttpRequest, accessory_id: str) -> HttpResponse:
-    accessory = get_for(
-        request.user, Accessory.objects.select_related("team"), accessory_id, Action.MANAGE_BACKUPS
-    )
+    accessory = _managed(request, accessory_id)
     job = services.start_scratch_removal(actor_of(request), accessory)
     return redirect("job_detail", job_id=job.pk)
 
@@ -109,9 +103,7 @@ def accessory_scratch_remove(request: HttpRequest, accessory_id: str) -> HttpRes
 @login_required
 @require_POST
 def accessory_policy_new(request: HttpRequest, accessory_id: str) -> HttpResponse:
-    accessory = get_for(
-        request.user, Accessory.objects.select_related("team"), accessory_id, Action.MANAGE_BACKUPS
-    )
+    accessory = _managed(request, accessory_id)
     form = PolicyForm(request.POST, team_id=accessory.team_id)
     if not form.is_valid():
         messages.error(request, " ".join(str(m) for found in form.errors.values() for m in found))
@@ -134,9 +126,7 @@ def accessory_policy_new(request: HttpRequest, accessory_id: str) -> HttpRespons
 @login_required
 @require_POST
 def policy_delete(request: HttpRequest, accessory_id: str, policy_id: int) -> HttpResponse:
-    accessory = get_for(
-        request.user, Accessory.objects.select_related("team"), accessory_id, Action.MANAGE_BACKUPS
-    )
+    accessory = _managed(request, accessory_id)
     policy = get_object_or_404(Policy, pk=policy_id, accessory=accessory)
     services.delete_policy(actor_of(request), policy)
     messages.success(request, "The schedule is removed; its snapshots stay in the repositories.")
@@ -159,3 +149,11 @@ def policies_of(accessory: Accessory) -> list[dict[str, Any]]:
             "three_two_one": len(repositories) >= 2 and off_server,
         })  # fmt: skip
     return shown
+
+
+def _managed(request: HttpRequest, accessory_id: str) -> Accessory:
+    """The accessory whose backups the user manages (404 for another team's, 403 below admin)."""
+    accessory: Accessory = get_for(
+        request.user, Accessory.objects.select_related("team"), accessory_id, Action.MANAGE_BACKUPS
+    )
+    return accessory
