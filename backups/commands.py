@@ -73,3 +73,13 @@ def piped(source: list[str], sink: list[str], status_file: str) -> list[str]:
 def running(repository_id: str) -> list[str]:
     """The restic containers of a repository running on the server."""
     return ["docker", "ps", "--quiet", "--filter", f"label={LABEL}={repository_id}"]
+
+
+# Run as root inside a container of the accessory's own image, so owners and modes are kept.
+COPY_VOLUME = "find /to -mindepth 1 -delete && cp -a /from/. /to/"
+
+
+def copy_volume(image: str, source: str, destination: str) -> list[str]:
+    """Make a volume's files those of another (whose files stay): neither container runs."""
+    mounts = ["--volume", f"{source}:/from:ro", "--volume", f"{destination}:/to"]
+    return ["docker", "run", "--rm", *mounts, "--entrypoint", "sh", image, "-c", COPY_VOLUME]

@@ -114,6 +114,16 @@ class PolicyForm(forms.Form):
     keep_daily = forms.IntegerField(min_value=0, max_value=1000, initial=7)
     keep_weekly = forms.IntegerField(min_value=0, max_value=1000, initial=4)
     keep_monthly = forms.IntegerField(min_value=0, max_value=1000, initial=6)
+    verify_schedule = forms.CharField(
+        label="Verify restore",
+        max_length=100,
+        required=False,
+        initial="0 5 * * 0",
+        validators=[validate_schedule],
+        help_text="Cron: when its latest backup is restored into a throwaway copy and its rows "
+        "compared with those counted when it was made (0 5 * * 0 is Sundays at 05:00). Empty: "
+        "only when someone clicks.",
+    )
 
     def __init__(self, *args: Any, team_id: int, **kw: Any) -> None:
         super().__init__(*args, **kw)

@@ -45,6 +45,8 @@ class Repository(models.Model):
     image = models.CharField(
         max_length=255, default="restic/restic:0.17.3", validators=[validate_image_reference]
     )
+    checked_at = models.DateTimeField(null=True, blank=True)  # restic's check, last run
+    check_error = models.TextField(blank=True)  # what it found then; blank: nothing
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -84,6 +86,9 @@ class Backup(models.Model):
     bytes_read = models.BigIntegerField(default=0)
     bytes_added = models.BigIntegerField(default=0)
     seconds = models.FloatField(default=0)
+    # The rows per table when the dump was taken (counted before and after it, kept only when
+    # both agree); what a verification compares a restored copy with.
+    rows = models.TextField(blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -105,6 +110,7 @@ class ScratchCopy(models.Model):
     backup = models.ForeignKey(Backup, on_delete=models.CASCADE, related_name="+")
     job = models.ForeignKey("panel.Job", null=True, on_delete=models.SET_NULL, related_name="+")
     container = models.CharField(max_length=100)
+    own_name = models.CharField(max_length=63, blank=True)  # its kind's {copy}
     summary = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -128,7 +134,12 @@ class Policy(models.Model):
     keep_daily = models.PositiveSmallIntegerField(default=7)
     keep_weekly = models.PositiveSmallIntegerField(default=4)
     keep_monthly = models.PositiveSmallIntegerField(default=6)
+    # When its latest backup is restored into a throwaway copy and checked; blank: never.
+    verify_schedule = models.CharField(
+        max_length=100, blank=True, default="0 5 * * 0", validators=[validate_schedule]
+    )
     last_started_at = models.DateTimeField(null=True, blank=True)
+    last_verify_started_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -146,3 +157,24 @@ class Policy(models.Model):
                                 ("weekly", self.keep_weekly), ("monthly", self.keep_monthly))
             if count
         ]  # fmt: skip
+
+
+class Verification(models.Model):
+    """A backup restored into a throwaway copy, checked, and the copy removed: whether it
+    restores, proven rather than hoped."""
+
+    team = models.ForeignKey("panel.Team", on_delete=models.CASCADE, related_name="+")
+    accessory = models.ForeignKey(
+        "deployments.Accessory", on_delete=models.CASCADE, related_name="verifications"
+    )
+    backup = models.ForeignKey(Backup, null=True, on_delete=models.SET_NULL, related_name="+")
+    job = models.ForeignKey("panel.Job", null=True, on_delete=models.SET_NULL, related_name="+")
+    passed = models.BooleanField(default=False)
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{'passed' if self.passed else 'failed'} {self.created_at:%Y-%m-%d %H:%M}"

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from cron_descriptor import get_description
 from croniter import croniter
+from django.db.models import QuerySet
 
 from backups.models import Policy
 
@@ -21,10 +22,24 @@ def in_words(schedule: str) -> str:
 
 
 def due(now: datetime) -> list[Policy]:
-    """Policies whose next run since they last started (or were made) is not after `now`."""
-    policies = Policy.objects.select_related("accessory__team", "accessory__server")
+    """Policies whose next backup since they last started (or were made) is not after `now`."""
     return [
         policy
-        for policy in policies.prefetch_related("repositories")
+        for policy in _policies()
         if next_run(policy.schedule, policy.last_started_at or policy.created_at) <= now
     ]
+
+
+def verification_due(now: datetime) -> list[Policy]:
+    """Policies whose next verification since the last (or since they were made) is due."""
+    return [
+        policy
+        for policy in _policies().exclude(verify_schedule="")
+        if next_run(policy.verify_schedule, policy.last_verify_started_at or policy.created_at)
+        <= now
+    ]
+
+
+def _policies() -> QuerySet[Policy]:
+    policies = Policy.objects.select_related("accessory__team", "accessory__server")
+    return policies.prefetch_related("repositories")

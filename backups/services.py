@@ -10,8 +10,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from backups import schedule
-from backups.models import Backup, Policy, Repository, RepositoryKind
-from backups.tasks import back_up_accessory, remove_scratch_copy, restore_scratch_copy
+from backups.models import Backup, Policy, Repository, RepositoryKind, ScratchCopy
+from backups.tasks import (
+    back_up_accessory,
+    check_backup_repository,
+    promote_scratch_copy,
+    remove_scratch_copy,
+    restore_scratch_copy,
+    verify_restore,
+)
 from deployments.models import Accessory
 from deployments.services import DeployRefused
 from panel import audit
@@ -85,6 +92,60 @@ def start_scratch_removal(actor: Actor, accessory: Accessory) -> Job:
     )
 
 
+def start_promotion(actor: Actor, accessory: Accessory, copy: ScratchCopy, typed: str) -> Job:
+    """The scratch copy's data made the live data (a safety backup first); the accessory's
+    name must be typed, exactly."""
+    if typed.strip() != accessory.name:
+        raise DeployRefused(f"Type {accessory.name} to replace its live data; nothing changed.")
+    if copy.accessory_id != accessory.pk:
+        raise DeployRefused("That scratch copy is not of this accessory.")
+    for name in (accessory.lock_name, copy.backup.repository.lock_name):
+        holder = locks.holder_of(name)
+        if holder is not None:
+            raise DeployRefused(f"Job #{holder.pk} is running on it; try again later.")
+    return jobs.enqueue(
+        kind=JobKind.BACKUP_PROMOTE,
+        team=accessory.team,
+        actor=actor,
+        task=promote_scratch_copy,
+        target=accessory,
+        params={"copy_id": copy.pk, "snapshot": copy.backup.snapshot_id[:8]},
+    )
+
+
+def start_verification(actor: Actor, accessory: Accessory, policy: Policy | None = None) -> Job:
+    """Its latest backup (of the policy's repositories) restored into a throwaway copy and
+    checked; the copy is removed."""
+    params: dict[str, object] = {"policy_id": policy.pk} if policy else {}
+    return jobs.enqueue(
+        kind=JobKind.BACKUP_VERIFY,
+        team=accessory.team,
+        actor=actor,
+        task=verify_restore,
+        target=accessory,
+        params=params,
+    )
+
+
+def start_check(actor: Actor, repository: Repository) -> Job:
+    """restic's check of the repository, run on its folder's server or (S3) on the server of
+    the last accessory backed up into it."""
+    server = repository.server
+    if server is None:
+        last = Backup.objects.filter(repository=repository, accessory__isnull=False).first()
+        server = last.accessory.server if last and last.accessory else None
+    if server is None:
+        raise DeployRefused(f"Nothing is backed up into {repository.name} yet: nothing to check.")
+    return jobs.enqueue(
+        kind=JobKind.BACKUP_CHECK,
+        team=repository.team,
+        actor=actor,
+        task=check_backup_repository,
+        target=repository,
+        params={"server_id": str(server.pk), "server": server.name},
+    )
+
+
 def create_policy(
     actor: Actor,
     accessory: Accessory,
@@ -92,11 +153,18 @@ def create_policy(
     schedule: str,
     repositories: list[Repository],
     keep: dict[str, int],
+    verify_schedule: str = "",
 ) -> Policy:
     if any(repository.team_id != accessory.team_id for repository in repositories):
         raise DeployRefused("Those repositories are not all in this accessory's team.")
     with transaction.atomic():
-        policy = Policy(team=accessory.team, accessory=accessory, schedule=schedule, **keep)
+        policy = Policy(
+            team=accessory.team,
+            accessory=accessory,
+            schedule=schedule,
+            verify_schedule=verify_schedule,
+            **keep,
+        )
         policy.full_clean(exclude=["team", "accessory"])
         policy.save()
         policy.repositories.set(repositories)
@@ -106,7 +174,7 @@ def create_policy(
             team=accessory.team,
             target=accessory,
             details={"schedule": schedule, "repositories": sorted(r.name for r in repositories),
-                     **keep},
+                     "verify": verify_schedule, **keep},
         )  # fmt: skip
     return policy
 
@@ -124,9 +192,15 @@ def delete_policy(actor: Actor, policy: Policy) -> None:
 
 
 def start_due(now: datetime) -> list[Job]:
-    """A backup job per repository of every policy that is due; each policy starts once per
-    schedule tick, however many beats see it due."""
+    """A backup job per repository of every policy that is due, and a verification for each
+    whose verification is; each starts once per schedule tick, however many beats see it due."""
     started: list[Job] = []
+    for policy in schedule.verification_due(now):
+        claimed = Policy.objects.filter(
+            pk=policy.pk, last_verify_started_at=policy.last_verify_started_at
+        ).update(last_verify_started_at=now)
+        if claimed:
+            started.append(start_verification(Actor.system("schedule"), policy.accessory, policy))
     for policy in schedule.due(now):
         with transaction.atomic():
             claimed = Policy.objects.filter(

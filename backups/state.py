@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
-from backups.models import Backup, Repository, ScratchCopy
+from backups.models import Backup, Repository, ScratchCopy, Verification
 from deployments.models import Accessory
 from panel import audit
 from panel.audit import Actor
@@ -21,6 +22,7 @@ def recorded(
     bytes_read: int = 0,
     bytes_added: int = 0,
     seconds: float = 0.0,
+    rows: str = "",
     error: str = "",
 ) -> Backup:
     with transaction.atomic():
@@ -34,6 +36,7 @@ def recorded(
             bytes_read=bytes_read,
             bytes_added=bytes_added,
             seconds=seconds,
+            rows=rows,
             error=error,
         )
         audit.record(
@@ -48,13 +51,14 @@ def recorded(
 
 
 def scratch_made(
-    actor: Actor, accessory: Accessory, backup: Backup, job: Job, container: str, summary: str
-) -> ScratchCopy:
+    actor: Actor, accessory: Accessory, backup: Backup, job: Job, container: str, own_name: str,
+    summary: str,
+) -> ScratchCopy:  # fmt: skip
     with transaction.atomic():
         ScratchCopy.objects.filter(accessory=accessory).delete()
         copy = ScratchCopy.objects.create(
             team=accessory.team, accessory=accessory, backup=backup, job=job,
-            container=container, summary=summary,
+            container=container, own_name=own_name, summary=summary,
         )  # fmt: skip
         audit.record(
             actor,
@@ -71,3 +75,65 @@ def scratch_removed(actor: Actor, accessory: Accessory) -> None:
     with transaction.atomic():
         ScratchCopy.objects.filter(accessory=accessory).delete()
         audit.record(actor, AuditAction.SCRATCH_REMOVED, team=accessory.team, target=accessory)
+
+
+def verified(
+    actor: Actor, accessory: Accessory, backup: Backup | None, job: Job, *, passed: bool,
+    detail: str,
+) -> Verification:  # fmt: skip
+    with transaction.atomic():
+        verification = Verification.objects.create(
+            team=accessory.team, accessory=accessory, backup=backup, job=job, passed=passed,
+            detail=detail,
+        )  # fmt: skip
+        audit.record(
+            actor,
+            AuditAction.RESTORE_VERIFIED if passed else AuditAction.RESTORE_VERIFY_FAILED,
+            team=accessory.team,
+            target=accessory,
+            details={"snapshot": backup.snapshot_id[:8] if backup else "",
+                     "detail": detail[:200]},
+        )  # fmt: skip
+    return verification
+
+
+def checked(actor: Actor, repository: Repository, job: Job, *, error: str = "") -> None:
+    with transaction.atomic():
+        Repository.objects.filter(pk=repository.pk).update(
+            checked_at=timezone.now(), check_error=error
+        )
+        audit.record(
+            actor,
+            AuditAction.REPOSITORY_CHECKED,
+            team=repository.team,
+            target=repository,
+            details={"passed": not error, "error": error[:200]},
+        )
+
+
+def live_restored(
+    actor: Actor, accessory: Accessory, copy: ScratchCopy, job: Job, safety: Backup
+) -> None:
+    with transaction.atomic():
+        ScratchCopy.objects.filter(accessory=accessory).delete()
+        audit.record(
+            actor,
+            AuditAction.LIVE_RESTORED,
+            team=accessory.team,
+            target=accessory,
+            details={"snapshot": copy.backup.snapshot_id[:8],
+                     "safety_snapshot": safety.snapshot_id[:8]},
+        )  # fmt: skip
+
+
+def live_restore_failed(
+    actor: Actor, accessory: Accessory, copy: ScratchCopy, job: Job, safety: Backup, error: str
+) -> None:
+    audit.record(
+        actor,
+        AuditAction.LIVE_RESTORE_FAILED,
+        team=accessory.team,
+        target=accessory,
+        details={"snapshot": copy.backup.snapshot_id[:8],
+                 "safety_snapshot": safety.snapshot_id[:8], "error": error[:200]},
+    )  # fmt: skip

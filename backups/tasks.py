@@ -3,7 +3,9 @@ from __future__ import annotations
 from celery import shared_task
 
 from backups.operations.backup import back_up
+from backups.operations.promote import promote
 from backups.operations.restore import remove_scratch, restore_to_scratch
+from backups.operations.verify import check_repository, verify
 from panel.jobs.runner import run_job
 
 
@@ -20,3 +22,18 @@ def restore_scratch_copy(job_id: int) -> str | None:
 @shared_task(name="backups.remove_scratch", soft_time_limit=600, time_limit=660)
 def remove_scratch_copy(job_id: int) -> str | None:
     return run_job(job_id, remove_scratch)
+
+
+@shared_task(name="backups.promote", soft_time_limit=12 * 3600, time_limit=12 * 3600 + 60)
+def promote_scratch_copy(job_id: int) -> str | None:
+    return run_job(job_id, promote)
+
+
+@shared_task(name="backups.verify", soft_time_limit=6 * 3600, time_limit=6 * 3600 + 60)
+def verify_restore(job_id: int) -> str | None:
+    return run_job(job_id, verify)
+
+
+@shared_task(name="backups.check", soft_time_limit=6 * 3600, time_limit=6 * 3600 + 60)
+def check_backup_repository(job_id: int) -> str | None:
+    return run_job(job_id, check_repository)

@@ -28,6 +28,21 @@ urlpatterns = [
         name="policy_delete",
     ),
     path(
+        "backups/repositories/<uuid:repository_id>/check",
+        views.repository_check,
+        name="repository_check",
+    ),
+    path(
+        "accessories/<uuid:accessory_id>/scratch/<int:copy_id>/promote",
+        views.accessory_promote,
+        name="accessory_promote",
+    ),
+    path(
+        "accessories/<uuid:accessory_id>/verify",
+        views.accessory_verify,
+        name="accessory_verify",
+    ),
+    path(
         "accessories/<uuid:accessory_id>/scratch/remove",
         views.accessory_scratch_remove,
         name="accessory_scratch_remove",

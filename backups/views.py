@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -12,10 +13,11 @@ from django.views.decorators.http import require_POST
 
 from backups import services
 from backups.forms import BackupNowForm, PolicyForm, RepositoryForm
-from backups.models import Backup, Policy, Repository, RepositoryKind
+from backups.models import Backup, Policy, Repository, RepositoryKind, ScratchCopy
 from backups.schedule import in_words, next_run
 from deployments.models import Accessory
 from deployments.services import DeployRefused
+from panel.models import Job
 from panel.permissions import Action, get_for, require
 from panel.requests import actor_of, team_of
 
@@ -71,12 +73,12 @@ def accessory_back_up(request: HttpRequest, accessory_id: str) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose a repository (add one under Backups first).")
         return redirect("accessory_detail", accessory_id=accessory.pk)
-    try:
-        job = services.start_backup(actor_of(request), accessory, form.cleaned_data["repository"])
-    except DeployRefused as refusal:
-        messages.error(request, str(refusal))
-        return redirect("accessory_detail", accessory_id=accessory.pk)
-    return redirect("job_detail", job_id=job.pk)
+    repository = form.cleaned_data["repository"]
+    return _started(
+        request,
+        accessory,
+        lambda: services.start_backup(actor_of(request), accessory, repository),
+    )
 
 
 @login_required
@@ -84,12 +86,11 @@ def accessory_back_up(request: HttpRequest, accessory_id: str) -> HttpResponse:
 def accessory_scratch(request: HttpRequest, accessory_id: str, backup_id: int) -> HttpResponse:
     accessory = _managed(request, accessory_id)
     backup = get_object_or_404(Backup, pk=backup_id, accessory=accessory)
-    try:
-        job = services.start_scratch_restore(actor_of(request), accessory, backup)
-    except DeployRefused as refusal:
-        messages.error(request, str(refusal))
-        return redirect("accessory_detail", accessory_id=accessory.pk)
-    return redirect("job_detail", job_id=job.pk)
+    return _started(
+        request,
+        accessory,
+        lambda: services.start_scratch_restore(actor_of(request), accessory, backup),
+    )
 
 
 @login_required
@@ -97,6 +98,46 @@ def accessory_scratch(request: HttpRequest, accessory_id: str, backup_id: int) -
 def accessory_scratch_remove(request: HttpRequest, accessory_id: str) -> HttpResponse:
     accessory = _managed(request, accessory_id)
     job = services.start_scratch_removal(actor_of(request), accessory)
+    return redirect("job_detail", job_id=job.pk)
+
+
+@login_required
+@require_POST
+def accessory_promote(request: HttpRequest, accessory_id: str, copy_id: int) -> HttpResponse:
+    accessory: Accessory = get_for(
+        request.user, Accessory.objects.select_related("team"), accessory_id, Action.RESTORE_LIVE
+    )
+    copy = get_object_or_404(ScratchCopy.objects.select_related("backup__repository"),
+                             pk=copy_id, accessory=accessory)  # fmt: skip
+    return _started(
+        request,
+        accessory,
+        lambda: services.start_promotion(
+            actor_of(request), accessory, copy, request.POST.get("confirm", "")
+        ),
+    )
+
+
+@login_required
+@require_POST
+def accessory_verify(request: HttpRequest, accessory_id: str) -> HttpResponse:
+    accessory = _managed(request, accessory_id)
+    return _started(
+        request, accessory, lambda: services.start_verification(actor_of(request), accessory)
+    )
+
+
+@login_required
+@require_POST
+def repository_check(request: HttpRequest, repository_id: str) -> HttpResponse:
+    team = team_of(request)
+    require(request.user, team, Action.MANAGE_BACKUPS)
+    repository = get_object_or_404(Repository, pk=repository_id, team=team)
+    try:
+        job = services.start_check(actor_of(request), repository)
+    except DeployRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("repository_list")
     return redirect("job_detail", job_id=job.pk)
 
 
@@ -114,6 +155,7 @@ def accessory_policy_new(request: HttpRequest, accessory_id: str) -> HttpRespons
         actor_of(request),
         accessory,
         schedule=data["schedule"],
+        verify_schedule=data["verify_schedule"],
         repositories=list(data["repositories"]),
         keep=keep,
     )
@@ -144,11 +186,22 @@ def policies_of(accessory: Accessory) -> list[dict[str, Any]]:
         shown.append({
             "policy": policy,
             "words": in_words(policy.schedule),
+            "verify_words": in_words(policy.verify_schedule) if policy.verify_schedule else "",
             "next": next_run(policy.schedule, policy.last_started_at or policy.created_at),
             "repositories": repositories,
             "three_two_one": len(repositories) >= 2 and off_server,
         })  # fmt: skip
     return shown
+
+
+def _started(request: HttpRequest, accessory: Accessory, start: Callable[[], Job]) -> HttpResponse:
+    """The job's page once it is started, or the accessory's page saying why it was not."""
+    try:
+        job = start()
+    except DeployRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("accessory_detail", accessory_id=accessory.pk)
+    return redirect("job_detail", job_id=job.pk)
 
 
 def _managed(request: HttpRequest, accessory_id: str) -> Accessory:

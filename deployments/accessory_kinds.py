@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Exact rows per table of every database, one `database.schema.table rows` line each.
+# Exact rows per table of every database, one `database.schema.table rows` line each; as the
+# container's own superuser, on the live accessory or on a copy (whose own database is left out).
 PG_COUNT_ROWS = """
-for db in $(psql -U panel_restore -d panel_restore -tAc "SELECT datname FROM pg_database
-            WHERE NOT datistemplate AND datname <> 'panel_restore' ORDER BY 1"); do
-  psql -U panel_restore -d "$db" -tAc "SELECT '$db.' || table_schema || '.' || table_name || ' '
-    || (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I',
+for db in $(psql -U "$POSTGRES_USER" -d "${POSTGRES_DB:-postgres}" -tAc "SELECT datname
+            FROM pg_database WHERE NOT datistemplate AND datname NOT LIKE 'panel\\_restore%'
+            ORDER BY 1"); do
+  psql -U "$POSTGRES_USER" -d "$db" -tAc "SELECT '$db.' || table_schema || '.' || table_name
+    || ' ' || (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I',
         table_schema, table_name), false, true, '')))[1]::text
     FROM information_schema.tables WHERE table_type = 'BASE TABLE'
     AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1" || exit 1
@@ -49,13 +51,16 @@ class Kind:
     client: tuple[str, ...] = ()  # the engine's client, reading statements on stdin
     dump: tuple[str, ...] = ()  # a consistent dump of everything, on stdout
     dump_name: str = ""  # the name the dump has in a snapshot
-    # A scratch copy restored from a dump: its variables ({password}: the accessory's) and its
-    # readiness question when they are not the accessory's own, the client that reads the dump
-    # on stdin (any error fails), and a command that prints `where rows` per table.
+    # A copy restored from a dump: its variables ({password}: the accessory's; {copy}: a name
+    # of its own, unique to the copy) and its readiness question when they are not the
+    # accessory's own, the client that reads the dump on stdin (any error fails), a command
+    # that prints `where rows` per table (live or copy), and what the client is told once a
+    # copy's data has become the live data.
     scratch_env: tuple[tuple[str, str], ...] = ()
     scratch_ready: tuple[str, ...] = ()
     restore: tuple[str, ...] = ()
     count_rows: tuple[str, ...] = ()
+    promoted: str = ""
 
 
 POSTGRES = Kind(
@@ -71,25 +76,22 @@ POSTGRES = Kind(
     dump=("pg_dumpall", "-U", "postgres", "--clean", "--if-exists"),
     dump_name="postgres.sql",
     # The copy's own superuser and database are not in the dump, which replaces everything else
-    # (the cluster dump drops and makes `postgres` and every database again).
+    # (the cluster dump drops and makes `postgres` and every database again). The superuser made
+    # first stays for good, so each copy has its own: a later dump of data promoted from a copy
+    # names that one, which the next copy (another) can then drop and make.
     scratch_env=(
         ("POSTGRES_PASSWORD", "{password}"),
-        ("POSTGRES_USER", "panel_restore"),
-        ("POSTGRES_DB", "panel_restore"),
+        ("POSTGRES_USER", "{copy}"),
+        ("POSTGRES_DB", "{copy}"),
     ),
-    scratch_ready=("pg_isready", "--quiet", "--host", "127.0.0.1", "--username", "panel_restore"),
+    scratch_ready=("sh", "-c", 'exec pg_isready --quiet --host 127.0.0.1 -U "$POSTGRES_USER"'),
     restore=(
-        "psql",
-        "--quiet",
-        "--no-psqlrc",
-        "-v",
-        "ON_ERROR_STOP=1",
-        "-U",
-        "panel_restore",
-        "-d",
-        "panel_restore",
+        "sh",
+        "-c",
+        'exec psql --quiet --no-psqlrc -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"',
     ),
     count_rows=("sh", "-c", PG_COUNT_ROWS),
+    promoted='DROP DATABASE "{copy}";\nALTER ROLE "{copy}" NOLOGIN;\n',
 )
 MARIADB = Kind(
     key="mariadb",

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from backups.forms import BackupNowForm, PolicyForm
-from backups.models import Backup, ScratchCopy
+from backups.models import Backup, ScratchCopy, Verification
 from backups.views import policies_of
 from deployments import accessory_reach
 from deployments import accessory_services as services
@@ -99,7 +99,10 @@ def accessory_detail(request: HttpRequest, accessory_id: str) -> HttpResponse:
         "backups": Backup.objects.filter(accessory=accessory).select_related("repository")[:5],
         "policies": policies_of(accessory) if kind.dump else [],
         "policy_form": PolicyForm(team_id=accessory.team_id),
-        "scratch": ScratchCopy.objects.filter(accessory=accessory).select_related("backup").first(),
+        "scratch": ScratchCopy.objects.filter(accessory=accessory)
+        .select_related("backup__repository")
+        .first(),
+        "verification": Verification.objects.filter(accessory=accessory).first(),
         "jobs": jobs[:10],
         "remove_form": RemoveAccessoryForm(accessory=accessory),
     }

@@ -30,6 +30,7 @@ class Action(StrEnum):
     MANAGE_MEMBERS = "manage_members"
     MANAGE_OWNERS = "manage_owners"
     REMOVE_DATA = "remove_data"
+    RESTORE_LIVE = "restore_live"
     DELETE_TEAM = "delete_team"
 
 
@@ -45,7 +46,12 @@ _ADMIN = _DEPLOYER | {
     Action.EXPORT_AUDIT,
     Action.MANAGE_MEMBERS,
 }
-_OWNER = _ADMIN | {Action.MANAGE_OWNERS, Action.DELETE_TEAM, Action.REMOVE_DATA}
+_OWNER = _ADMIN | {
+    Action.MANAGE_OWNERS,
+    Action.DELETE_TEAM,
+    Action.REMOVE_DATA,
+    Action.RESTORE_LIVE,
+}
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.VIEWER: _VIEWER,

@@ -19,7 +19,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from backups import services as backup_services
-from backups.models import Backup
+from backups.models import Backup, ScratchCopy
 from deployments import accessory_services
 from deployments.models import AccessoryLink, App, EnvVar, Release, ReleaseStatus, Role
 from panel.api import tokens
@@ -92,6 +92,9 @@ def world(crew: Crew) -> World:
         Actor.for_user(crew.owner), accessory, schedule="0 3 * * *", repositories=[repository],
         keep={"keep_last": 7, "keep_daily": 0, "keep_weekly": 0, "keep_monthly": 0},
     )  # fmt: skip
+    copy = ScratchCopy.objects.create(
+        team=crew.team, accessory=accessory, backup=backup, container="db-scratch"
+    )
     values = {
         "server_id": str(server.pk),
         "key_id": str(key.pk),
@@ -111,6 +114,8 @@ def world(crew: Crew) -> World:
         "link_id": str(link.pk),
         "backup_id": str(backup.pk),
         "policy_id": str(policy.pk),
+        "copy_id": str(copy.pk),
+        "repository_id": str(repository.pk),
     }
     return World(crew, values, secret)
 

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from backups import commands, state
-from backups.models import Policy, Repository, RepositoryKind
+from backups.models import Backup, Policy, Repository, RepositoryKind
 from deployments.accessory_kinds import KINDS
 from deployments.commands import accessories, containers
 from deployments.models import Accessory
@@ -49,19 +49,37 @@ def back_up(ctx: JobContext) -> None:
             f"{repository.name} is a folder on {repository.server}: it holds backups of that "
             "server only. Use an S3 repository for other servers."
         )
-    restic = Restic(repository, accessory.server)
+    restic = opened(ctx, repository, accessory.server)
+    backup = snapshot(ctx, restic, accessory)
+    policy = Policy.objects.filter(pk=ctx.job.params.get("policy_id") or 0).first()
+    if policy is not None:
+        keep(ctx, restic, policy, accessory, backup.snapshot_id)
+
+
+def opened(ctx: JobContext, repository: Repository, server: Server) -> Restic:
+    """restic for the repository on the server, its settings written there, the repository
+    opened (or made) and a stale lock removed; the job holds the repository's lock."""
+    restic = Restic(repository, server)
     for secret in (restic.password, restic.secret_key):
         if secret:
             ctx.add_secret(secret)
     restic.prepare(ctx)
     restic.open_or_create(ctx)
     restic.unlock_stale(ctx)
+    return restic
+
+
+def snapshot(ctx: JobContext, restic: Restic, accessory: Accessory) -> Backup:
+    """The accessory's dump streamed into a snapshot, recorded with its rows per table; a
+    failure is recorded as one and fails the job (a partial snapshot is forgotten)."""
+    kind, repository = KINDS.get(accessory.kind, KINDS["custom"]), restic.repository
     started = time.monotonic()
     names = sorted(secrets_of(accessory)[0])
     dump = accessories.ask(accessory.name, names, list(kind.dump))
     args = ["backup", "--json", "--stdin", "--stdin-filename", kind.dump_name,
             "--host", accessory.server.name, "--tag", f"accessory:{accessory.name}"]  # fmt: skip
     status = f"{commands.folder(str(repository.pk))}/dump-{ctx.job.pk}.status"
+    rows_before = _rows(restic, accessory, names, kind.count_rows)
     ctx.log(
         f"{accessory.name}: streaming {' '.join(kind.dump[:1])} into restic ({repository.location})"
     )
@@ -74,32 +92,43 @@ def back_up(ctx: JobContext) -> None:
         )
     )
     summary = _summary(done.stdout)
-    snapshot = str(summary.get("snapshot_id", ""))
+    made = str(summary.get("snapshot_id", ""))
     actor = Actor.of_job(ctx.job)
     if done.exit_status != 0:
-        why = _words(done.stderr) or f"restic exited {done.exit_status}"
-        if done.exit_status == commands.SOURCE_FAILED and snapshot:
-            restic.forget(snapshot)
-            why = f"{why}; the partial snapshot {snapshot[:8]} is forgotten"
+        why = words_of(done.stderr) or f"restic exited {done.exit_status}"
+        if done.exit_status == commands.SOURCE_FAILED and made:
+            restic.forget(made)
+            why = f"{why}; the partial snapshot {made[:8]} is forgotten"
         state.recorded(actor, repository, accessory, ctx.job, error=why)
         raise JobFailed(f"The backup of {accessory.name} failed: {why}. Nothing is recorded.")
+    rows_after = _rows(restic, accessory, names, kind.count_rows)
     backup = state.recorded(
         actor,
         repository,
         accessory,
         ctx.job,
-        snapshot_id=snapshot,
+        snapshot_id=made,
         bytes_read=int(summary.get("total_bytes_processed", 0)),
         bytes_added=int(summary.get("data_added", 0)),
         seconds=time.monotonic() - started,
+        rows=rows_before if rows_before == rows_after else "",
     )
     ctx.log(
-        f"Snapshot {snapshot[:8]} of {accessory.name} in {repository.name}: "
+        f"Snapshot {made[:8]} of {accessory.name} in {repository.name}: "
         f"{backup.bytes_read} bytes read, {backup.bytes_added} added, {backup.seconds:.1f}s."
     )
-    policy = Policy.objects.filter(pk=ctx.job.params.get("policy_id") or 0).first()
-    if policy is not None:
-        keep(ctx, restic, policy, accessory, snapshot)
+    if kind.count_rows and not backup.rows:
+        ctx.log("Rows changed while the dump ran: a verification checks that it restores only.")
+    return backup
+
+
+def _rows(restic: Restic, accessory: Accessory, names: list[str], count: tuple[str, ...]) -> str:
+    if not count:
+        return ""
+    counted = asyncio.run(
+        ssh.run(restic.target, accessories.ask(accessory.name, names, list(count)), check=False)
+    )
+    return counted.stdout.strip() if counted.ok else ""
 
 
 def keep(
@@ -112,7 +141,7 @@ def keep(
     if not kept.ok:
         raise JobFailed(
             f"Snapshot {snapshot[:8]} is made, but forgetting what the policy does not keep "
-            f"failed: {_words(kept.stderr)}"
+            f"failed: {words_of(kept.stderr)}"
         )
     ctx.log(f"{restic.repository.name} keeps what the policy says ({' '.join(policy.keep)}).")
 
@@ -170,7 +199,7 @@ class Restic:
         if "wrong password" in words or "no key found" in words:
             raise JobFailed(
                 f"{self.repository.name}: restic says the password does not open it "
-                f"({_words(opened.stderr)}). Nothing was backed up."
+                f"({words_of(opened.stderr)}). Nothing was backed up."
             )
         if self.repository.kind == RepositoryKind.LOCAL:
             listed = asyncio.run(
@@ -184,7 +213,7 @@ class Restic:
         made = self.run(["init"])
         if not made.ok:
             raise JobFailed(
-                f"{self.repository.name}: restic could not make it: {_words(made.stderr)}"
+                f"{self.repository.name}: restic could not make it: {words_of(made.stderr)}"
             )
         ctx.log(f"{self.repository.name}: a new repository is made.")
 
@@ -241,7 +270,7 @@ def _summary(output: str) -> dict[str, Any]:
     return {}
 
 
-def _words(text: str) -> str:
+def words_of(text: str) -> str:
     """restic's own words: its last lines that are not JSON status."""
     lines = [line for line in text.splitlines() if line.strip() and not line.startswith("{")]
     return " / ".join(lines[-3:])

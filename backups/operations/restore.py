@@ -1,7 +1,7 @@
-"""Restoring a backup into a scratch copy: a new container of the accessory's image, on a new
-volume, beside the live one (which nothing here touches). The snapshot is streamed from restic
-into the engine's client, where any error fails the restore; the copy is then counted, table by
-table, so a person sees what the backup holds before trusting it."""
+"""Restoring a backup into a copy: a new container of the accessory's image, on a new volume,
+beside the live one (which nothing here touches). The snapshot is streamed from restic into the
+engine's client, where any error fails the restore; the copy is then counted, table by table, so
+a person (or a verification) sees what the backup holds before trusting it."""
 
 from __future__ import annotations
 
@@ -24,10 +24,11 @@ from servers.execute import StepRunner
 from servers.targets import target_for
 
 RESTORE_TIMEOUT = 6 * 3600.0
+SCRATCH, THROWAWAY = "scratch", "verify"  # what a copy's name ends with
 
 
-def scratch_name(accessory: Accessory) -> str:
-    return f"{accessory.name}-scratch"
+def copy_name(accessory: Accessory, purpose: str = SCRATCH) -> str:
+    return f"{accessory.name}-{purpose}"
 
 
 def restore_to_scratch(ctx: JobContext) -> None:
@@ -37,21 +38,45 @@ def restore_to_scratch(ctx: JobContext) -> None:
     backup = Backup.objects.select_related("repository").get(
         pk=ctx.job.params["backup_id"], accessory=accessory, succeeded=True
     )
-    kind = KINDS.get(accessory.kind, KINDS["custom"])
-    if not kind.restore:
-        raise JobFailed(f"A scratch copy of {kind.label} is not something the panel makes yet.")
+    restic = restic_for(ctx, backup)
+    name, own_name = copy_name(accessory), f"panel_restore_{ctx.job.pk}"
+    summary = restore_copy(ctx, restic, accessory, backup, SCRATCH, own_name)
+    state.scratch_made(Actor.of_job(ctx.job), accessory, backup, ctx.job, name, own_name, summary)
+    ctx.log(f"{name} holds snapshot {backup.snapshot_id[:8]}, restored without an error:")
+    for line in summary.splitlines():
+        ctx.log(f"  {line}")
+
+
+def restic_for(ctx: JobContext, backup: Backup) -> Restic:
+    """restic for the backup's repository, locked for this job, its secrets kept from the log."""
+    accessory = backup.accessory
+    assert accessory is not None
     if locks.acquire(backup.repository.lock_name, ctx.job.pk) is None:
         raise JobFailed(f"{backup.repository.name} is busy with another job; nothing changed.")
     restic = Restic(backup.repository, accessory.server)
-    password = secrets_of(accessory)[1]
-    for secret in (restic.password, restic.secret_key, password):
+    for secret in (restic.password, restic.secret_key, secrets_of(accessory)[1]):
         if secret:
             ctx.add_secret(secret)
     restic.prepare(ctx)
-    name = scratch_name(accessory)
-    remove_copy(ctx, accessory)
+    return restic
+
+
+def restore_copy(
+    ctx: JobContext, restic: Restic, accessory: Accessory, backup: Backup, purpose: str,
+    own_name: str,
+) -> str:  # fmt: skip
+    """The backup restored into a copy (an earlier one of the purpose replaced), counted; a
+    copy that fails is removed. Returns its rows per table."""
+    kind = KINDS.get(accessory.kind, KINDS["custom"])
+    if not kind.restore:
+        raise JobFailed(f"A copy of {kind.label} is not something the panel makes yet.")
+    name, password = copy_name(accessory, purpose), secrets_of(accessory)[1]
+    remove_copy(ctx, accessory, purpose)
     variables = kind.scratch_env or kind.env
-    values = {key: value.replace("{password}", password) for key, value in variables}
+    values = {
+        key: value.replace("{password}", password).replace("{copy}", own_name)
+        for key, value in variables
+    }
     spec = AccessorySpec(
         name=name,
         host=host_of(accessory.server),
@@ -63,7 +88,7 @@ def restore_to_scratch(ctx: JobContext) -> None:
         command=kind.command,
         ready=kind.scratch_ready or kind.ready,
         ready_timeout=float(accessory.ready_timeout),
-        owner=f"{accessory.pk}-scratch",
+        owner=f"{accessory.pk}-{purpose}",
     )
     runner = StepRunner(
         {accessory.server.pk: restic.target},
@@ -74,14 +99,10 @@ def restore_to_scratch(ctx: JobContext) -> None:
     try:
         for phase in plan_boot(spec).phases:
             asyncio.run(runner.phase(phase))
-        summary = _restore(ctx, restic, backup, kind, name, list(spec.env_names))
+        return _restore(ctx, restic, backup, kind, name, list(spec.env_names))
     except BaseException:
-        remove_copy(ctx, accessory)
+        remove_copy(ctx, accessory, purpose)
         raise
-    state.scratch_made(Actor.of_job(ctx.job), accessory, backup, ctx.job, name, summary)
-    ctx.log(f"{name} holds snapshot {backup.snapshot_id[:8]}, restored without an error:")
-    for line in summary.splitlines():
-        ctx.log(f"  {line}")
 
 
 def _restore(
@@ -97,7 +118,7 @@ def _restore(
     )  # fmt: skip
     if not done.ok:
         words = " / ".join(done.stderr.strip().splitlines()[-3:]) or f"exit {done.exit_status}"
-        raise JobFailed(f"The restore into {name} failed: {words}. The scratch copy is removed.")
+        raise JobFailed(f"The restore into {name} failed: {words}. The copy is removed.")
     counted = asyncio.run(
         ssh.run(restic.target, accessories.ask(name, env_names, list(kind.count_rows)),
                 check=False)
@@ -107,9 +128,9 @@ def _restore(
     return counted.stdout.strip() or "(no tables)"
 
 
-def remove_copy(ctx: JobContext, accessory: Accessory) -> None:
-    """An earlier scratch copy's container and volume go (the live ones are never named so)."""
-    name, target = scratch_name(accessory), target_for(accessory.server)
+def remove_copy(ctx: JobContext, accessory: Accessory, purpose: str = SCRATCH) -> None:
+    """An earlier copy's container, volume and files go (the live ones are never named so)."""
+    name, target = copy_name(accessory, purpose), target_for(accessory.server)
     for argv in (
         accessories.remove(name),
         ["docker", "volume", "rm", "--force", accessories.volume(name)],

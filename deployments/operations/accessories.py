@@ -184,18 +184,28 @@ def run_plan(
             asyncio.run(runner.phase(phase))
         except BaseException:
             if phase.title == START:
-                _clean_up(ctx, runner, phase, target, accessory.name)
+                clean_up(ctx, runner, phase, target, accessory.name)
             raise
 
 
-def _clean_up(
-    ctx: JobContext, runner: StepRunner, start: Phase, target: ssh.Target, name: str
+def clean_up(
+    ctx: JobContext,
+    runner: StepRunner,
+    start: Phase,
+    target: ssh.Target,
+    name: str,
+    put_back: Callable[[], None] | None = None,
 ) -> None:
     """Remove the container that did not become ready; bring the old one back if a reboot set
-    it aside, and wait until it answers again."""
+    it aside (after `put_back` puts its data back, when its data was changed), and wait until
+    it answers again."""
     _, *wait = start.lanes[0]
     asyncio.run(ssh.run(target, accessories.remove(name), check=False, log=ctx.log))
-    ctx.log("The container that did not become ready is removed; its data stays.")
+    if put_back is None:
+        ctx.log("The container that did not become ready is removed; its data stays.")
+    else:
+        ctx.log("The container that did not become ready is removed.")
+        put_back()
     back = asyncio.run(ssh.run(target, accessories.bring_back(name), check=False))
     if not (back.ok and back.stdout.strip()):
         return

@@ -61,6 +61,11 @@ class AuditAction(models.TextChoices):
     BACKUP_FAILED = "backup.failed", "Backup failed"
     SCRATCH_MADE = "backup.scratch.made", "Backup restored to a scratch copy"
     SCRATCH_REMOVED = "backup.scratch.removed", "Scratch copy removed"
+    LIVE_RESTORED = "backup.live.restored", "Backup restored into live"
+    LIVE_RESTORE_FAILED = "backup.live.failed", "Restore into live failed; live data kept"
+    RESTORE_VERIFIED = "backup.verified", "Restore verified"
+    RESTORE_VERIFY_FAILED = "backup.verify.failed", "Restore verification failed"
+    REPOSITORY_CHECKED = "repository.checked", "Repository checked"
     POLICY_CREATE = "backup.policy.create", "Backup schedule added"
     POLICY_DELETE = "backup.policy.delete", "Backup schedule removed"
     RELEASE_LIVE = "release.live", "Release live"
@@ -93,6 +98,9 @@ class AuditAction(models.TextChoices):
     JOB_BACKUP_RUN = "job.backup.run", "Backup started"
     JOB_BACKUP_SCRATCH = "job.backup.scratch", "Restore to a scratch copy started"
     JOB_BACKUP_SCRATCH_REMOVE = "job.backup.scratch_remove", "Scratch copy removal started"
+    JOB_BACKUP_PROMOTE = "job.backup.promote", "Restore into live started"
+    JOB_BACKUP_VERIFY = "job.backup.verify", "Restore verification started"
+    JOB_BACKUP_CHECK = "job.backup.check", "Repository check started"
 
 
 class AuditEvent(models.Model):

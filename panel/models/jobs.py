@@ -46,6 +46,9 @@ class JobKind(models.TextChoices):
     BACKUP_RUN = "backup.run", "Backup"
     BACKUP_SCRATCH = "backup.scratch", "Restore to a scratch copy"
     BACKUP_SCRATCH_REMOVE = "backup.scratch_remove", "Scratch copy removal"
+    BACKUP_PROMOTE = "backup.promote", "Restore into live"
+    BACKUP_VERIFY = "backup.verify", "Restore verification"
+    BACKUP_CHECK = "backup.check", "Repository check"
     AUDIT_VERIFY = "audit.verify", "Audit verification"
 
 

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from backups.models import Verification
 from deployments.models import App
 from panel.models import AuditEvent, Job
 from panel.permissions import teams_of
@@ -42,11 +43,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         total=Count("id"),
         live=Count("id", filter=Q(current_release__isnull=False)),
     )
-    return render(
-        request,
-        "panel/dashboard.html",
-        {"jobs": jobs, "events": events, "servers": servers, "apps": apps},
-    )
+    verifications = Verification.objects.filter(team=team).select_related("accessory")
+    latest_of_its_accessory = Verification.objects.filter(accessory=OuterRef("accessory")).values(
+        "pk"
+    )[:1]
+    context = {
+        "jobs": jobs,
+        "events": events,
+        "servers": servers,
+        "apps": apps,
+        "verified": verifications.filter(passed=True).first(),
+        "failed_verification": verifications.filter(
+            pk=Subquery(latest_of_its_accessory), passed=False
+        ).first(),
+    }
+    return render(request, "panel/dashboard.html", context)
 
 
 @login_required

@@ -10,7 +10,6 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +28,7 @@ from panel.jobs.runner import run_job
 from servers import ssh
 from servers.models import Server
 from servers.targets import target_for
+from tests.backups.lab_backups import back_up_now, clean, local, sql
 from tests.conftest import Crew
 from tests.deployments.conftest import log_of
 from tests.deployments.lab_accessories import added, gone
@@ -37,47 +37,6 @@ from tests.lab import services as lab_services
 from tests.lab.images import service_image
 
 pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
-FOLDER = "/tmp/panel-test-restic"
-
-
-def _clean(server: Server) -> None:
-    """The repository's files are root's (restic runs in a container): removed by one."""
-    argv = ["docker", "run", "--rm", "--volume", "/tmp:/scratch", "--entrypoint", "rm",
-            service_image("restic"), "-rf", f"/scratch/{FOLDER.rsplit('/', 1)[1]}"]  # fmt: skip
-    asyncio.run(ssh.run(target_for(server), argv))
-
-
-@pytest.fixture
-def database(crew: Crew, web_servers: list[Server]) -> Iterator[Accessory]:
-    server = web_servers[0]
-    db = added(crew, server, "kept", "postgres")
-    _clean(server)
-    boot = services.start_accessory_job(crew.actor(crew.admin), db, "boot")
-    assert run_job(boot.pk, operations.boot) == "succeeded", log_of(boot)
-    _sql(db, "CREATE TABLE rows (n int); INSERT INTO rows SELECT generate_series(1, 5000);")
-    yield db
-    gone(db)
-    _clean(server)
-
-
-def _sql(db: Accessory, statements: str) -> str:
-    ask = accessories.ask("kept", sorted(operations.secrets_of(db)[0]),
-                          ["psql", "-U", "postgres", "-tAc", statements])  # fmt: skip
-    return asyncio.run(ssh.run(target_for(db.server), ask)).stdout.strip()
-
-
-def _local(crew: Crew, db: Accessory, name: str = "disk", password: str = "") -> Repository:
-    return backup_services.create_repository(
-        crew.actor(crew.admin), crew.team, name=name, kind="local", server=db.server,
-        folder=FOLDER, image=service_image("restic"), password=password,
-    )  # fmt: skip
-
-
-def _back_up(crew: Crew, db: Accessory, repository: Repository) -> tuple[str | None, str]:
-    job = backup_services.start_backup(crew.actor(crew.admin), db, repository)
-    outcome = run_job(job.pk, back_up)
-    job.refresh_from_db()
-    return outcome, log_of(job) + "\n" + job.error
 
 
 def _snapshots(db: Accessory, repository: Repository) -> list[dict[str, object]]:
@@ -90,12 +49,12 @@ def test_a_database_is_backed_up_to_a_folder_made_once_and_a_second_backup_adds_
     crew: Crew, database: Accessory
 ) -> None:
     # About 22 MB of dump: many of restic's chunks (1 MiB on average), so that dedupe shows.
-    _sql(database, "INSERT INTO rows SELECT generate_series(5001, 3000000);")
-    repository = _local(crew, database)
-    outcome, log = _back_up(crew, database, repository)
+    sql(database, "INSERT INTO rows SELECT generate_series(5001, 3000000);")
+    repository = local(crew, database)
+    outcome, log = back_up_now(crew, database, repository)
     assert outcome == "succeeded", log
     assert "a new repository is made" in log and repository.password.reveal() not in log
-    outcome, log = _back_up(crew, database, repository)
+    outcome, log = back_up_now(crew, database, repository)
     assert outcome == "succeeded", log
     assert "an existing repository, used as it is" in log
     first, second = Backup.objects.filter(repository=repository).order_by("created_at")
@@ -106,8 +65,8 @@ def test_a_database_is_backed_up_to_a_folder_made_once_and_a_second_backup_adds_
     assert len(snapshots) == 2 and snapshots[0]["tags"] == ["accessory:kept"]
 
     # The same folder with another password: restic's words, nothing backed up.
-    wrong = _local(crew, database, name="wrong", password="not-the-password-at-all-1234")
-    outcome, log = _back_up(crew, database, wrong)
+    wrong = local(crew, database, name="wrong", password="not-the-password-at-all-1234")
+    outcome, log = back_up_now(crew, database, wrong)
     assert outcome == "failed" and "password does not open it" in log
     assert Backup.objects.filter(repository=wrong, succeeded=True).count() == 0
 
@@ -115,14 +74,14 @@ def test_a_database_is_backed_up_to_a_folder_made_once_and_a_second_backup_adds_
 def test_a_dump_that_dies_half_way_is_a_failed_run_with_no_snapshot(
     crew: Crew, database: Accessory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repository = _local(crew, database)
-    assert _back_up(crew, database, repository)[0] == "succeeded"
+    repository = local(crew, database)
+    assert back_up_now(crew, database, repository)[0] == "succeeded"
     dying = accessory_kinds.POSTGRES.__class__(
         **{**accessory_kinds.POSTGRES.__dict__,
            "dump": ("sh", "-c", "head -c 300000 /dev/urandom; exit 1")}
     )  # fmt: skip
     monkeypatch.setitem(accessory_kinds.KINDS, "postgres", dying)
-    outcome, log = _back_up(crew, database, repository)
+    outcome, log = back_up_now(crew, database, repository)
     assert outcome == "failed", log
     assert "sh exited 1" in log and "is forgotten" in log and "Nothing is recorded" in log
     assert len(_snapshots(database, repository)) == 1
@@ -149,7 +108,7 @@ def test_a_database_goes_to_s3_and_no_secret_shows_in_the_process_list(
     watcher = threading.Thread(target=watch)
     watcher.start()
     try:
-        outcome, log = _back_up(crew, database, repository)
+        outcome, log = back_up_now(crew, database, repository)
     finally:
         done.set()
         watcher.join()
@@ -161,8 +120,8 @@ def test_a_database_goes_to_s3_and_no_secret_shows_in_the_process_list(
 
 
 def test_a_lock_left_by_a_killed_run_is_removed_and_said(crew: Crew, database: Accessory) -> None:
-    repository = _local(crew, database)
-    assert _back_up(crew, database, repository)[0] == "succeeded"
+    repository = local(crew, database)
+    assert back_up_now(crew, database, repository)[0] == "succeeded"
     restic = Restic(repository, database.server)
     argv = restic.argv(["-c", "sleep 120 | restic backup --stdin --stdin-filename stuck"])
     at = argv.index("--entrypoint")
@@ -176,7 +135,7 @@ def test_a_lock_left_by_a_killed_run_is_removed_and_said(crew: Crew, database: A
         time.sleep(0.2)
     assert restic.locks()
     asyncio.run(ssh.run(target, ["docker", "rm", "-f", "panel-test-stuck"]))  # killed
-    outcome, log = _back_up(crew, database, repository)
+    outcome, log = back_up_now(crew, database, repository)
     assert outcome == "succeeded", log
     assert "1 lock(s) left by a run that is gone removed" in log
     assert not restic.locks()
@@ -185,11 +144,11 @@ def test_a_lock_left_by_a_killed_run_is_removed_and_said(crew: Crew, database: A
 def test_a_backup_restored_to_a_scratch_copy_holds_the_rows_and_leaves_live_alone(
     crew: Crew, database: Accessory
 ) -> None:
-    repository = _local(crew, database)
+    repository = local(crew, database)
     checksum = "SELECT md5(string_agg(n::text, ',' ORDER BY n)) FROM rows"
-    before = _sql(database, checksum)
-    assert _back_up(crew, database, repository)[0] == "succeeded"
-    _sql(database, "DROP TABLE rows")  # the live data changes after the backup
+    before = sql(database, checksum)
+    assert back_up_now(crew, database, repository)[0] == "succeeded"
+    sql(database, "DROP TABLE rows")  # the live data changes after the backup
     backup = Backup.objects.get(repository=repository)
     job = backup_services.start_scratch_restore(crew.actor(crew.admin), database, backup)
     assert run_job(job.pk, restore_to_scratch) == "succeeded", log_of(job)
@@ -198,7 +157,7 @@ def test_a_backup_restored_to_a_scratch_copy_holds_the_rows_and_leaves_live_alon
     assert repository.password.reveal() not in log_of(job)
     in_copy = accessories.ask(
         "kept-scratch", ["POSTGRES_DB", "POSTGRES_PASSWORD", "POSTGRES_USER"],
-        ["psql", "-U", "panel_restore", "-d", "postgres", "-tAc", checksum],
+        ["psql", "-U", copy.own_name, "-d", "postgres", "-tAc", checksum],
     )  # fmt: skip
     assert asyncio.run(ssh.run(target_for(database.server), in_copy)).stdout.strip() == before
     assert "does not exist" in _sql_error(database, "SELECT count(*) FROM rows")
@@ -225,7 +184,7 @@ def test_a_mariadb_backup_restored_to_a_scratch_copy_counts_its_rows(
 ) -> None:
     server = web_servers[1]
     db = added(crew, server, "maria", "mariadb")
-    _clean(server)
+    clean(server)
     names = sorted(operations.secrets_of(db)[0])
     sql = ["mariadb", "--user=root", "--host=127.0.0.1", "--skip-column-names", "-e"]
     try:
@@ -234,8 +193,8 @@ def test_a_mariadb_backup_restored_to_a_scratch_copy_counts_its_rows(
         make = ("CREATE DATABASE shop; CREATE TABLE shop.orders (n int); "
                 "INSERT INTO shop.orders VALUES (1), (2), (3)")  # fmt: skip
         asyncio.run(ssh.run(target_for(server), accessories.ask("maria", names, [*sql, make])))
-        repository = _local(crew, db)
-        assert _back_up(crew, db, repository)[0] == "succeeded"
+        repository = local(crew, db)
+        assert back_up_now(crew, db, repository)[0] == "succeeded"
         backup = Backup.objects.get(repository=repository)
         job = backup_services.start_scratch_restore(crew.actor(crew.admin), db, backup)
         assert run_job(job.pk, restore_to_scratch) == "succeeded", log_of(job)
@@ -243,13 +202,13 @@ def test_a_mariadb_backup_restored_to_a_scratch_copy_counts_its_rows(
     finally:
         gone(db)
         asyncio.run(ssh.run(target_for(server), accessories.remove("maria-scratch"), check=False))
-        _clean(server)
+        clean(server)
 
 
 def test_a_scheduled_run_keeps_only_what_its_policy_says(
     crew: Crew, database: Accessory, django_capture_on_commit_callbacks: Any
 ) -> None:
-    repository = _local(crew, database)
+    repository = local(crew, database)
     policy = backup_services.create_policy(
         crew.actor(crew.admin), database, schedule="0 3 * * *", repositories=[repository],
         keep={"keep_last": 2, "keep_daily": 0, "keep_weekly": 0, "keep_monthly": 0},

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from backups import commands
 from backups import services as backup_services
-from backups.models import Backup, Repository
+from backups.models import Backup, Repository, ScratchCopy, Verification
 from backups.validators import validate_bucket, validate_endpoint, validate_folder
 from deployments import accessory_services
 from panel.models import AuditEvent, Job
@@ -124,3 +124,68 @@ def test_restoring_to_a_scratch_copy_is_for_admins_and_only_of_a_good_backup(
     assert job.kind == "backup.scratch" and job.params["backup_id"] == good.pk
     page = client.get(reverse("accessory_detail", args=[db.pk])).content.decode()
     assert f'id="scratch-{good.pk}"' in page and f'id="scratch-{failed.pk}"' not in page
+
+
+def test_only_owners_replace_live_data_and_only_with_its_name_typed(
+    crew: Crew, client: Client, server: Server, django_capture_on_commit_callbacks: Any
+) -> None:
+    db = accessory_services.create_accessory(
+        crew.actor(crew.admin), crew.team, name="db", server=server, kind="postgres"
+    )
+    repository = backup_services.create_repository(
+        crew.actor(crew.admin), crew.team, name="disk", kind="local", server=server,
+        folder="/srv/backups",
+    )  # fmt: skip
+    backup = Backup.objects.create(
+        team=crew.team, repository=repository, accessory=db, succeeded=True, snapshot_id="ab" * 32
+    )
+    copy = ScratchCopy.objects.create(
+        team=crew.team, accessory=db, backup=backup, container="db-scratch", summary="x 1"
+    )
+    url = reverse("accessory_promote", args=[db.pk, copy.pk])
+    client.force_login(crew.admin)
+    assert client.post(url, {"confirm": "db"}).status_code == 403
+    page = client.get(reverse("accessory_detail", args=[db.pk])).content.decode()
+    assert 'id="scratch"' in page and 'id="promote"' not in page
+    client.force_login(crew.owner)
+    assert 'id="promote"' in client.get(reverse("accessory_detail", args=[db.pk])).content.decode()
+    with django_capture_on_commit_callbacks(execute=False):
+        for typed in ("", "DB", "d b", "db2"):
+            client.post(url, {"confirm": typed})
+        assert not Job.objects.exists()
+        answer = client.post(url, {"confirm": "db"})
+    job = Job.objects.get()
+    assert answer["Location"] == reverse("job_detail", args=[job.pk])
+    assert job.kind == "backup.promote" and job.params["copy_id"] == copy.pk
+    assert AuditEvent.objects.filter(action="job.backup.promote").exists()
+
+
+def test_verifying_and_checking_are_admin_jobs_and_the_pages_say_when_last_proven(
+    crew: Crew, client: Client, server: Server, django_capture_on_commit_callbacks: Any
+) -> None:
+    db = accessory_services.create_accessory(
+        crew.actor(crew.admin), crew.team, name="db", server=server, kind="postgres"
+    )
+    repository = backup_services.create_repository(
+        crew.actor(crew.admin), crew.team, name="disk", kind="local", server=server,
+        folder="/srv/backups",
+    )  # fmt: skip
+    client.force_login(crew.deployer)
+    assert client.post(reverse("accessory_verify", args=[db.pk])).status_code == 403
+    assert client.post(reverse("repository_check", args=[repository.pk])).status_code == 403
+    assert "never" in client.get(reverse("dashboard")).content.decode()
+    client.force_login(crew.admin)
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(reverse("accessory_verify", args=[db.pk]))
+        client.post(reverse("repository_check", args=[repository.pk]))
+    assert sorted(Job.objects.values_list("kind", flat=True)) == ["backup.check", "backup.verify"]
+    check = Job.objects.get(kind="backup.check")
+    assert check.params["server_id"] == str(server.pk)
+    Verification.objects.create(team=crew.team, accessory=db, passed=True, detail="restored")
+    dashboard = client.get(reverse("dashboard")).content.decode()
+    assert "last verified restore" in dashboard and "latest verification failed" not in dashboard
+    Verification.objects.create(team=crew.team, accessory=db, passed=False, detail="pack damaged")
+    dashboard = client.get(reverse("dashboard")).content.decode()
+    assert "db: the latest verification failed" in dashboard
+    page = client.get(reverse("accessory_detail", args=[db.pk])).content.decode()
+    assert "Last verified restore" in page and "pack damaged" in page

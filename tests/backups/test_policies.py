@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from backups import services as backup_services
 from backups.models import Policy, Repository
+from backups.operations.verify import compared
 from backups.schedule import in_words
 from deployments import accessory_services
 from deployments.models import Accessory
@@ -78,3 +79,32 @@ def test_schedules_are_checked_said_in_words_and_set_by_admins(
     assert "At 03:00 AM" in page and "3-2-1" in page
     client.post(reverse("policy_delete", args=[db.pk, policy.pk]))
     assert not Policy.objects.exists()
+
+
+def test_a_driven_clock_starts_a_verification_once_per_tick_of_its_own_schedule(
+    crew: Crew, server: Server, django_capture_on_commit_callbacks: Any
+) -> None:
+    db, repositories = _setup(crew, server)
+    policy = backup_services.create_policy(
+        crew.actor(crew.admin), db, schedule="0 3 1 1 *", repositories=repositories,
+        keep={"keep_last": 2, "keep_daily": 0, "keep_weekly": 0, "keep_monthly": 0},
+        verify_schedule="0 5 * * 0",
+    )  # fmt: skip
+    Policy.objects.filter(pk=policy.pk).update(created_at=datetime(2026, 11, 22, 2, 0, tzinfo=UTC))
+    sunday_five = datetime(2026, 11, 22, 5, 0, 20, tzinfo=UTC)  # 2026-11-22 is a Sunday
+    with django_capture_on_commit_callbacks(execute=False):
+        assert backup_services.start_due(datetime(2026, 11, 22, 4, 59, tzinfo=UTC)) == []
+        started = backup_services.start_due(sunday_five)
+        assert backup_services.start_due(datetime(2026, 11, 22, 5, 1, tzinfo=UTC)) == []
+    assert [job.kind for job in started] == ["backup.verify"]
+    assert started[0].params == {"policy_id": policy.pk} and started[0].actor_label == "schedule"
+
+
+def test_rows_compared_name_each_table_that_differs() -> None:
+    made = "app.public.orders 10\napp.public.users 3"
+    assert compared(made, "app.public.orders 10\napp.public.users 3") == []
+    assert compared("", "anything 1") == []  # none recorded: nothing to compare
+    assert compared(made, "app.public.orders 9") == [
+        "app.public.orders: 10 when made, 9 restored",
+        "app.public.users: 3 when made, absent restored",
+    ]

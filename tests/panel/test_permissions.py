@@ -17,7 +17,8 @@ EXPECTED = {
         Action.CANCEL_JOB,
         Action.CHECK_SERVER,
     },
-    Role.ADMIN: set(Action) - {Action.MANAGE_OWNERS, Action.DELETE_TEAM, Action.REMOVE_DATA},
+    Role.ADMIN: set(Action)
+    - {Action.MANAGE_OWNERS, Action.DELETE_TEAM, Action.REMOVE_DATA, Action.RESTORE_LIVE},
     Role.OWNER: set(Action),
 }
 

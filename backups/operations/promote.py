@@ -1,0 +1,121 @@
+"""A scratch copy's data made the live data, in a way that cannot make things worse: a safety
+backup of the live data first (nothing changes when it fails), the live files kept aside in a
+volume of their own while the copy's replace them, and put back with the old container whenever
+a step after that fails, the promoted accessory not ready, or its rows not the copy's."""
+
+from __future__ import annotations
+
+import asyncio
+
+from backups import commands, state
+from backups.models import ScratchCopy
+from backups.operations.backup import snapshot
+from backups.operations.restore import SCRATCH, copy_name, remove_copy, restic_for
+from backups.operations.verify import compared
+from deployments.accessory_plans import DONE, START, plan_boot
+from deployments.commands import accessories
+from deployments.models import Accessory
+from deployments.operations.accessories import (
+    clean_up,
+    contents_of,
+    kind_of,
+    locked,
+    secrets_of,
+    spec_of,
+)
+from panel.audit import Actor
+from panel.jobs.runner import JobContext, JobFailed
+from servers import ssh
+from servers.execute import StepRunner
+from servers.targets import target_for
+
+COPY_TIMEOUT = 6 * 3600.0
+
+
+def promote(ctx: JobContext) -> None:
+    accessory = locked(ctx)
+    copy = ScratchCopy.objects.select_related("backup__repository").get(
+        pk=ctx.job.params["copy_id"], accessory=accessory
+    )
+    actor = Actor.of_job(ctx.job)
+    restic = restic_for(ctx, copy.backup)
+    restic.unlock_stale(ctx)
+    ctx.log(f"A safety backup of the live {accessory.name} first, into {restic.repository.name}")
+    try:
+        safety = snapshot(ctx, restic, accessory)
+    except JobFailed as failure:
+        raise JobFailed(f"{failure} The live data is not replaced; nothing changed.") from failure
+    ctx.log(f"Safety backup: snapshot {safety.snapshot_id[:8]}; now the copy's data goes live.")
+    try:
+        _replace(ctx, accessory, copy)
+    except BaseException as error:
+        state.live_restore_failed(actor, accessory, copy, ctx.job, safety, str(error))
+        raise
+    remove_copy(ctx, accessory, SCRATCH)
+    state.live_restored(actor, accessory, copy, ctx.job, safety)
+    ctx.log(
+        f"{accessory.name} now serves snapshot {copy.backup.snapshot_id[:8]}; what it held "
+        f"before is snapshot {safety.snapshot_id[:8]} in {restic.repository.name}."
+    )
+
+
+def _replace(ctx: JobContext, accessory: Accessory, copy: ScratchCopy) -> None:
+    kind, (values, _) = kind_of(accessory), secrets_of(accessory)
+    target, image = target_for(accessory.server), accessory.image
+    live, scratch = accessories.volume(accessory.name), accessories.volume(copy_name(accessory))
+    kept = f"{live}-before"
+
+    def run(argv: list[str], what: str, timeout: float = 600) -> None:
+        done = asyncio.run(ssh.run(target, argv, check=False, timeout=timeout, log=ctx.log))
+        if not done.ok:
+            raise JobFailed(f"{what} failed: {done.stderr.strip()[-300:] or done.exit_status}")
+
+    run(accessories.stop(copy_name(accessory)), "Stopping the scratch copy")
+    run(accessories.set_aside(accessory.name), f"Stopping {accessory.name}")
+    try:
+        run(commands.copy_volume(image, live, kept), f"Keeping {live} aside", COPY_TIMEOUT)
+    except BaseException:
+        asyncio.run(ssh.run(target, accessories.bring_back(accessory.name), check=False))
+        raise
+    spec = spec_of(accessory, asyncio.run(ssh.home_dir(target)))
+    runner = StepRunner(
+        {accessory.server.pk: target},
+        ctx.log,
+        contents=contents_of(accessory),
+        check_cancelled=ctx.check_cancelled,
+    )
+    phases = plan_boot(spec).phases
+    try:
+        run(commands.copy_volume(image, scratch, live), "Copying the scratch data", COPY_TIMEOUT)
+        for phase in phases:
+            if phase.title != DONE:
+                asyncio.run(runner.phase(phase))
+        names = sorted(values)
+        if kind.promoted:
+            statements = kind.promoted.replace("{copy}", copy.own_name).encode()
+            told = accessories.ask(accessory.name, names, list(kind.client), stdin=True)
+            asyncio.run(ssh.run(target, told, stdin=statements, log=ctx.log))
+        counted = asyncio.run(
+            ssh.run(target, accessories.ask(accessory.name, names, list(kind.count_rows)))
+        )
+        differences = compared(copy.summary, counted.stdout.strip())
+        if differences:
+            raise JobFailed(f"{accessory.name} holds other rows than the copy: {differences}")
+    except BaseException:
+        start = next(phase for phase in phases if phase.title == START)
+
+        def put_back() -> None:
+            try:
+                run(commands.copy_volume(image, kept, live), "Putting it back", COPY_TIMEOUT)
+            except JobFailed as failure:
+                raise JobFailed(
+                    f"{failure}: the live data is kept in the volume {kept} on "
+                    f"{accessory.server.name}, and in the safety backup."
+                ) from failure
+            ctx.log(f"The live data is back in {live}, as it was.")
+
+        clean_up(ctx, runner, start, target, accessory.name, put_back)
+        run(["docker", "volume", "rm", "--force", kept], "Removing the kept files")
+        raise
+    run(["docker", "volume", "rm", "--force", kept], "Removing the kept files")
+    run(["docker", "rm", "--force", accessories.previous(accessory.name)], "Removing the old one")

@@ -1,0 +1,108 @@
+"""Proof that backups restore: the repository checked by restic, then a backup restored into a
+throwaway copy and its rows per table compared with those counted when it was made; the copy is
+removed whatever happens. A repository can also be checked alone."""
+
+from __future__ import annotations
+
+from backups import state
+from backups.models import Backup, Policy, Repository
+from backups.operations.backup import Restic, words_of
+from backups.operations.restore import THROWAWAY, remove_copy, restic_for, restore_copy
+from deployments.models import Accessory
+from panel.audit import Actor
+from panel.jobs import locks
+from panel.jobs.runner import JobContext, JobFailed
+from servers.models import Server
+
+CHECK_TIMEOUT = 6 * 3600.0
+
+
+def verify(ctx: JobContext) -> None:
+    accessory = Accessory.objects.select_related("team", "server__ssh_key").get(
+        pk=ctx.job.target_id
+    )
+    backup = _latest(accessory, ctx.job.params.get("policy_id"))
+    actor = Actor.of_job(ctx.job)
+    if backup is None:
+        state.verified(actor, accessory, None, ctx.job, passed=False, detail="no backup yet")
+        raise JobFailed(f"{accessory.name} has no backup that succeeded: nothing to verify.")
+    ctx.log(f"Verifying snapshot {backup.snapshot_id[:8]} in {backup.repository.name}")
+    try:
+        restic = restic_for(ctx, backup)
+        check(ctx, restic)
+        summary = restore_copy(
+            ctx, restic, accessory, backup, THROWAWAY, f"panel_restore_{ctx.job.pk}"
+        )
+    except Exception as error:
+        state.verified(actor, accessory, backup, ctx.job, passed=False, detail=str(error))
+        raise
+    finally:
+        remove_copy(ctx, accessory, THROWAWAY)
+    differences = compared(backup.rows, summary)
+    detail = "\n".join(differences) or (
+        f"restored, {len(summary.splitlines())} tables, rows as counted when it was made"
+        if backup.rows
+        else "restored without an error (rows changed while it was made: none to compare)"
+    )
+    state.verified(actor, accessory, backup, ctx.job, passed=not differences, detail=detail)
+    if differences:
+        raise JobFailed(f"Snapshot {backup.snapshot_id[:8]} restores other rows: {detail}")
+    ctx.log(f"Verified: snapshot {backup.snapshot_id[:8]} {detail}.")
+
+
+def check_repository(ctx: JobContext) -> None:
+    repository = Repository.objects.select_related("team").get(pk=ctx.job.target_id)
+    server = Server.objects.select_related("ssh_key").get(
+        pk=ctx.job.params["server_id"], team=repository.team
+    )
+    if locks.acquire(repository.lock_name, ctx.job.pk) is None:
+        raise JobFailed(f"{repository.name} is busy with another job; try again later.")
+    restic = Restic(repository, server)
+    for secret in (restic.password, restic.secret_key):
+        if secret:
+            ctx.add_secret(secret)
+    restic.prepare(ctx)
+    try:
+        check(ctx, restic, read_data=True)
+    except JobFailed as failure:
+        state.checked(Actor.of_job(ctx.job), repository, ctx.job, error=str(failure))
+        raise
+    state.checked(Actor.of_job(ctx.job), repository, ctx.job)
+
+
+def check(ctx: JobContext, restic: Restic, *, read_data: bool = False) -> None:
+    """restic's own check of the repository's structure, and of every byte of its data when
+    asked (a stale lock removed first)."""
+    restic.unlock_stale(ctx)
+    checked = restic.run(["check", *(["--read-data"] if read_data else [])], timeout=CHECK_TIMEOUT)
+    if not checked.ok:
+        said = words_of("\n".join((checked.stdout, checked.stderr)))
+        raise JobFailed(f"restic finds {restic.repository.name} damaged: {said}")
+    ctx.log(f"restic checked {restic.repository.name}: no errors.")
+
+
+def compared(recorded: str, restored: str) -> list[str]:
+    """What differs between rows per table as recorded and as restored (none recorded: none)."""
+    if not recorded:
+        return []
+    before, after = _counts(recorded), _counts(restored)
+    return [
+        f"{table}: {before.get(table, 'absent')} when made, {after.get(table, 'absent')} restored"
+        for table in sorted(before.keys() | after.keys())
+        if before.get(table) != after.get(table)
+    ]
+
+
+def _counts(text: str) -> dict[str, str]:
+    return dict(line.rsplit(" ", 1) for line in text.splitlines() if " " in line)
+
+
+def _latest(accessory: Accessory, policy_id: int | None) -> Backup | None:
+    backups = Backup.objects.filter(accessory=accessory, succeeded=True).select_related(
+        "repository", "accessory__server__ssh_key"
+    )
+    if policy_id:
+        policy = Policy.objects.filter(pk=policy_id, accessory=accessory).first()
+        if policy is not None:
+            backups = backups.filter(repository__in=policy.repositories.all())
+    return backups.first()
