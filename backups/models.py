@@ -45,6 +45,7 @@ class Repository(models.Model):
     image = models.CharField(
         max_length=255, default="restic/restic:0.17.3", validators=[validate_image_reference]
     )
+    opened_at = models.DateTimeField(null=True, blank=True)  # first opened (or made) by a job
     checked_at = models.DateTimeField(null=True, blank=True)  # restic's check, last run
     check_error = models.TextField(blank=True)  # what it found then; blank: nothing
     created_at = models.DateTimeField(auto_now_add=True)

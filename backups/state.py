@@ -137,3 +137,9 @@ def live_restore_failed(
         details={"snapshot": copy.backup.snapshot_id[:8],
                  "safety_snapshot": safety.snapshot_id[:8], "error": error[:200]},
     )  # fmt: skip
+
+
+def opened(repository: Repository) -> None:
+    """The panel has opened (or made) it: later jobs use it without asking first."""
+    repository.opened_at = timezone.now()
+    Repository.objects.filter(pk=repository.pk).update(opened_at=repository.opened_at)

@@ -58,14 +58,13 @@ def back_up(ctx: JobContext) -> None:
 
 def opened(ctx: JobContext, repository: Repository, server: Server) -> Restic:
     """restic for the repository on the server, its settings written there, the repository
-    opened (or made) and a stale lock removed; the job holds the repository's lock."""
+    opened (or made) the first time; the job holds the repository's lock."""
     restic = Restic(repository, server)
     for secret in (restic.password, restic.secret_key):
         if secret:
             ctx.add_secret(secret)
     restic.prepare(ctx)
     restic.open_or_create(ctx)
-    restic.unlock_stale(ctx)
     return restic
 
 
@@ -79,18 +78,14 @@ def snapshot(ctx: JobContext, restic: Restic, accessory: Accessory) -> Backup:
     args = ["backup", "--json", "--stdin", "--stdin-filename", kind.dump_name,
             "--host", accessory.server.name, "--tag", f"accessory:{accessory.name}"]  # fmt: skip
     status = f"{commands.folder(str(repository.pk))}/dump-{ctx.job.pk}.status"
-    rows_before = _rows(restic, accessory, names, kind.count_rows)
     ctx.log(
         f"{accessory.name}: streaming {' '.join(kind.dump[:1])} into restic ({repository.location})"
     )
-    done = asyncio.run(
-        ssh.run(
-            restic.target,
-            commands.piped(dump, restic.argv(args, stdin=True), status),
-            check=False,
-            timeout=BACKUP_TIMEOUT,
-        )
-    )
+    pipe = commands.piped(dump, restic.argv(args, stdin=True), status)
+    rows_before, done = _counted_while(restic, accessory, names, kind.count_rows, pipe)
+    if done.exit_status != 0 and _locked(done.stderr):
+        restic.unlock_stale(ctx)
+        rows_before, done = _counted_while(restic, accessory, names, kind.count_rows, pipe)
     summary = _summary(done.stdout)
     made = str(summary.get("snapshot_id", ""))
     actor = Actor.of_job(ctx.job)
@@ -101,7 +96,7 @@ def snapshot(ctx: JobContext, restic: Restic, accessory: Accessory) -> Backup:
             why = f"{why}; the partial snapshot {made[:8]} is forgotten"
         state.recorded(actor, repository, accessory, ctx.job, error=why)
         raise JobFailed(f"The backup of {accessory.name} failed: {why}. Nothing is recorded.")
-    rows_after = _rows(restic, accessory, names, kind.count_rows)
+    rows_after = asyncio.run(_count(restic, accessory, names, kind.count_rows))
     backup = state.recorded(
         actor,
         repository,
@@ -122,13 +117,35 @@ def snapshot(ctx: JobContext, restic: Restic, accessory: Accessory) -> Backup:
     return backup
 
 
-def _rows(restic: Restic, accessory: Accessory, names: list[str], count: tuple[str, ...]) -> str:
+def _counted_while(
+    restic: Restic, accessory: Accessory, names: list[str], count: tuple[str, ...],
+    pipe: list[str],
+) -> tuple[str, ssh.CommandResult]:  # fmt: skip
+    """The rows per table counted as the dump starts, and the dump streamed into restic."""
+
+    async def both() -> tuple[str, ssh.CommandResult]:
+        counted, done = await asyncio.gather(
+            _count(restic, accessory, names, count),
+            ssh.run(restic.target, pipe, check=False, timeout=BACKUP_TIMEOUT),
+        )
+        return counted, done
+
+    return asyncio.run(both())
+
+
+async def _count(
+    restic: Restic, accessory: Accessory, names: list[str], count: tuple[str, ...]
+) -> str:
     if not count:
         return ""
-    counted = asyncio.run(
-        ssh.run(restic.target, accessories.ask(accessory.name, names, list(count)), check=False)
-    )
+    asked = accessories.ask(accessory.name, names, list(count))
+    counted = await ssh.run(restic.target, asked, check=False)
     return counted.stdout.strip() if counted.ok else ""
+
+
+def _locked(said: str) -> bool:
+    """Whether restic failed on a lock (another's, or one left by a killed run)."""
+    return "already locked" in said or "unable to create lock" in said
 
 
 def keep(
@@ -138,6 +155,9 @@ def keep(
     snapshots from this server. A failure here fails the job, the backup itself being made."""
     tags = ["--tag", f"accessory:{accessory.name}", "--host", accessory.server.name]
     kept = restic.run(["forget", *tags, *policy.keep, "--prune"], timeout=BACKUP_TIMEOUT)
+    if not kept.ok and _locked(kept.stderr):
+        restic.unlock_stale(ctx)
+        kept = restic.run(["forget", *tags, *policy.keep, "--prune"], timeout=BACKUP_TIMEOUT)
     if not kept.ok:
         raise JobFailed(
             f"Snapshot {snapshot[:8]} is made, but forgetting what the policy does not keep "
@@ -190,16 +210,25 @@ class Restic:
         asyncio.run(runner.phase(Phase("Repository settings", (lane(*steps),))))
 
     def open_or_create(self, ctx: JobContext) -> None:
-        """An existing repository is used as it is, never made again."""
-        opened = self.run(["cat", "config"])
+        """An existing repository is used as it is, never made again; one the panel has opened
+        before is not asked again (restic fails clearly if it is gone, and it is not made
+        anew then). Opening it lists its locks too, so a stale one is removed here."""
+        if self.repository.opened_at is not None:
+            return
+        opened = self.run(["list", "locks", "--no-lock"])
         if opened.ok:
             ctx.log(f"{self.repository.name}: an existing repository, used as it is.")
-            return
-        words = opened.stderr.lower()
+            self.unlock_stale(ctx, set(opened.stdout.split()))
+        else:
+            self._create(ctx, opened.stderr)
+        state.opened(self.repository)
+
+    def _create(self, ctx: JobContext, said: str) -> None:
+        words = said.lower()
         if "wrong password" in words or "no key found" in words:
             raise JobFailed(
                 f"{self.repository.name}: restic says the password does not open it "
-                f"({words_of(opened.stderr)}). Nothing was backed up."
+                f"({words_of(said)}). Nothing was backed up."
             )
         if self.repository.kind == RepositoryKind.LOCAL:
             listed = asyncio.run(
@@ -217,11 +246,11 @@ class Restic:
             )
         ctx.log(f"{self.repository.name}: a new repository is made.")
 
-    def unlock_stale(self, ctx: JobContext) -> None:
+    def unlock_stale(self, ctx: JobContext, found: set[str] | None = None) -> None:
         """A lock left by a killed run blocks every later prune and check. The job holds the
         panel's lock of the repository, so no other run of the panel uses it; when no restic
         container of it runs on this server either, its locks have no holder left."""
-        before = self.locks()
+        before = self.locks() if found is None else found
         if not before:
             return
         running = asyncio.run(

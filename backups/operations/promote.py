@@ -39,7 +39,7 @@ def promote(ctx: JobContext) -> None:
     )
     actor = Actor.of_job(ctx.job)
     restic = restic_for(ctx, copy.backup)
-    restic.unlock_stale(ctx)
+    restic.open_or_create(ctx)
     ctx.log(f"A safety backup of the live {accessory.name} first, into {restic.repository.name}")
     try:
         safety = snapshot(ctx, restic, accessory)

@@ -25,6 +25,7 @@ from deployments.commands import accessories
 from deployments.models import Accessory
 from deployments.operations import accessories as operations
 from panel.jobs.runner import run_job
+from panel.models import Job
 from servers import ssh
 from servers.models import Server
 from servers.targets import target_for
@@ -56,13 +57,18 @@ def test_a_database_is_backed_up_to_a_folder_made_once_and_a_second_backup_adds_
     assert "a new repository is made" in log and repository.password.reveal() not in log
     outcome, log = back_up_now(crew, database, repository)
     assert outcome == "succeeded", log
-    assert "an existing repository, used as it is" in log
+    assert "repository is made" not in log and "existing" not in log  # known: not asked again
     first, second = Backup.objects.filter(repository=repository).order_by("created_at")
     assert first.succeeded and second.succeeded and first.snapshot_id != second.snapshot_id
     # Only the chunks around the dump's section headers (a new random key each time) are new.
     assert first.bytes_read > 20_000_000 and second.bytes_added < first.bytes_added * 0.6
-    snapshots = _snapshots(database, repository)
-    assert len(snapshots) == 2 and snapshots[0]["tags"] == ["accessory:kept"]
+    assert _snapshots(database, repository)[0]["tags"] == ["accessory:kept"]
+
+    # The same folder added again with its password (as one made elsewhere is): used as it is.
+    again = local(crew, database, name="again", password=repository.password.reveal())
+    outcome, log = back_up_now(crew, database, again)
+    assert outcome == "succeeded" and "an existing repository, used as it is" in log, log
+    assert len(_snapshots(database, repository)) == 3
 
     # The same folder with another password: restic's words, nothing backed up.
     wrong = local(crew, database, name="wrong", password="not-the-password-at-all-1234")
@@ -135,10 +141,18 @@ def test_a_lock_left_by_a_killed_run_is_removed_and_said(crew: Crew, database: A
         time.sleep(0.2)
     assert restic.locks()
     asyncio.run(ssh.run(target, ["docker", "rm", "-f", "panel-test-stuck"]))  # killed
-    outcome, log = back_up_now(crew, database, repository)
-    assert outcome == "succeeded", log
-    assert "1 lock(s) left by a run that is gone removed" in log
+    # A backup shares the repository with the lock; forgetting and pruning what the policy
+    # does not keep needs it alone: the lock is found to have no holder, and removed.
+    policy = backup_services.create_policy(
+        crew.actor(crew.admin), database, schedule="0 3 * * *", repositories=[repository],
+        keep={"keep_last": 1, "keep_daily": 0, "keep_weekly": 0, "keep_monthly": 0},
+    )  # fmt: skip
+    job = backup_services.start_backup(crew.actor(crew.admin), database, repository)
+    Job.objects.filter(pk=job.pk).update(params={**job.params, "policy_id": policy.pk})
+    assert run_job(job.pk, back_up) == "succeeded", log_of(job)
+    assert "1 lock(s) left by a run that is gone removed" in log_of(job)
     assert not restic.locks()
+    assert len(_snapshots(database, repository)) == 1
 
 
 def test_a_backup_restored_to_a_scratch_copy_holds_the_rows_and_leaves_live_alone(
