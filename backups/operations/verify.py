@@ -39,8 +39,9 @@ def verify(ctx: JobContext) -> None:
     finally:
         remove_copy(ctx, accessory, THROWAWAY)
     differences = compared(backup.rows, summary)
+    tables = len(summary.splitlines())
     detail = "\n".join(differences) or (
-        f"restored, {len(summary.splitlines())} tables, rows as counted when it was made"
+        f"restored, {tables} table{'s' if tables != 1 else ''}, rows as counted when it was made"
         if backup.rows
         else "restored without an error (rows changed while it was made: none to compare)"
     )

@@ -1,9 +1,11 @@
 """In Chromium: add PostgreSQL from its template, boot it, link it to an app of the lab's
 database-checking image, deploy the app and see it connected over the network, watch the
-accessory's live log, and count its databases with a command inside it."""
+accessory's live log, count its databases with a command inside it; back it up to S3, verify
+the backup restores, and after a table is dropped, restore to a scratch copy and make it live."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +17,9 @@ from tests.lab.hosts import docker_env
 from tests.lab.images import service_image
 from tests.lab.lab import Lab, LabHost
 from tests.lab.proc import sh
+from tests.lab.services import S3_ON_BRIDGE
 
 pytestmark = pytest.mark.browser
-JOURNEY_FOLDER = "/tmp/panel-journey-restic"
 
 
 def test_a_postgres_linked_into_an_app(
@@ -83,37 +85,50 @@ def test_a_postgres_linked_into_an_app(
     expect(page.locator("#job-log")).to_contain_text("] 1")
     page.screenshot(path=str(artifacts / "accessory-exec.png"), full_page=True)
 
-    # A repository in a folder of the server, a backup now, a schedule, a scratch copy.
+    # An S3 repository, a backup now, a schedule, a scratch copy made the live data again.
     page.get_by_role("link", name="Backups", exact=True).click()
     page.locator("#add-repository").click()
-    page.get_by_label("Name", exact=True).fill("disk")
-    page.get_by_label("Where").select_option(label="A folder on a server")
-    page.get_by_label("Folder", exact=True).fill(JOURNEY_FOLDER)
+    page.get_by_label("Name", exact=True).fill("offsite")
+    page.get_by_label("Where").select_option(label="S3-compatible storage")
+    page.get_by_label("Endpoint", exact=True).fill(S3_ON_BRIDGE)
+    page.get_by_label("Bucket", exact=True).fill("panel-backups")
+    page.get_by_label("Folder in the bucket").fill(f"journey/{uuid.uuid4().hex}")
+    page.get_by_label("Access key").fill("panel-journey")
+    page.get_by_label("Secret key").fill("journey-secret-key")
     page.get_by_label("restic image").fill(service_image("restic"))
     page.get_by_role("button", name="Add repository").click()
-    expect(page.locator(".messages")).to_contain_text("disk is added")
+    expect(page.locator(".messages")).to_contain_text("offsite is added")
     page.get_by_role("link", name="Accessories", exact=True).click()
     page.get_by_role("link", name="notesdb", exact=True).click()
-    page.get_by_label("Command").fill(
-        "psql -U postgres -d notes -c 'CREATE TABLE visits AS SELECT generate_series(1, 42) AS n'"
-    )
-    page.locator("#exec-button").click()
-    expect(page.locator("#job-status")).to_have_text("Succeeded", timeout=60_000)
+    _in_notesdb(page, "CREATE TABLE visits AS SELECT generate_series(1, 42) AS n")
     page.get_by_role("link", name="notesdb").first.click()
     page.locator("#backup-button").click()
     wait_for_job(page, "Snapshot ")
     page.get_by_role("link", name="notesdb").first.click()
     page.locator("#backups summary", has_text="Add a schedule").click()
-    page.get_by_label("disk").check()
+    page.get_by_label("offsite").check()
     page.get_by_role("button", name="Add schedule").click()
     expect(page.locator("#policies")).to_contain_text("At 03:00 AM")
+    expect(page.locator("#policies")).to_contain_text("At 05:00 AM, only on Sunday")
+    page.locator("#verify-button").click()
+    wait_for_job(page, "Verified: snapshot")
+    page.get_by_role("link", name="notesdb").first.click()
+    expect(page.locator("#verified")).to_contain_text("passed")
+    _in_notesdb(page, "DROP TABLE visits")  # the mistake a restore is for
+    page.get_by_role("link", name="notesdb").first.click()
     page.locator("#backups button", has_text="Restore to a scratch copy").first.click()
     wait_for_job(page, "restored without an error")
     page.get_by_role("link", name="notesdb").first.click()
     expect(page.locator("#scratch")).to_contain_text("notes.public.visits 42")
+    page.locator("#promote summary").click()
     page.screenshot(path=str(artifacts / "accessory-backups.png"), full_page=True)
-    page.locator("#scratch").get_by_role("button", name="Remove the scratch copy").click()
-    expect(page.locator("#job-status")).to_have_text("Succeeded", timeout=60_000)
+    page.get_by_label("to replace its live data").fill("notesdb")
+    page.locator("#promote-button").click()
+    wait_for_job(page, "notesdb now serves snapshot")
+    page.screenshot(path=str(artifacts / "accessory-promoted.png"), full_page=True)
+    page.get_by_role("link", name="notesdb").first.click()
+    _in_notesdb(page, "SELECT count(*) FROM visits")
+    expect(page.locator("#job-log")).to_contain_text("] 42")
 
     # Unlink dropping the database (its name typed), then remove it with its data.
     page.get_by_role("link", name="Accessories", exact=True).click()
@@ -133,12 +148,19 @@ def test_a_postgres_linked_into_an_app(
     expect(page.locator("#job-status")).to_have_text("Succeeded", timeout=60_000)
 
 
+def _in_notesdb(page: Any, statement: str) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_label("Command").fill(f"psql -U postgres -d notes -tAc '{statement}'")
+    page.locator("#exec-button").click()
+    expect(page.locator("#job-status")).to_have_text("Succeeded", timeout=60_000)
+
+
 def leftovers(host: LabHost) -> None:
     """What an earlier run that failed half-way left on the host."""
     env = docker_env(host.spec)
-    folder = f"/scratch/{JOURNEY_FOLDER.rsplit('/', 1)[1]}"
-    sh("docker", "run", "--rm", "--volume", "/tmp:/scratch", "--entrypoint", "rm",
-       service_image("restic"), "-rf", folder, env=env)  # fmt: skip
     listed = sh("docker", "ps", "-aq", "--filter", "label=panel.app=notes", env=env).stdout.decode()
-    sh("docker", "rm", "-f", "panel-accessory-notesdb", *listed.split(), env=env, check=False)
-    sh("docker", "volume", "rm", "-f", "panel-accessory-notesdb-data", env=env, check=False)
+    sh("docker", "rm", "-f", "panel-accessory-notesdb", "panel-accessory-notesdb-scratch",
+       *listed.split(), env=env, check=False)  # fmt: skip
+    sh("docker", "volume", "rm", "-f", "panel-accessory-notesdb-data",
+       "panel-accessory-notesdb-scratch-data", env=env, check=False)  # fmt: skip
