@@ -97,6 +97,26 @@ class BackupNowForm(forms.Form):
         choose_from(self, "repository", Repository.objects.filter(team_id=team_id))
 
 
+class UpgradeForm(forms.Form):
+    image = forms.CharField(
+        max_length=255,
+        validators=[validate_image_reference],
+        label="New image",
+        help_text="A new tag of the same engine (postgres:17.2). A PostgreSQL major version goes "
+        "by dump and restore, with writes refused meanwhile, and keeps the old data.",
+    )
+    repository = forms.ModelChoiceField(
+        queryset=Repository.objects.none(),
+        required=False,
+        label="Back up first to",
+        help_text="The upgrade starts with a backup; when it fails, nothing changes.",
+    )
+
+    def __init__(self, *args: Any, team_id: int, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        choose_from(self, "repository", Repository.objects.filter(team_id=team_id))
+
+
 class PolicyForm(forms.Form):
     schedule = forms.CharField(
         max_length=100,

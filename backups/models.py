@@ -179,3 +179,32 @@ class Verification(models.Model):
 
     def __str__(self) -> str:
         return f"{'passed' if self.passed else 'failed'} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class UpgradeStatus(models.TextChoices):
+    UPGRADED = "upgraded", "Upgraded"
+    REVERTED = "reverted", "Reverted"
+    FAILED = "failed", "Failed; the old image runs again"
+
+
+class Upgrade(models.Model):
+    """An accessory moved to another image after a backup. A PostgreSQL major upgrade (dump and
+    restore) keeps the old data in a volume of its own until it is removed, or reverted to."""
+
+    team = models.ForeignKey("panel.Team", on_delete=models.CASCADE, related_name="+")
+    accessory = models.ForeignKey(
+        "deployments.Accessory", on_delete=models.CASCADE, related_name="upgrades"
+    )
+    job = models.ForeignKey("panel.Job", null=True, on_delete=models.SET_NULL, related_name="+")
+    from_image = models.CharField(max_length=255)
+    to_image = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=UpgradeStatus.choices)
+    detail = models.TextField(blank=True)
+    kept_volume = models.CharField(max_length=200, blank=True)  # the data from before, kept
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.from_image} → {self.to_image}"

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any
 
 from celery import shared_task
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from backups import schedule
-from backups.models import Backup, Policy, Repository, RepositoryKind, ScratchCopy
+from backups.models import Backup, Policy, Repository, RepositoryKind, ScratchCopy, Upgrade
 from backups.tasks import (
     back_up_accessory,
     check_backup_repository,
     promote_scratch_copy,
+    remove_kept_data,
     remove_scratch_copy,
     restore_scratch_copy,
+    revert_upgrade,
+    upgrade_accessory,
     verify_restore,
 )
+from deployments.accessory_kinds import KINDS
 from deployments.models import Accessory
 from deployments.services import DeployRefused
 from panel import audit
@@ -27,6 +33,7 @@ from panel.jobs import locks
 from panel.jobs import services as jobs
 from panel.models import AuditAction, Job, JobKind, Team
 from panel.sensitive import Sensitive
+from panel.validators import validate_image_reference
 
 
 def create_repository(
@@ -99,10 +106,7 @@ def start_promotion(actor: Actor, accessory: Accessory, copy: ScratchCopy, typed
         raise DeployRefused(f"Type {accessory.name} to replace its live data; nothing changed.")
     if copy.accessory_id != accessory.pk:
         raise DeployRefused("That scratch copy is not of this accessory.")
-    for name in (accessory.lock_name, copy.backup.repository.lock_name):
-        holder = locks.holder_of(name)
-        if holder is not None:
-            raise DeployRefused(f"Job #{holder.pk} is running on it; try again later.")
+    _not_busy(accessory.lock_name, copy.backup.repository.lock_name)
     return jobs.enqueue(
         kind=JobKind.BACKUP_PROMOTE,
         team=accessory.team,
@@ -144,6 +148,63 @@ def start_check(actor: Actor, repository: Repository) -> Job:
         target=repository,
         params={"server_id": str(server.pk), "server": server.name},
     )
+
+
+def start_upgrade(
+    actor: Actor, accessory: Accessory, image: str, repository: Repository | None
+) -> Job:
+    """Another image for the accessory, after a backup into `repository` (kinds with a dump)."""
+    try:
+        validate_image_reference(image)
+    except ValidationError as error:
+        raise DeployRefused(" ".join(error.messages)) from error
+    if image == accessory.image:
+        raise DeployRefused(f"{accessory.name} runs {image} already.")
+    dumps = bool(KINDS.get(accessory.kind, KINDS["custom"]).dump)
+    if dumps and (repository is None or repository.team_id != accessory.team_id):
+        raise DeployRefused("Choose a repository: the upgrade starts with a backup.")
+    _not_busy(accessory.lock_name, *([repository.lock_name] if repository else []))
+    params: dict[str, object] = {"image": image, "from": accessory.image}
+    if repository is not None and dumps:
+        params.update(repository_id=str(repository.pk), repository=repository.name)
+    return jobs.enqueue(
+        kind=JobKind.ACCESSORY_UPGRADE,
+        team=accessory.team,
+        actor=actor,
+        task=upgrade_accessory,
+        target=accessory,
+        params=params,
+    )
+
+
+def start_upgrade_revert(actor: Actor, accessory: Accessory, done: Upgrade) -> Job:
+    """The data kept from before a major upgrade, live again with the old image."""
+    return _kept_job(actor, accessory, done, JobKind.ACCESSORY_UPGRADE_REVERT, revert_upgrade)
+
+
+def start_kept_removal(actor: Actor, accessory: Accessory, done: Upgrade) -> Job:
+    return _kept_job(actor, accessory, done, JobKind.ACCESSORY_KEPT_REMOVE, remove_kept_data)
+
+
+def _kept_job(actor: Actor, accessory: Accessory, done: Upgrade, kind: JobKind, task: Any) -> Job:
+    if done.accessory_id != accessory.pk or not done.kept_volume:
+        raise DeployRefused("No data from before that upgrade is kept.")
+    _not_busy(accessory.lock_name)
+    return jobs.enqueue(
+        kind=kind,
+        team=accessory.team,
+        actor=actor,
+        task=task,
+        target=accessory,
+        params={"upgrade_id": done.pk, "volume": done.kept_volume},
+    )
+
+
+def _not_busy(*lock_names: str) -> None:
+    for name in lock_names:
+        holder = locks.holder_of(name)
+        if holder is not None:
+            raise DeployRefused(f"Job #{holder.pk} is running on it; try again later.")
 
 
 def create_policy(

@@ -5,7 +5,14 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from backups.models import Backup, Repository, ScratchCopy, Verification
+from backups.models import (
+    Backup,
+    Repository,
+    ScratchCopy,
+    Upgrade,
+    UpgradeStatus,
+    Verification,
+)
 from deployments.models import Accessory
 from panel import audit
 from panel.audit import Actor
@@ -143,3 +150,66 @@ def opened(repository: Repository) -> None:
     """The panel has opened (or made) it: later jobs use it without asking first."""
     repository.opened_at = timezone.now()
     Repository.objects.filter(pk=repository.pk).update(opened_at=repository.opened_at)
+
+
+def upgraded(
+    actor: Actor, accessory: Accessory, job: Job, old: str, image: str, kept: str
+) -> Upgrade:
+    with transaction.atomic():
+        Accessory.objects.filter(pk=accessory.pk).update(image=image, booted_at=timezone.now())
+        done = Upgrade.objects.create(
+            team=accessory.team, accessory=accessory, job=job, from_image=old, to_image=image,
+            status=UpgradeStatus.UPGRADED, kept_volume=kept,
+        )  # fmt: skip
+        audit.record(
+            actor,
+            AuditAction.ACCESSORY_UPGRADED,
+            team=accessory.team,
+            target=accessory,
+            details={"from": old, "to": image, "kept": kept},
+        )
+    return done
+
+
+def upgrade_failed(
+    actor: Actor, accessory: Accessory, job: Job, old: str, image: str, error: str
+) -> None:
+    with transaction.atomic():
+        Upgrade.objects.create(
+            team=accessory.team, accessory=accessory, job=job, from_image=old, to_image=image,
+            status=UpgradeStatus.FAILED, detail=error[:2000],
+        )  # fmt: skip
+        audit.record(
+            actor,
+            AuditAction.ACCESSORY_UPGRADE_FAILED,
+            team=accessory.team,
+            target=accessory,
+            details={"from": old, "to": image, "error": error[:200]},
+        )
+
+
+def upgrade_reverted(actor: Actor, accessory: Accessory, job: Job, done: Upgrade) -> None:
+    with transaction.atomic():
+        Accessory.objects.filter(pk=accessory.pk).update(
+            image=done.from_image, booted_at=timezone.now()
+        )
+        Upgrade.objects.filter(pk=done.pk).update(status=UpgradeStatus.REVERTED, kept_volume="")
+        audit.record(
+            actor,
+            AuditAction.ACCESSORY_UPGRADE_REVERTED,
+            team=accessory.team,
+            target=accessory,
+            details={"from": done.to_image, "to": done.from_image},
+        )
+
+
+def kept_removed(actor: Actor, accessory: Accessory, job: Job, done: Upgrade) -> None:
+    with transaction.atomic():
+        Upgrade.objects.filter(pk=done.pk).update(kept_volume="")
+        audit.record(
+            actor,
+            AuditAction.ACCESSORY_KEPT_DATA_REMOVED,
+            team=accessory.team,
+            target=accessory,
+            details={"volume": done.kept_volume},
+        )

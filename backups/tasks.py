@@ -5,6 +5,7 @@ from celery import shared_task
 from backups.operations.backup import back_up
 from backups.operations.promote import promote
 from backups.operations.restore import remove_scratch, restore_to_scratch
+from backups.operations.upgrade import remove_kept, revert, upgrade
 from backups.operations.verify import check_repository, verify
 from panel.jobs.runner import run_job
 
@@ -37,3 +38,18 @@ def verify_restore(job_id: int) -> str | None:
 @shared_task(name="backups.check", soft_time_limit=6 * 3600, time_limit=6 * 3600 + 60)
 def check_backup_repository(job_id: int) -> str | None:
     return run_job(job_id, check_repository)
+
+
+@shared_task(name="backups.upgrade", soft_time_limit=12 * 3600, time_limit=12 * 3600 + 60)
+def upgrade_accessory(job_id: int) -> str | None:
+    return run_job(job_id, upgrade)
+
+
+@shared_task(name="backups.upgrade_revert", soft_time_limit=12 * 3600, time_limit=12 * 3600 + 60)
+def revert_upgrade(job_id: int) -> str | None:
+    return run_job(job_id, revert)
+
+
+@shared_task(name="backups.remove_kept", soft_time_limit=600, time_limit=660)
+def remove_kept_data(job_id: int) -> str | None:
+    return run_job(job_id, remove_kept)

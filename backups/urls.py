@@ -38,6 +38,21 @@ urlpatterns = [
         name="accessory_promote",
     ),
     path(
+        "accessories/<uuid:accessory_id>/upgrade",
+        views.accessory_upgrade,
+        name="accessory_upgrade",
+    ),
+    path(
+        "accessories/<uuid:accessory_id>/upgrades/<int:upgrade_id>/revert",
+        views.upgrade_revert,
+        name="upgrade_revert",
+    ),
+    path(
+        "accessories/<uuid:accessory_id>/upgrades/<int:upgrade_id>/remove-kept",
+        views.kept_remove,
+        name="kept_remove",
+    ),
+    path(
         "accessories/<uuid:accessory_id>/verify",
         views.accessory_verify,
         name="accessory_verify",

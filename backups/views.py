@@ -12,8 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from backups import services
-from backups.forms import BackupNowForm, PolicyForm, RepositoryForm
-from backups.models import Backup, Policy, Repository, RepositoryKind, ScratchCopy
+from backups.forms import BackupNowForm, PolicyForm, RepositoryForm, UpgradeForm
+from backups.models import Backup, Policy, Repository, RepositoryKind, ScratchCopy, Upgrade
 from backups.schedule import in_words, next_run
 from deployments.models import Accessory
 from deployments.services import DeployRefused
@@ -115,6 +115,50 @@ def accessory_promote(request: HttpRequest, accessory_id: str, copy_id: int) -> 
         lambda: services.start_promotion(
             actor_of(request), accessory, copy, request.POST.get("confirm", "")
         ),
+    )
+
+
+@login_required
+@require_POST
+def accessory_upgrade(request: HttpRequest, accessory_id: str) -> HttpResponse:
+    accessory: Accessory = get_for(
+        request.user, Accessory.objects.select_related("team"), accessory_id, Action.MANAGE_APPS
+    )
+    form = UpgradeForm(request.POST, team_id=accessory.team_id)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(m) for found in form.errors.values() for m in found))
+        return redirect("accessory_detail", accessory_id=accessory.pk)
+    image, repository = form.cleaned_data["image"], form.cleaned_data["repository"]
+    return _started(
+        request,
+        accessory,
+        lambda: services.start_upgrade(actor_of(request), accessory, image, repository),
+    )
+
+
+@login_required
+@require_POST
+def upgrade_revert(request: HttpRequest, accessory_id: str, upgrade_id: int) -> HttpResponse:
+    accessory: Accessory = get_for(
+        request.user, Accessory.objects.select_related("team"), accessory_id, Action.RESTORE_LIVE
+    )
+    done = get_object_or_404(Upgrade, pk=upgrade_id, accessory=accessory)
+    return _started(
+        request,
+        accessory,
+        lambda: services.start_upgrade_revert(actor_of(request), accessory, done),
+    )
+
+
+@login_required
+@require_POST
+def kept_remove(request: HttpRequest, accessory_id: str, upgrade_id: int) -> HttpResponse:
+    accessory: Accessory = get_for(
+        request.user, Accessory.objects.select_related("team"), accessory_id, Action.REMOVE_DATA
+    )
+    done = get_object_or_404(Upgrade, pk=upgrade_id, accessory=accessory)
+    return _started(
+        request, accessory, lambda: services.start_kept_removal(actor_of(request), accessory, done)
     )
 
 

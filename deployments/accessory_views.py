@@ -13,8 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from backups.forms import BackupNowForm, PolicyForm
-from backups.models import Backup, ScratchCopy, Verification
+from backups.forms import BackupNowForm, PolicyForm, UpgradeForm
+from backups.models import Backup, ScratchCopy, Upgrade, Verification
 from backups.views import policies_of
 from deployments import accessory_reach
 from deployments import accessory_services as services
@@ -103,6 +103,8 @@ def accessory_detail(request: HttpRequest, accessory_id: str) -> HttpResponse:
         .select_related("backup__repository")
         .first(),
         "verification": Verification.objects.filter(accessory=accessory).first(),
+        "upgrade_form": UpgradeForm(team_id=accessory.team_id),
+        "upgrades": Upgrade.objects.filter(accessory=accessory)[:3],
         "jobs": jobs[:10],
         "remove_form": RemoveAccessoryForm(accessory=accessory),
     }

@@ -19,7 +19,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from backups import services as backup_services
-from backups.models import Backup, ScratchCopy
+from backups.models import Backup, ScratchCopy, Upgrade
 from deployments import accessory_services
 from deployments.models import AccessoryLink, App, EnvVar, Release, ReleaseStatus, Role
 from panel.api import tokens
@@ -95,6 +95,10 @@ def world(crew: Crew) -> World:
     copy = ScratchCopy.objects.create(
         team=crew.team, accessory=accessory, backup=backup, container="db-scratch"
     )
+    upgrade = Upgrade.objects.create(
+        team=crew.team, accessory=accessory, from_image="postgres:15", to_image="postgres:17",
+        status="upgraded", kept_volume="panel-accessory-db-data-pg15",
+    )  # fmt: skip
     values = {
         "server_id": str(server.pk),
         "key_id": str(key.pk),
@@ -116,6 +120,7 @@ def world(crew: Crew) -> World:
         "policy_id": str(policy.pk),
         "copy_id": str(copy.pk),
         "repository_id": str(repository.pk),
+        "upgrade_id": str(upgrade.pk),
     }
     return World(crew, values, secret)
 

@@ -6,6 +6,7 @@ a step after that fails, the promoted accessory not ready, or its rows not the c
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, replace
 
 from backups import commands, state
 from backups.models import ScratchCopy
@@ -46,8 +47,12 @@ def promote(ctx: JobContext) -> None:
     except JobFailed as failure:
         raise JobFailed(f"{failure} The live data is not replaced; nothing changed.") from failure
     ctx.log(f"Safety backup: snapshot {safety.snapshot_id[:8]}; now the copy's data goes live.")
+    live = accessories.volume(accessory.name)
+    scratch = copy_name(accessory)
+    switch = Switch(scratch, accessories.volume(scratch), accessory.image, copy.own_name,
+                    copy.summary, kept=f"{live}-before")  # fmt: skip
     try:
-        _replace(ctx, accessory, copy)
+        switch_data(ctx, accessory, switch)
     except BaseException as error:
         state.live_restore_failed(actor, accessory, copy, ctx.job, safety, str(error))
         raise
@@ -59,25 +64,41 @@ def promote(ctx: JobContext) -> None:
     )
 
 
-def _replace(ctx: JobContext, accessory: Accessory, copy: ScratchCopy) -> None:
+@dataclass(frozen=True)
+class Switch:
+    """A copy's data made the live data: the copy (its container's name, or "" for a volume
+    alone), its volume, the image the accessory runs afterwards, the copy's own name ({copy}),
+    the rows it must hold ("": not compared), and the volume keeping the live files meanwhile
+    (and after, as a way back, when `keep`)."""
+
+    source: str
+    volume: str
+    image: str
+    own_name: str
+    rows: str
+    kept: str
+    keep: bool = False
+
+
+def switch_data(ctx: JobContext, accessory: Accessory, switch: Switch) -> None:
     kind, (values, _) = kind_of(accessory), secrets_of(accessory)
-    target, image = target_for(accessory.server), accessory.image
-    live, scratch = accessories.volume(accessory.name), accessories.volume(copy_name(accessory))
-    kept = f"{live}-before"
+    target = target_for(accessory.server)
+    live, source, kept = accessories.volume(accessory.name), switch.volume, switch.kept
 
     def run(argv: list[str], what: str, timeout: float = 600) -> None:
         done = asyncio.run(ssh.run(target, argv, check=False, timeout=timeout, log=ctx.log))
         if not done.ok:
             raise JobFailed(f"{what} failed: {done.stderr.strip()[-300:] or done.exit_status}")
 
-    run(accessories.stop(copy_name(accessory)), "Stopping the scratch copy")
+    if switch.source:
+        run(accessories.stop(switch.source), f"Stopping {switch.source}")
     run(accessories.set_aside(accessory.name), f"Stopping {accessory.name}")
     try:
-        run(commands.copy_volume(image, live, kept), f"Keeping {live} aside", COPY_TIMEOUT)
+        run(commands.copy_volume(switch.image, live, kept), f"Keeping {live} aside", COPY_TIMEOUT)
     except BaseException:
         asyncio.run(ssh.run(target, accessories.bring_back(accessory.name), check=False))
         raise
-    spec = spec_of(accessory, asyncio.run(ssh.home_dir(target)))
+    spec = replace(spec_of(accessory, asyncio.run(ssh.home_dir(target))), image=switch.image)
     runner = StepRunner(
         {accessory.server.pk: target},
         ctx.log,
@@ -86,19 +107,20 @@ def _replace(ctx: JobContext, accessory: Accessory, copy: ScratchCopy) -> None:
     )
     phases = plan_boot(spec).phases
     try:
-        run(commands.copy_volume(image, scratch, live), "Copying the scratch data", COPY_TIMEOUT)
+        run(commands.copy_volume(switch.image, source, live), f"Copying {switch.source}'s data",
+            COPY_TIMEOUT)  # fmt: skip
         for phase in phases:
             if phase.title != DONE:
                 asyncio.run(runner.phase(phase))
         names = sorted(values)
-        if kind.promoted:
-            statements = kind.promoted.replace("{copy}", copy.own_name).encode()
+        if kind.promoted and switch.own_name:
+            statements = kind.promoted.replace("{copy}", switch.own_name).encode()
             told = accessories.ask(accessory.name, names, list(kind.client), stdin=True)
             asyncio.run(ssh.run(target, told, stdin=statements, log=ctx.log))
         counted = asyncio.run(
             ssh.run(target, accessories.ask(accessory.name, names, list(kind.count_rows)))
         )
-        differences = compared(copy.summary, counted.stdout.strip())
+        differences = compared(switch.rows, counted.stdout.strip())
         if differences:
             raise JobFailed(f"{accessory.name} holds other rows than the copy: {differences}")
     except BaseException:
@@ -106,7 +128,8 @@ def _replace(ctx: JobContext, accessory: Accessory, copy: ScratchCopy) -> None:
 
         def put_back() -> None:
             try:
-                run(commands.copy_volume(image, kept, live), "Putting it back", COPY_TIMEOUT)
+                run(commands.copy_volume(switch.image, kept, live), "Putting it back",
+                    COPY_TIMEOUT)  # fmt: skip
             except JobFailed as failure:
                 raise JobFailed(
                     f"{failure}: the live data is kept in the volume {kept} on "
@@ -117,5 +140,6 @@ def _replace(ctx: JobContext, accessory: Accessory, copy: ScratchCopy) -> None:
         clean_up(ctx, runner, start, target, accessory.name, put_back)
         run(["docker", "volume", "rm", "--force", kept], "Removing the kept files")
         raise
-    run(["docker", "volume", "rm", "--force", kept], "Removing the kept files")
+    if not switch.keep:
+        run(["docker", "volume", "rm", "--force", kept], "Removing the kept files")
     run(["docker", "rm", "--force", accessories.previous(accessory.name)], "Removing the old one")

@@ -24,7 +24,7 @@ from servers.execute import StepRunner
 from servers.targets import target_for
 
 RESTORE_TIMEOUT = 6 * 3600.0
-SCRATCH, THROWAWAY = "scratch", "verify"  # what a copy's name ends with
+SCRATCH, THROWAWAY, UPGRADE = "scratch", "verify", "upgrade"  # what a copy's name ends with
 
 
 def copy_name(accessory: Accessory, purpose: str = SCRATCH) -> str:
@@ -63,10 +63,11 @@ def restic_for(ctx: JobContext, backup: Backup) -> Restic:
 
 def restore_copy(
     ctx: JobContext, restic: Restic, accessory: Accessory, backup: Backup, purpose: str,
-    own_name: str,
+    own_name: str, image: str = "",
 ) -> str:  # fmt: skip
-    """The backup restored into a copy (an earlier one of the purpose replaced), counted; a
-    copy that fails is removed. Returns its rows per table."""
+    """The backup restored into a copy (an earlier one of the purpose replaced) of the
+    accessory's image or of `image`, counted; a copy that fails is removed. Returns its rows
+    per table."""
     kind = KINDS.get(accessory.kind, KINDS["custom"])
     if not kind.restore:
         raise JobFailed(f"A copy of {kind.label} is not something the panel makes yet.")
@@ -81,7 +82,7 @@ def restore_copy(
         name=name,
         host=host_of(accessory.server),
         home=restic.home,
-        image=accessory.image,
+        image=image or accessory.image,
         env_names=tuple(sorted(values)),
         volumes=(f"{accessories.volume(name)}:{kind.data_path}",),
         publish=(),

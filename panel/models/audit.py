@@ -66,6 +66,13 @@ class AuditAction(models.TextChoices):
     RESTORE_VERIFIED = "backup.verified", "Restore verified"
     RESTORE_VERIFY_FAILED = "backup.verify.failed", "Restore verification failed"
     REPOSITORY_CHECKED = "repository.checked", "Repository checked"
+    ACCESSORY_UPGRADED = "accessory.upgraded", "Accessory upgraded"
+    ACCESSORY_UPGRADE_FAILED = "accessory.upgrade.failed", "Accessory upgrade failed; reverted"
+    ACCESSORY_UPGRADE_REVERTED = "accessory.upgrade.reverted", "Accessory upgrade reverted"
+    ACCESSORY_KEPT_DATA_REMOVED = (
+        "accessory.kept.removed",
+        "Data kept from before an upgrade removed",
+    )
     POLICY_CREATE = "backup.policy.create", "Backup schedule added"
     POLICY_DELETE = "backup.policy.delete", "Backup schedule removed"
     RELEASE_LIVE = "release.live", "Release live"
@@ -101,6 +108,9 @@ class AuditAction(models.TextChoices):
     JOB_BACKUP_PROMOTE = "job.backup.promote", "Restore into live started"
     JOB_BACKUP_VERIFY = "job.backup.verify", "Restore verification started"
     JOB_BACKUP_CHECK = "job.backup.check", "Repository check started"
+    JOB_ACCESSORY_UPGRADE = "job.accessory.upgrade", "Accessory upgrade started"
+    JOB_ACCESSORY_UPGRADE_REVERT = "job.accessory.upgrade_revert", "Upgrade revert started"
+    JOB_ACCESSORY_KEPT_REMOVE = "job.accessory.kept_remove", "Kept data removal started"
 
 
 class AuditEvent(models.Model):

@@ -49,6 +49,9 @@ class JobKind(models.TextChoices):
     BACKUP_PROMOTE = "backup.promote", "Restore into live"
     BACKUP_VERIFY = "backup.verify", "Restore verification"
     BACKUP_CHECK = "backup.check", "Repository check"
+    ACCESSORY_UPGRADE = "accessory.upgrade", "Accessory upgrade"
+    ACCESSORY_UPGRADE_REVERT = "accessory.upgrade_revert", "Upgrade revert"
+    ACCESSORY_KEPT_REMOVE = "accessory.kept_remove", "Removal of data kept from before an upgrade"
     AUDIT_VERIFY = "audit.verify", "Audit verification"
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from backups import commands
 from backups import services as backup_services
-from backups.models import Backup, Repository, ScratchCopy, Verification
+from backups.models import Backup, Repository, ScratchCopy, Upgrade, Verification
 from backups.validators import validate_bucket, validate_endpoint, validate_folder
 from deployments import accessory_services
 from panel.models import AuditEvent, Job
@@ -189,3 +189,43 @@ def test_verifying_and_checking_are_admin_jobs_and_the_pages_say_when_last_prove
     assert "db: the latest verification failed" in dashboard
     page = client.get(reverse("accessory_detail", args=[db.pk])).content.decode()
     assert "Last verified restore" in page and "pack damaged" in page
+
+
+def test_upgrades_start_after_a_backup_for_admins_and_only_owners_revert_or_drop_kept_data(
+    crew: Crew, client: Client, server: Server, django_capture_on_commit_callbacks: Any
+) -> None:
+    db = accessory_services.create_accessory(
+        crew.actor(crew.admin), crew.team, name="db", server=server, kind="postgres"
+    )
+    repository = backup_services.create_repository(
+        crew.actor(crew.admin), crew.team, name="disk", kind="local", server=server,
+        folder="/srv/backups",
+    )  # fmt: skip
+    url = reverse("accessory_upgrade", args=[db.pk])
+    client.force_login(crew.deployer)
+    assert client.post(url, {"image": "postgres:17.2"}).status_code == 403
+    client.force_login(crew.admin)
+    with django_capture_on_commit_callbacks(execute=False):
+        for refused in ({"image": "postgres:17.2"}, {"image": "postgres:17.2;rm -rf /"},
+                        {"image": db.image, "repository": repository.pk}):  # fmt: skip
+            client.post(url, refused)
+        assert not Job.objects.exists()
+        client.post(url, {"image": "postgres:17.2", "repository": repository.pk})
+    job = Job.objects.get()
+    assert job.kind == "accessory.upgrade" and job.params["image"] == "postgres:17.2"
+    assert job.params["repository_id"] == str(repository.pk)
+
+    done = Upgrade.objects.create(
+        team=crew.team, accessory=db, from_image="postgres:15", to_image="postgres:17",
+        status="upgraded", kept_volume="panel-accessory-db-data-pg15",
+    )  # fmt: skip
+    page = client.get(reverse("accessory_detail", args=[db.pk])).content.decode()
+    assert "panel-accessory-db-data-pg15" in page and f'id="revert-{done.pk}"' not in page
+    assert client.post(reverse("upgrade_revert", args=[db.pk, done.pk])).status_code == 403
+    assert client.post(reverse("kept_remove", args=[db.pk, done.pk])).status_code == 403
+    client.force_login(crew.owner)
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(reverse("upgrade_revert", args=[db.pk, done.pk]))
+        client.post(reverse("kept_remove", args=[db.pk, done.pk]))
+    kinds = set(Job.objects.values_list("kind", flat=True))
+    assert {"accessory.upgrade_revert", "accessory.kept_remove"} <= kinds

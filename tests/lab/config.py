@@ -18,6 +18,7 @@ REDIS_PORT = 6390
 S3_PORT = 5100
 HOST_COUNT = 3
 DEBIAN_SUITE = "bookworm"
+NEXT_SUITE = "trixie"  # a base for the images of the next Debian
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,14 @@ import tempfile
 from pathlib import Path
 
 from tests.lab import registry
-from tests.lab.config import CACHE_DIR, DEBIAN_SUITE, STATE_DIR, HostSpec
+from tests.lab.config import CACHE_DIR, DEBIAN_SUITE, NEXT_SUITE, STATE_DIR, HostSpec
 from tests.lab.hosts import docker_env
 from tests.lab.proc import LabError, ok, sh
 
 HERE = Path(__file__).parent / "images"
 BASE = f"panel-lab/base:{DEBIAN_SUITE}"
+# PostgreSQL 17 on the next Debian, for a real major upgrade from the 15 of Debian 12.
+POSTGRES_NEXT = "panel-lab/postgres:17"
 SERVICES = ("caddy", "postgres", "mariadb", "redis", "restic", "dbapp")
 ON_HOSTS = (
     "caddy",
@@ -39,25 +41,28 @@ def service_image(name: str) -> str:
 
 
 def build_all() -> None:
-    build_base()
+    for suite in (DEBIAN_SUITE, NEXT_SUITE):
+        build_base(suite)
     for name in SERVICES:
         _build(service_image(name), HERE / name)
+    _build(POSTGRES_NEXT, HERE / "postgres", {"SUITE": NEXT_SUITE, "MAJOR": "17"})
     build_apps()
 
 
-def build_base() -> None:
-    if _exists(BASE):
+def build_base(suite: str) -> None:
+    base = f"panel-lab/base:{suite}"
+    if _exists(base):
         return
-    tarball = CACHE_DIR / f"{DEBIAN_SUITE}-minbase.tar"
+    tarball = CACHE_DIR / f"{suite}-minbase.tar"
     if not tarball.exists():
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=CACHE_DIR) as scratch:
             root = Path(scratch) / "rootfs"
-            sh("debootstrap", "--variant=minbase", DEBIAN_SUITE, str(root), timeout=1800)
+            sh("debootstrap", "--variant=minbase", suite, str(root), timeout=1800)
             partial = tarball.with_suffix(".partial")
             sh("tar", "-C", str(root), "-cf", str(partial), ".")
             partial.rename(tarball)
-    sh("docker", "import", str(tarball), BASE, timeout=600)
+    sh("docker", "import", str(tarball), base, timeout=600)
 
 
 def build_apps() -> None:
@@ -116,9 +121,10 @@ def push_to_registry(via: HostSpec, image: str, name: str) -> str:
     return ref
 
 
-def _build(tag: str, context: Path) -> None:
-    """Built again when its folder changed since (the image carries the folder's hash)."""
-    digest = hashlib.sha256()
+def _build(tag: str, context: Path, arguments: dict[str, str] | None = None) -> None:
+    """Built again when its folder (or arguments) changed since (the image carries their
+    hash)."""
+    digest = hashlib.sha256(repr(sorted((arguments or {}).items())).encode())
     for path in sorted(context.rglob("*")):
         if path.is_file():
             digest.update(path.relative_to(context).as_posix().encode() + b"\0" + path.read_bytes())
@@ -126,8 +132,9 @@ def _build(tag: str, context: Path) -> None:
                '{{index .Config.Labels "panel.lab.context"}}', tag, check=False)  # fmt: skip
     if built.returncode == 0 and built.stdout.decode().strip() == digest.hexdigest():
         return
-    sh("docker", "build", "-q", "--label", f"panel.lab.context={digest.hexdigest()}", "-t", tag,
-       str(context), env=BUILD_ENV, timeout=1800)  # fmt: skip
+    given = [f"--build-arg={name}={value}" for name, value in (arguments or {}).items()]
+    sh("docker", "build", "-q", "--label", f"panel.lab.context={digest.hexdigest()}", *given,
+       "-t", tag, str(context), env=BUILD_ENV, timeout=1800)  # fmt: skip
 
 
 def _exists(image: str) -> bool:

@@ -58,6 +58,7 @@ def up() -> Lab:
     for host in HOSTS:
         for service in images.ON_HOSTS:
             images.load_into(host, images.service_image(service))
+        images.load_into(host, images.POSTGRES_NEXT)
         for variant in images.APP_VARIANTS:
             images.load_into(host, images.app_image(variant))
     for variant in images.APP_VARIANTS:
