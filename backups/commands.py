@@ -12,6 +12,7 @@ from servers.commands.host import panel_path
 
 PASSWORD_INSIDE = "/run/panel/restic-password"  # noqa: S105 (a path, not a password)
 REPOSITORY_INSIDE = "/repository"
+FILES_INSIDE = "/data"  # where an accessory's volumes are mounted, each at its own path below
 # The variables restic reads; their values are in the env file.
 ENV_NAMES = ("RESTIC_REPOSITORY", "RESTIC_PASSWORD_FILE", "AWS_ACCESS_KEY_ID",
              "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")  # fmt: skip
@@ -39,9 +40,11 @@ def restic(
     *,
     local_folder: str = "",
     stdin: bool = False,
+    mounts: tuple[str, ...] = (),
+    entrypoint: str = "restic",
 ) -> list[str]:
     """restic with the repository's variables and password file; a local repository's folder
-    mounted at /repository."""
+    mounted at /repository, and `mounts` (`source:path[:ro]`) as given."""
     argv = ["sh", "-c", LOAD_ENV_AND_RUN, env_file(repository_id), "docker", "run", "--rm",
             "--label", f"{LABEL}={repository_id}"]  # fmt: skip
     if stdin:
@@ -52,7 +55,25 @@ def restic(
     argv += ["--volume", f"{password}:{PASSWORD_INSIDE}:ro"]
     if local_folder:
         argv += ["--volume", f"{local_folder}:{REPOSITORY_INSIDE}"]
-    return [*argv, "--entrypoint", "restic", image, *args]
+    for mount in mounts:
+        argv += ["--volume", mount]
+    return [*argv, "--entrypoint", entrypoint, image, *args]
+
+
+# A files snapshot restored inside restic's container, every byte checked, and its files
+# counted (a command for `sh -c`; $0: the snapshot).
+RESTORE_AND_COUNT = (
+    f'restic restore "$0" --target /restored --verify >&2 && '
+    f"find /restored{FILES_INSIDE} ! -type d | wc -l"
+)
+
+
+def files_mounts(volumes: list[str], mode: str = "ro") -> tuple[str, ...]:
+    """An accessory's volumes (`source:path[:mode]`), each at FILES_INSIDE + its path, so a
+    snapshot's paths are the container's own under /data."""
+    return tuple(
+        f"{volume.split(':')[0]}:{FILES_INSIDE}{volume.split(':')[1]}:{mode}" for volume in volumes
+    )
 
 
 def piped(source: list[str], sink: list[str], status_file: str) -> list[str]:

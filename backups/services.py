@@ -12,7 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from backups import schedule
+from backups.commands import FILES_INSIDE
 from backups.models import Backup, Policy, Repository, RepositoryKind, ScratchCopy, Upgrade
+from backups.operations import files
 from backups.tasks import (
     back_up_accessory,
     check_backup_repository,
@@ -20,6 +22,7 @@ from backups.tasks import (
     remove_kept_data,
     remove_scratch_copy,
     restore_scratch_copy,
+    restore_volumes,
     revert_upgrade,
     upgrade_accessory,
     verify_restore,
@@ -31,6 +34,7 @@ from panel import audit
 from panel.audit import Actor
 from panel.jobs import locks
 from panel.jobs import services as jobs
+from panel.jobs.runner import JobFailed
 from panel.models import AuditAction, Job, JobKind, Team
 from panel.sensitive import Sensitive
 from panel.validators import validate_image_reference
@@ -115,6 +119,43 @@ def start_promotion(actor: Actor, accessory: Accessory, copy: ScratchCopy, typed
         target=accessory,
         params={"copy_id": copy.pk, "snapshot": copy.backup.snapshot_id[:8]},
     )
+
+
+def start_files_restore(actor: Actor, accessory: Accessory, backup: Backup, typed: str) -> Job:
+    """A files snapshot restored into the accessory's live volumes (a safety backup first);
+    its name must be typed, exactly."""
+    if typed.strip() != accessory.name:
+        raise DeployRefused(f"Type {accessory.name} to replace its live files; nothing changed.")
+    if (
+        backup.accessory_id != accessory.pk
+        or not backup.succeeded
+        or not backup.rows.startswith(f"{FILES_INSIDE} ")
+    ):
+        raise DeployRefused("Only a backup of this accessory's volumes that succeeded.")
+    _not_busy(accessory.lock_name, backup.repository.lock_name)
+    return jobs.enqueue(
+        kind=JobKind.BACKUP_FILES_RESTORE,
+        team=accessory.team,
+        actor=actor,
+        task=restore_volumes,
+        target=accessory,
+        params={"backup_id": backup.pk, "snapshot": backup.snapshot_id[:8]},
+    )
+
+
+def snapshot_files(backup: Backup) -> list[dict[str, Any]]:
+    """A files snapshot's entries, as restic lists them (refused: DeployRefused)."""
+    try:
+        return files.listed(backup)
+    except JobFailed as failure:
+        raise DeployRefused(str(failure)) from failure
+
+
+def snapshot_file(backup: Backup, path: str) -> bytes:
+    try:
+        return files.read(backup, path)
+    except JobFailed as failure:
+        raise DeployRefused(str(failure)) from failure
 
 
 def start_verification(actor: Actor, accessory: Accessory, policy: Policy | None = None) -> Job:

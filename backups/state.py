@@ -213,3 +213,27 @@ def kept_removed(actor: Actor, accessory: Accessory, job: Job, done: Upgrade) ->
             target=accessory,
             details={"volume": done.kept_volume},
         )
+
+
+def files_restored(actor: Actor, accessory: Accessory, backup: Backup, safety: Backup) -> None:
+    audit.record(
+        actor,
+        AuditAction.LIVE_RESTORED,
+        team=accessory.team,
+        target=accessory,
+        details={"snapshot": backup.snapshot_id[:8], "safety_snapshot": safety.snapshot_id[:8],
+                 "what": "volumes"},
+    )  # fmt: skip
+
+
+def files_restore_failed(
+    actor: Actor, accessory: Accessory, backup: Backup, safety: Backup, error: str
+) -> None:
+    audit.record(
+        actor,
+        AuditAction.LIVE_RESTORE_FAILED,
+        team=accessory.team,
+        target=accessory,
+        details={"snapshot": backup.snapshot_id[:8], "safety_snapshot": safety.snapshot_id[:8],
+                 "what": "volumes", "error": error[:200]},
+    )  # fmt: skip

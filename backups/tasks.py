@@ -3,6 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from backups.operations.backup import back_up
+from backups.operations.files import restore_files
 from backups.operations.promote import promote
 from backups.operations.restore import remove_scratch, restore_to_scratch
 from backups.operations.upgrade import remove_kept, revert, upgrade
@@ -53,3 +54,8 @@ def revert_upgrade(job_id: int) -> str | None:
 @shared_task(name="backups.remove_kept", soft_time_limit=600, time_limit=660)
 def remove_kept_data(job_id: int) -> str | None:
     return run_job(job_id, remove_kept)
+
+
+@shared_task(name="backups.restore_files", soft_time_limit=12 * 3600, time_limit=12 * 3600 + 60)
+def restore_volumes(job_id: int) -> str | None:
+    return run_job(job_id, restore_files)

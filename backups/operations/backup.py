@@ -40,8 +40,8 @@ def back_up(ctx: JobContext) -> None:
         pk=ctx.job.params["repository_id"], team=accessory.team
     )
     kind = KINDS.get(accessory.kind, KINDS["custom"])
-    if not kind.dump:
-        raise JobFailed(f"{accessory.name} runs any image: back up its volume instead.")
+    if not kind.dump and not accessory.volumes:
+        raise JobFailed(f"{accessory.name} has no volume: there is nothing of it to back up.")
     if locks.acquire(repository.lock_name, ctx.job.pk) is None:
         raise JobFailed(f"{repository.name} is busy with another job; nothing was backed up.")
     if repository.kind == RepositoryKind.LOCAL and repository.server_id != accessory.server_id:
@@ -69,9 +69,12 @@ def opened(ctx: JobContext, repository: Repository, server: Server) -> Restic:
 
 
 def snapshot(ctx: JobContext, restic: Restic, accessory: Accessory) -> Backup:
-    """The accessory's dump streamed into a snapshot, recorded with its rows per table; a
-    failure is recorded as one and fails the job (a partial snapshot is forgotten)."""
+    """The accessory's dump streamed into a snapshot, recorded with its rows per table, or its
+    volumes' files (for any image), recorded with their count; a failure is recorded as one and
+    fails the job (a partial snapshot is forgotten)."""
     kind, repository = KINDS.get(accessory.kind, KINDS["custom"]), restic.repository
+    if not kind.dump:
+        return _files(ctx, restic, accessory)
     started = time.monotonic()
     names = sorted(secrets_of(accessory)[0])
     dump = accessories.ask(accessory.name, names, list(kind.dump))
@@ -114,6 +117,34 @@ def snapshot(ctx: JobContext, restic: Restic, accessory: Accessory) -> Backup:
     )
     if kind.count_rows and not backup.rows:
         ctx.log("Rows changed while the dump ran: a verification checks that it restores only.")
+    return backup
+
+
+def _files(ctx: JobContext, restic: Restic, accessory: Accessory) -> Backup:
+    """Its volumes, mounted read-only into restic, as they are while it runs."""
+    repository, started = restic.repository, time.monotonic()
+    args = ["backup", "--json", commands.FILES_INSIDE, "--host", accessory.server.name,
+            "--tag", f"accessory:{accessory.name}"]  # fmt: skip
+    ctx.log(f"{accessory.name}: its volumes into restic ({repository.location})")
+    mounts = commands.files_mounts(list(accessory.volumes))
+    done = restic.run_argv(restic.argv(args, mounts=mounts), BACKUP_TIMEOUT)
+    if done.exit_status != 0 and _locked(done.stderr):
+        restic.unlock_stale(ctx)
+        done = restic.run_argv(restic.argv(args, mounts=mounts), BACKUP_TIMEOUT)
+    summary, actor = _summary(done.stdout), Actor.of_job(ctx.job)
+    if done.exit_status != 0:
+        why = words_of(done.stderr) or f"restic exited {done.exit_status}"
+        state.recorded(actor, repository, accessory, ctx.job, error=why)
+        raise JobFailed(f"The backup of {accessory.name} failed: {why}. Nothing is recorded.")
+    made, files = str(summary.get("snapshot_id", "")), int(summary.get("total_files_processed", 0))
+    backup = state.recorded(
+        actor, repository, accessory, ctx.job, snapshot_id=made,
+        bytes_read=int(summary.get("total_bytes_processed", 0)),
+        bytes_added=int(summary.get("data_added", 0)), seconds=time.monotonic() - started,
+        rows=f"{commands.FILES_INSIDE} {files}",
+    )  # fmt: skip
+    ctx.log(f"Snapshot {made[:8]} of {accessory.name}'s volumes: {files} files, "
+            f"{backup.bytes_read} bytes read, {backup.bytes_added} added.")  # fmt: skip
     return backup
 
 
@@ -177,11 +208,14 @@ class Restic:
         self.secret_key = repository.secret_key.reveal() if repository.secret_key else ""
         self.values = _variables(repository, self.secret_key)
 
-    def argv(self, args: list[str], *, stdin: bool = False) -> list[str]:
+    def argv(
+        self, args: list[str], *, stdin: bool = False, mounts: tuple[str, ...] = (),
+        entrypoint: str = "restic",
+    ) -> list[str]:  # fmt: skip
         local = self.repository.folder if self.repository.kind == RepositoryKind.LOCAL else ""
         return commands.restic(
             str(self.repository.pk), self.repository.image, self.home, args,
-            local_folder=local, stdin=stdin,
+            local_folder=local, stdin=stdin, mounts=mounts, entrypoint=entrypoint,
         )  # fmt: skip
 
     def prepare(self, ctx: JobContext) -> None:
@@ -272,7 +306,10 @@ class Restic:
         self.run(["forget", snapshot])
 
     def run(self, args: list[str], timeout: float = 600) -> ssh.CommandResult:
-        return asyncio.run(ssh.run(self.target, self.argv(args), check=False, timeout=timeout))
+        return self.run_argv(self.argv(args), timeout)
+
+    def run_argv(self, argv: list[str], timeout: float = 600) -> ssh.CommandResult:
+        return asyncio.run(ssh.run(self.target, argv, check=False, timeout=timeout))
 
 
 def _variables(repository: Repository, secret_key: str) -> dict[str, str]:

@@ -4,11 +4,12 @@ removed whatever happens. A repository can also be checked alone."""
 
 from __future__ import annotations
 
-from backups import state
+from backups import commands, state
 from backups.models import Backup, Policy, Repository
 from backups.operations.backup import Restic, words_of
 from backups.operations.restore import THROWAWAY, remove_copy, restic_for, restore_copy
 from deployments.models import Accessory
+from deployments.operations.accessories import kind_of
 from panel.audit import Actor
 from panel.jobs import locks
 from panel.jobs.runner import JobContext, JobFailed
@@ -30,9 +31,12 @@ def verify(ctx: JobContext) -> None:
     try:
         restic = restic_for(ctx, backup)
         check(ctx, restic)
-        summary = restore_copy(
-            ctx, restic, accessory, backup, THROWAWAY, f"panel_restore_{ctx.job.pk}"
-        )
+        if kind_of(accessory).dump:
+            summary = restore_copy(
+                ctx, restic, accessory, backup, THROWAWAY, f"panel_restore_{ctx.job.pk}"
+            )
+        else:
+            summary = _files_restored(ctx, restic, backup)
     except Exception as error:
         state.verified(actor, accessory, backup, ctx.job, passed=False, detail=str(error))
         raise
@@ -40,8 +44,13 @@ def verify(ctx: JobContext) -> None:
         remove_copy(ctx, accessory, THROWAWAY)
     differences = compared(backup.rows, summary)
     tables = len(summary.splitlines())
+    counted = (
+        f"{tables} table{'s' if tables != 1 else ''}, rows as counted"
+        if kind_of(accessory).dump
+        else "every byte checked, files as counted"
+    )
     detail = "\n".join(differences) or (
-        f"restored, {tables} table{'s' if tables != 1 else ''}, rows as counted when it was made"
+        f"restored, {counted} when it was made"
         if backup.rows
         else "restored without an error (rows changed while it was made: none to compare)"
     )
@@ -69,6 +78,16 @@ def check_repository(ctx: JobContext) -> None:
         state.checked(Actor.of_job(ctx.job), repository, ctx.job, error=str(failure))
         raise
     state.checked(Actor.of_job(ctx.job), repository, ctx.job)
+
+
+def _files_restored(ctx: JobContext, restic: Restic, backup: Backup) -> str:
+    """A files snapshot restored inside restic's throwaway container; its files counted."""
+    ctx.log(f"Restoring snapshot {backup.snapshot_id[:8]} into a throwaway container")
+    argv = restic.argv(["-c", commands.RESTORE_AND_COUNT, backup.snapshot_id], entrypoint="sh")
+    done = restic.run_argv(argv, CHECK_TIMEOUT)
+    if not done.ok:
+        raise JobFailed(f"The restore of {backup.snapshot_id[:8]} failed: {words_of(done.stderr)}")
+    return f"{commands.FILES_INSIDE} {done.stdout.strip()}"
 
 
 def check(ctx: JobContext, restic: Restic, *, read_data: bool = False) -> None:
