@@ -4,6 +4,7 @@ import uuid
 
 from django.db import models
 
+from backups.commands import FILES_INSIDE
 from backups.validators import (
     validate_access_key,
     validate_bucket,
@@ -98,6 +99,11 @@ class Backup(models.Model):
 
     def __str__(self) -> str:
         return self.snapshot_id[:8] or f"backup {self.pk}"
+
+    @property
+    def of_files(self) -> bool:
+        """A snapshot of volumes' files (rather than of a dump)."""
+        return self.rows.startswith(f"{FILES_INSIDE} ")
 
 
 class ScratchCopy(models.Model):

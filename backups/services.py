@@ -12,7 +12,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from backups import schedule
-from backups.commands import FILES_INSIDE
 from backups.models import Backup, Policy, Repository, RepositoryKind, ScratchCopy, Upgrade
 from backups.operations import files
 from backups.tasks import (
@@ -126,11 +125,7 @@ def start_files_restore(actor: Actor, accessory: Accessory, backup: Backup, type
     its name must be typed, exactly."""
     if typed.strip() != accessory.name:
         raise DeployRefused(f"Type {accessory.name} to replace its live files; nothing changed.")
-    if (
-        backup.accessory_id != accessory.pk
-        or not backup.succeeded
-        or not backup.rows.startswith(f"{FILES_INSIDE} ")
-    ):
+    if backup.accessory_id != accessory.pk or not backup.succeeded or not backup.of_files:
         raise DeployRefused("Only a backup of this accessory's volumes that succeeded.")
     _not_busy(accessory.lock_name, backup.repository.lock_name)
     return jobs.enqueue(

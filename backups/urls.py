@@ -53,6 +53,21 @@ urlpatterns = [
         name="kept_remove",
     ),
     path(
+        "accessories/<uuid:accessory_id>/backups/<int:backup_id>/files",
+        views.backup_files,
+        name="backup_files",
+    ),
+    path(
+        "accessories/<uuid:accessory_id>/backups/<int:backup_id>/files/download",
+        views.backup_file_download,
+        name="backup_file_download",
+    ),
+    path(
+        "accessories/<uuid:accessory_id>/backups/<int:backup_id>/files/restore",
+        views.accessory_files_restore,
+        name="accessory_files_restore",
+    ),
+    path(
         "accessories/<uuid:accessory_id>/verify",
         views.accessory_verify,
         name="accessory_verify",

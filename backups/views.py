@@ -1,4 +1,5 @@
-"""Backup pages: repositories (list, add) and "Back up now" for an accessory."""
+"""Backup pages: repositories (list, add, check), and for an accessory: back up now, schedules,
+scratch copies made live, verifications, upgrades, and a files snapshot's files."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from backups import services
@@ -163,6 +165,55 @@ def kept_remove(request: HttpRequest, accessory_id: str, upgrade_id: int) -> Htt
 
 
 @login_required
+def backup_files(request: HttpRequest, accessory_id: str, backup_id: int) -> HttpResponse:
+    """A files snapshot's files, to download one, or to restore them all into the live ones."""
+    accessory = _managed(request, accessory_id)
+    backup = _files_backup(accessory, backup_id)
+    try:
+        entries = services.snapshot_files(backup)
+    except DeployRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("accessory_detail", accessory_id=accessory.pk)
+    context = {"accessory": accessory, "backup": backup, "entries": entries}
+    return render(request, "backups/snapshot_files.html", context)
+
+
+@login_required
+def backup_file_download(request: HttpRequest, accessory_id: str, backup_id: int) -> HttpResponse:
+    accessory = _managed(request, accessory_id)
+    backup = _files_backup(accessory, backup_id)
+    path = request.GET.get("path", "")
+    try:
+        content = services.snapshot_file(backup, path)
+    except DeployRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("backup_files", accessory_id=accessory.pk, backup_id=backup.pk)
+    response = HttpResponse(content, content_type="application/octet-stream")
+    filename = path.rsplit("/", 1)[-1] or "file"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def accessory_files_restore(
+    request: HttpRequest, accessory_id: str, backup_id: int
+) -> HttpResponse:
+    accessory: Accessory = get_for(
+        request.user, Accessory.objects.select_related("team"), accessory_id, Action.RESTORE_LIVE
+    )
+    backup = get_object_or_404(Backup.objects.select_related("repository"), pk=backup_id,
+                               accessory=accessory)  # fmt: skip
+    typed, actor = request.POST.get("confirm", ""), actor_of(request)
+    return _started(
+        request,
+        accessory,
+        lambda: services.start_files_restore(actor, accessory, backup, typed),
+    )
+
+
+@login_required
 @require_POST
 def accessory_verify(request: HttpRequest, accessory_id: str) -> HttpResponse:
     accessory = _managed(request, accessory_id)
@@ -236,6 +287,19 @@ def policies_of(accessory: Accessory) -> list[dict[str, Any]]:
             "three_two_one": len(repositories) >= 2 and off_server,
         })  # fmt: skip
     return shown
+
+
+def _files_backup(accessory: Accessory, backup_id: int) -> Backup:
+    """A files snapshot of the accessory that succeeded (404 for anything else)."""
+    backup = get_object_or_404(
+        Backup.objects.select_related("repository", "accessory__server__ssh_key"),
+        pk=backup_id,
+        accessory=accessory,
+        succeeded=True,
+    )
+    if not backup.of_files:
+        raise Http404("Not a snapshot of files.")
+    return backup
 
 
 def _started(request: HttpRequest, accessory: Accessory, start: Callable[[], Job]) -> HttpResponse:

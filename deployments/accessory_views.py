@@ -78,6 +78,7 @@ def accessory_detail(request: HttpRequest, accessory_id: str) -> HttpResponse:
     kind = KINDS.get(accessory.kind, KINDS["custom"])
     jobs = Job.objects.filter(target_type="deployments.accessory", target_id=str(accessory.pk))
     links = accessory.links.select_related("app__current_release")
+    backed_up = bool(kind.dump or accessory.volumes)  # its dump, or its volumes' files
     context = {
         "accessory": accessory,
         "kind": kind,
@@ -95,9 +96,9 @@ def accessory_detail(request: HttpRequest, accessory_id: str) -> HttpResponse:
             for path, (content, secret) in sorted(files_of(accessory).items())
         ],
         "file_form": AccessoryFileForm(),
-        "backup_form": BackupNowForm(team_id=accessory.team_id) if kind.dump else None,
+        "backup_form": BackupNowForm(team_id=accessory.team_id) if backed_up else None,
         "backups": Backup.objects.filter(accessory=accessory).select_related("repository")[:5],
-        "policies": policies_of(accessory) if kind.dump else [],
+        "policies": policies_of(accessory) if backed_up else [],
         "policy_form": PolicyForm(team_id=accessory.team_id),
         "scratch": ScratchCopy.objects.filter(accessory=accessory)
         .select_related("backup__repository")

@@ -229,3 +229,36 @@ def test_upgrades_start_after_a_backup_for_admins_and_only_owners_revert_or_drop
         client.post(reverse("kept_remove", args=[db.pk, done.pk]))
     kinds = set(Job.objects.values_list("kind", flat=True))
     assert {"accessory.upgrade_revert", "accessory.kept_remove"} <= kinds
+
+
+def test_files_pages_are_for_files_snapshots_and_restoring_them_live_for_owners(
+    crew: Crew, client: Client, server: Server, django_capture_on_commit_callbacks: Any
+) -> None:
+    box = accessory_services.create_accessory(
+        crew.actor(crew.admin), crew.team, name="box", server=server, kind="custom",
+        image="registry.example.com/box:1", port=8080, volumes=["boxdata:/srv"],
+    )  # fmt: skip
+    repository = backup_services.create_repository(
+        crew.actor(crew.admin), crew.team, name="disk", kind="local", server=server,
+        folder="/srv/backups",
+    )  # fmt: skip
+    dump = Backup.objects.create(
+        team=crew.team, repository=repository, accessory=box, succeeded=True, snapshot_id="d" * 64
+    )
+    files = Backup.objects.create(
+        team=crew.team, repository=repository, accessory=box, succeeded=True,
+        snapshot_id="f" * 64, rows="/data 3",
+    )  # fmt: skip
+    client.force_login(crew.admin)
+    assert client.get(reverse("backup_files", args=[box.pk, dump.pk])).status_code == 404
+    page = client.get(reverse("accessory_detail", args=[box.pk])).content.decode()
+    assert f'id="files-{files.pk}"' in page and "its volumes' files" in page
+    url = reverse("accessory_files_restore", args=[box.pk, files.pk])
+    assert client.post(url, {"confirm": "box"}).status_code == 403
+    client.force_login(crew.owner)
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(url, {"confirm": "bo"})
+        client.post(reverse("accessory_files_restore", args=[box.pk, dump.pk]), {"confirm": "box"})
+        assert not Job.objects.exists()
+        client.post(url, {"confirm": "box"})
+    assert Job.objects.get().kind == "backup.files_restore"

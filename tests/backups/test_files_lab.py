@@ -9,6 +9,8 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from backups import services as backup_services
 from backups.models import Backup, Verification
@@ -62,7 +64,7 @@ def _in(accessory: Accessory, script: str) -> str:
 
 
 def test_volumes_back_up_verify_give_a_file_back_and_restore_into_live_with_identical_bytes(
-    crew: Crew, box: Accessory, monkeypatch: pytest.MonkeyPatch
+    crew: Crew, box: Accessory, monkeypatch: pytest.MonkeyPatch, client: Client
 ) -> None:
     repository = local(crew, box)
     wanted = _in(box, SUMS)
@@ -75,9 +77,12 @@ def test_volumes_back_up_verify_give_a_file_back_and_restore_into_live_with_iden
     assert run_job(job.pk, verify) == "succeeded", log_of(job)
     assert "every byte checked" in Verification.objects.get().detail
 
-    paths = {entry["path"] for entry in files.listed(backup)}
-    assert {"/data/srv/files/a.txt", "/data/srv/host/h.txt"} <= paths
-    assert files.read(backup, "/data/srv/files/a.txt") == b"hello\n"
+    client.force_login(crew.admin)
+    page = client.get(reverse("backup_files", args=[box.pk, backup.pk])).content.decode()
+    assert "/data/srv/files/a.txt" in page and "/data/srv/host/h.txt" in page
+    answer = client.get(reverse("backup_file_download", args=[box.pk, backup.pk]),
+                        {"path": "/data/srv/files/a.txt"})  # fmt: skip
+    assert answer.content == b"hello\n" and "attachment" in answer["Content-Disposition"]
 
     _in(box, "rm -rf /srv/files/deep /srv/host/h.txt && echo changed > /srv/files/a.txt")
     broken = _in(box, SUMS)
