@@ -47,6 +47,9 @@ class Repository(models.Model):
         max_length=255, default="restic/restic:0.17.3", validators=[validate_image_reference]
     )
     opened_at = models.DateTimeField(null=True, blank=True)  # first opened (or made) by a job
+    # Its snapshots as restic last listed them (any tool's): id, time, host, tags, paths.
+    snapshots = models.JSONField(default=list, blank=True)
+    listed_at = models.DateTimeField(null=True, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)  # restic's check, last run
     check_error = models.TextField(blank=True)  # what it found then; blank: nothing
     created_at = models.DateTimeField(auto_now_add=True)

@@ -17,6 +17,7 @@ from backups.operations import files
 from backups.tasks import (
     back_up_accessory,
     check_backup_repository,
+    list_repository,
     promote_scratch_copy,
     remove_kept_data,
     remove_scratch_copy,
@@ -168,19 +169,30 @@ def start_verification(actor: Actor, accessory: Accessory, policy: Policy | None
 
 
 def start_check(actor: Actor, repository: Repository) -> Job:
-    """restic's check of the repository, run on its folder's server or (S3) on the server of
-    the last accessory backed up into it."""
+    """restic's check of the repository (every byte read), its snapshots listed first."""
+    return _repository_job(actor, repository, JobKind.BACKUP_CHECK, check_backup_repository)
+
+
+def start_listing(actor: Actor, repository: Repository) -> Job:
+    """Its snapshots listed again, whichever tool made them."""
+    return _repository_job(actor, repository, JobKind.BACKUP_LIST, list_repository)
+
+
+def _repository_job(actor: Actor, repository: Repository, kind: JobKind, task: Any) -> Job:
+    """A job run on its folder's server or (S3) on the server of the last accessory backed up
+    into it."""
     server = repository.server
     if server is None:
         last = Backup.objects.filter(repository=repository, accessory__isnull=False).first()
         server = last.accessory.server if last and last.accessory else None
     if server is None:
-        raise DeployRefused(f"Nothing is backed up into {repository.name} yet: nothing to check.")
+        raise DeployRefused(f"Nothing is backed up into {repository.name} yet: back up first.")
+    _not_busy(repository.lock_name)
     return jobs.enqueue(
-        kind=JobKind.BACKUP_CHECK,
+        kind=kind,
         team=repository.team,
         actor=actor,
-        task=check_backup_repository,
+        task=task,
         target=repository,
         params={"server_id": str(server.pk), "server": server.name},
     )

@@ -237,3 +237,10 @@ def files_restore_failed(
         details={"snapshot": backup.snapshot_id[:8], "safety_snapshot": safety.snapshot_id[:8],
                  "what": "volumes", "error": error[:200]},
     )  # fmt: skip
+
+
+def snapshots_listed(repository: Repository, snapshots: list[dict[str, object]]) -> None:
+    repository.snapshots, repository.listed_at = snapshots, timezone.now()
+    Repository.objects.filter(pk=repository.pk).update(
+        snapshots=snapshots, listed_at=repository.listed_at
+    )

@@ -7,7 +7,7 @@ from backups.operations.files import restore_files
 from backups.operations.promote import promote
 from backups.operations.restore import remove_scratch, restore_to_scratch
 from backups.operations.upgrade import remove_kept, revert, upgrade
-from backups.operations.verify import check_repository, verify
+from backups.operations.verify import check_repository, refresh_snapshots, verify
 from panel.jobs.runner import run_job
 
 
@@ -59,3 +59,8 @@ def remove_kept_data(job_id: int) -> str | None:
 @shared_task(name="backups.restore_files", soft_time_limit=12 * 3600, time_limit=12 * 3600 + 60)
 def restore_volumes(job_id: int) -> str | None:
     return run_job(job_id, restore_files)
+
+
+@shared_task(name="backups.list", soft_time_limit=900, time_limit=960)
+def list_repository(job_id: int) -> str | None:
+    return run_job(job_id, refresh_snapshots)

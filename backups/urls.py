@@ -28,6 +28,16 @@ urlpatterns = [
         name="policy_delete",
     ),
     path(
+        "backups/repositories/<uuid:repository_id>",
+        views.repository_detail,
+        name="repository_detail",
+    ),
+    path(
+        "backups/repositories/<uuid:repository_id>/refresh",
+        views.repository_refresh,
+        name="repository_refresh",
+    ),
+    path(
         "backups/repositories/<uuid:repository_id>/check",
         views.repository_check,
         name="repository_check",

@@ -19,6 +19,7 @@ from backups.models import Backup, Policy, Repository, RepositoryKind, ScratchCo
 from backups.schedule import in_words, next_run
 from deployments.models import Accessory
 from deployments.services import DeployRefused
+from panel.audit import Actor
 from panel.models import Job
 from panel.permissions import Action, get_for, require
 from panel.requests import actor_of, team_of
@@ -223,16 +224,38 @@ def accessory_verify(request: HttpRequest, accessory_id: str) -> HttpResponse:
 
 
 @login_required
+def repository_detail(request: HttpRequest, repository_id: str) -> HttpResponse:
+    repository = get_object_or_404(
+        Repository.objects.select_related("server"), pk=repository_id, team=team_of(request)
+    )
+    runs = Backup.objects.filter(repository=repository).select_related("accessory")[:20]
+    context = {"repository": repository, "backups": runs}
+    return render(request, "backups/repository_detail.html", context)
+
+
+@login_required
 @require_POST
 def repository_check(request: HttpRequest, repository_id: str) -> HttpResponse:
+    return _repository_job(request, repository_id, services.start_check)
+
+
+@login_required
+@require_POST
+def repository_refresh(request: HttpRequest, repository_id: str) -> HttpResponse:
+    return _repository_job(request, repository_id, services.start_listing)
+
+
+def _repository_job(
+    request: HttpRequest, repository_id: str, start: Callable[[Actor, Repository], Job]
+) -> HttpResponse:
     team = team_of(request)
     require(request.user, team, Action.MANAGE_BACKUPS)
     repository = get_object_or_404(Repository, pk=repository_id, team=team)
     try:
-        job = services.start_check(actor_of(request), repository)
+        job = start(actor_of(request), repository)
     except DeployRefused as refusal:
         messages.error(request, str(refusal))
-        return redirect("repository_list")
+        return redirect("repository_detail", repository_id=repository.pk)
     return redirect("job_detail", job_id=job.pk)
 
 

@@ -148,6 +148,22 @@ def _files(ctx: JobContext, restic: Restic, accessory: Accessory) -> Backup:
     return backup
 
 
+def list_snapshots(ctx: JobContext, restic: Restic) -> None:
+    """Every snapshot in the repository, whichever tool made it, recorded for its page."""
+    listed = restic.run(["snapshots", "--json", "--no-lock"])
+    if not listed.ok:
+        raise JobFailed(
+            f"restic could not list {restic.repository.name}: {words_of(listed.stderr)}"
+        )
+    found = json.loads(listed.stdout or "[]")
+    kept = [
+        {key: snapshot.get(key) for key in ("short_id", "time", "hostname", "tags", "paths")}
+        for snapshot in sorted(found, key=lambda snapshot: str(snapshot.get("time")), reverse=True)
+    ]
+    state.snapshots_listed(restic.repository, kept)
+    ctx.log(f"{restic.repository.name} holds {len(kept)} snapshot(s).")
+
+
 def _counted_while(
     restic: Restic, accessory: Accessory, names: list[str], count: tuple[str, ...],
     pipe: list[str],
@@ -253,6 +269,7 @@ class Restic:
         if opened.ok:
             ctx.log(f"{self.repository.name}: an existing repository, used as it is.")
             self.unlock_stale(ctx, set(opened.stdout.split()))
+            list_snapshots(ctx, self)
         else:
             self._create(ctx, opened.stderr)
         state.opened(self.repository)

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from backups import commands, state
 from backups.models import Backup, Policy, Repository
-from backups.operations.backup import Restic, words_of
+from backups.operations.backup import Restic, list_snapshots, words_of
 from backups.operations.restore import THROWAWAY, remove_copy, restic_for, restore_copy
 from deployments.models import Accessory
 from deployments.operations.accessories import kind_of
 from panel.audit import Actor
 from panel.jobs import locks
 from panel.jobs.runner import JobContext, JobFailed
+from panel.log_kinds import LogKind
 from servers.models import Server
 
 CHECK_TIMEOUT = 6 * 3600.0
@@ -60,7 +61,29 @@ def verify(ctx: JobContext) -> None:
     ctx.log(f"Verified: snapshot {backup.snapshot_id[:8]} {detail}.")
 
 
+def refresh_snapshots(ctx: JobContext) -> None:
+    """Its snapshots listed again, whichever tool made them."""
+    list_snapshots(ctx, _prepared(ctx))
+
+
 def check_repository(ctx: JobContext) -> None:
+    """Its snapshots listed, then restic's check reading every byte."""
+    restic = _prepared(ctx)
+    repository = restic.repository
+    try:
+        list_snapshots(ctx, restic)
+    except JobFailed as failure:
+        ctx.log(str(failure), LogKind.ERROR)
+    try:
+        check(ctx, restic, read_data=True)
+    except JobFailed as failure:
+        state.checked(Actor.of_job(ctx.job), repository, ctx.job, error=str(failure))
+        raise
+    state.checked(Actor.of_job(ctx.job), repository, ctx.job)
+
+
+def _prepared(ctx: JobContext) -> Restic:
+    """restic for the job's repository on the job's server, its settings written there."""
     repository = Repository.objects.select_related("team").get(pk=ctx.job.target_id)
     server = Server.objects.select_related("ssh_key").get(
         pk=ctx.job.params["server_id"], team=repository.team
@@ -72,12 +95,7 @@ def check_repository(ctx: JobContext) -> None:
         if secret:
             ctx.add_secret(secret)
     restic.prepare(ctx)
-    try:
-        check(ctx, restic, read_data=True)
-    except JobFailed as failure:
-        state.checked(Actor.of_job(ctx.job), repository, ctx.job, error=str(failure))
-        raise
-    state.checked(Actor.of_job(ctx.job), repository, ctx.job)
+    return restic
 
 
 def _files_restored(ctx: JobContext, restic: Restic, backup: Backup) -> str:

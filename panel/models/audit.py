@@ -108,6 +108,7 @@ class AuditAction(models.TextChoices):
     JOB_BACKUP_PROMOTE = "job.backup.promote", "Restore into live started"
     JOB_BACKUP_VERIFY = "job.backup.verify", "Restore verification started"
     JOB_BACKUP_CHECK = "job.backup.check", "Repository check started"
+    JOB_BACKUP_LIST = "job.backup.list", "Snapshot listing started"
     JOB_BACKUP_FILES_RESTORE = "job.backup.files_restore", "Restore of volumes started"
     JOB_ACCESSORY_UPGRADE = "job.accessory.upgrade", "Accessory upgrade started"
     JOB_ACCESSORY_UPGRADE_REVERT = "job.accessory.upgrade_revert", "Upgrade revert started"

@@ -68,6 +68,9 @@ def test_a_database_is_backed_up_to_a_folder_made_once_and_a_second_backup_adds_
     again = local(crew, database, name="again", password=repository.password.reveal())
     outcome, log = back_up_now(crew, database, again)
     assert outcome == "succeeded" and "an existing repository, used as it is" in log, log
+    again.refresh_from_db()
+    assert "holds 2 snapshot(s)" in log and len(again.snapshots) == 2
+    assert again.snapshots[0]["tags"] == ["accessory:kept"] and again.listed_at is not None
     assert len(_snapshots(database, repository)) == 3
 
     # The same folder with another password: restic's words, nothing backed up.

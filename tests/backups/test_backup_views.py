@@ -262,3 +262,28 @@ def test_files_pages_are_for_files_snapshots_and_restoring_them_live_for_owners(
         assert not Job.objects.exists()
         client.post(url, {"confirm": "box"})
     assert Job.objects.get().kind == "backup.files_restore"
+
+
+def test_a_repository_page_lists_its_snapshots_and_admins_list_them_again(
+    crew: Crew, client: Client, server: Server, django_capture_on_commit_callbacks: Any
+) -> None:
+    repository = backup_services.create_repository(
+        crew.actor(crew.admin), crew.team, name="disk", kind="local", server=server,
+        folder="/srv/backups",
+    )  # fmt: skip
+    Repository.objects.filter(pk=repository.pk).update(snapshots=[
+        {"short_id": "4f2a9c1e", "time": "2026-11-20T03:00:01Z", "hostname": "web1",
+         "tags": ["made-by-hand"], "paths": ["/etc"]},
+    ])  # fmt: skip
+    url = reverse("repository_detail", args=[repository.pk])
+    client.force_login(crew.viewer)
+    page = client.get(url).content.decode()
+    assert "4f2a9c1e" in page and "made-by-hand" in page and 'id="refresh-button"' not in page
+    assert client.post(reverse("repository_refresh", args=[repository.pk])).status_code == 403
+    client.force_login(crew.admin)
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(reverse("repository_refresh", args=[repository.pk]))
+    job = Job.objects.get()
+    assert job.kind == "backup.list" and job.params["server_id"] == str(server.pk)
+    client.force_login(crew.outsider)
+    assert client.get(url).status_code == 404

@@ -104,7 +104,7 @@ def test_a_promotion_that_fails_half_way_leaves_the_live_data_as_it_was(
     monkeypatch.setattr(commands, "copy_volume", dies_half_way)
     outcome, log = _promote(crew, database, copy)
     assert outcome == "failed", log
-    assert "Copying the scratch data failed" in log and "The live data is back" in log
+    assert "Copying kept-scratch's data failed" in log and "The live data is back" in log
     assert sql(database, CHECKSUM) == live
     assert AuditEvent.objects.filter(action=AuditAction.LIVE_RESTORE_FAILED).count() == 1
     assert ScratchCopy.objects.filter(pk=copy.pk).exists()  # still there to look at, or retry
