@@ -30,6 +30,9 @@ from servers.targets import target_for
 
 ENV_CONTENT, PASSWORD_CONTENT = "restic variables", "restic password"
 BACKUP_TIMEOUT = 6 * 3600.0
+# What restic says of a repository that is not there (rather than unreachable or refused).
+ABSENT = ("is there a repository at the following location", "does not exist",
+          "no such file or directory", "unable to open config file")  # fmt: skip
 
 
 def back_up(ctx: JobContext) -> None:
@@ -49,7 +52,11 @@ def back_up(ctx: JobContext) -> None:
             f"{repository.name} is a folder on {repository.server}: it holds backups of that "
             "server only. Use an S3 repository for other servers."
         )
-    restic = opened(ctx, repository, accessory.server)
+    try:
+        restic = opened(ctx, repository, accessory.server)
+    except JobFailed as failure:
+        state.recorded(Actor.of_job(ctx.job), repository, accessory, ctx.job, error=str(failure))
+        raise
     backup = snapshot(ctx, restic, accessory)
     policy = Policy.objects.filter(pk=ctx.job.params.get("policy_id") or 0).first()
     if policy is not None:
@@ -280,6 +287,11 @@ class Restic:
             raise JobFailed(
                 f"{self.repository.name}: restic says the password does not open it "
                 f"({words_of(said)}). Nothing was backed up."
+            )
+        if not any(absent in words for absent in ABSENT):
+            raise JobFailed(
+                f"{self.repository.name}: restic cannot open it ({words_of(said)}). Nothing was "
+                "backed up."
             )
         if self.repository.kind == RepositoryKind.LOCAL:
             listed = asyncio.run(

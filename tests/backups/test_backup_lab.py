@@ -239,3 +239,20 @@ def test_a_scheduled_run_keeps_only_what_its_policy_says(
     snapshots = _snapshots(database, repository)
     made = Backup.objects.filter(repository=repository).order_by("created_at")
     assert sorted(str(s["short_id"]) for s in snapshots) == sorted(b.snapshot_id for b in made[1:])
+
+
+def test_an_unreachable_s3_is_a_failed_run_in_restics_words_and_never_a_success(
+    crew: Crew, database: Accessory
+) -> None:
+    down = backup_services.create_repository(
+        crew.actor(crew.admin), crew.team, name="down", kind="s3",
+        endpoint=lab_services.S3_ON_BRIDGE.rsplit(":", 1)[0] + ":5199", bucket="panel-backups",
+        access_key="panel-test", secret_key="s3-secret-down", image=service_image("restic"),
+    )  # fmt: skip
+    started = time.monotonic()
+    outcome, log = back_up_now(crew, database, down)
+    assert outcome == "failed", log
+    assert "connection refused" in log and "s3-secret-down" not in log
+    failed = Backup.objects.get(repository=down)
+    assert not failed.succeeded and "connection refused" in failed.error
+    assert time.monotonic() - started < 300
