@@ -156,3 +156,21 @@ class PolicyForm(forms.Form):
         if not any(data.get(f"keep_{name}") for name in ("last", "daily", "weekly", "monthly")):
             self.add_error("keep_last", "Keep at least one snapshot.")
         return data
+
+
+class PanelPolicyForm(forms.Form):
+    repository = forms.ModelChoiceField(queryset=Repository.objects.none())
+    server = forms.ModelChoiceField(
+        queryset=Server.objects.none(),
+        label="Through",
+        help_text="restic runs on this server; the database reaches it over SSH. For a folder "
+        "repository, its own server.",
+    )
+    schedule = forms.CharField(max_length=100, initial="30 2 * * *", validators=[validate_schedule])
+    keep_last = forms.IntegerField(min_value=0, max_value=1000, initial=7)
+    keep_daily = forms.IntegerField(min_value=0, max_value=1000, initial=14)
+
+    def __init__(self, *args: Any, team_id: int, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        choose_from(self, "repository", Repository.objects.filter(team_id=team_id))
+        choose_from(self, "server", Server.objects.filter(team_id=team_id))

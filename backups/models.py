@@ -85,6 +85,7 @@ class Backup(models.Model):
     accessory = models.ForeignKey(
         "deployments.Accessory", null=True, on_delete=models.SET_NULL, related_name="backups"
     )
+    of_panel = models.BooleanField(default=False)  # the panel's own database
     job = models.ForeignKey("panel.Job", null=True, on_delete=models.SET_NULL, related_name="+")
     succeeded = models.BooleanField(default=False)
     snapshot_id = models.CharField(max_length=64, blank=True)
@@ -217,3 +218,24 @@ class Upgrade(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_image} → {self.to_image}"
+
+
+class PanelPolicy(models.Model):
+    """The panel's own database, backed up: into which repository, through which server (restic
+    runs there; the database is streamed to it over SSH), when, and what is kept. One only."""
+
+    repository = models.ForeignKey(Repository, on_delete=models.PROTECT, related_name="+")
+    server = models.ForeignKey("servers.Server", on_delete=models.PROTECT, related_name="+")
+    schedule = models.CharField(max_length=100, validators=[validate_schedule])
+    keep_last = models.PositiveSmallIntegerField(default=7)
+    keep_daily = models.PositiveSmallIntegerField(default=14)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"the panel's database into {self.repository}"
+
+    @property
+    def keep(self) -> list[str]:
+        return [f"--keep-{name}={count}" for name, count in
+                (("last", self.keep_last), ("daily", self.keep_daily)) if count]  # fmt: skip

@@ -9,7 +9,7 @@ from cron_descriptor import get_description
 from croniter import croniter
 from django.db.models import QuerySet
 
-from backups.models import Policy
+from backups.models import PanelPolicy, Policy
 
 
 def next_run(schedule: str, after: datetime) -> datetime:
@@ -43,3 +43,11 @@ def verification_due(now: datetime) -> list[Policy]:
 def _policies() -> QuerySet[Policy]:
     policies = Policy.objects.select_related("accessory__team", "accessory__server")
     return policies.prefetch_related("repositories")
+
+
+def panel_due(now: datetime) -> PanelPolicy | None:
+    policy = PanelPolicy.objects.select_related("repository__team").first()
+    if policy is None:
+        return None
+    last = policy.last_started_at or policy.created_at
+    return policy if next_run(policy.schedule, last) <= now else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
@@ -12,10 +13,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from backups import schedule
-from backups.models import Backup, Policy, Repository, RepositoryKind, ScratchCopy, Upgrade
+from backups.models import (
+    Backup,
+    PanelPolicy,
+    Policy,
+    Repository,
+    RepositoryKind,
+    ScratchCopy,
+    Upgrade,
+)
 from backups.operations import files
 from backups.tasks import (
     back_up_accessory,
+    back_up_panel_database,
     check_backup_repository,
     list_repository,
     promote_scratch_copy,
@@ -38,6 +48,7 @@ from panel.jobs.runner import JobFailed
 from panel.models import AuditAction, Job, JobKind, Team
 from panel.sensitive import Sensitive
 from panel.validators import validate_image_reference
+from servers.models import Server
 
 
 def create_repository(
@@ -300,10 +311,56 @@ def delete_policy(actor: Actor, policy: Policy) -> None:
         policy.delete()
 
 
+def set_panel_policy(
+    actor: Actor, repository: Repository, server: Server, *, schedule: str, keep: dict[str, int]
+) -> PanelPolicy:
+    """Where and when the panel's own database is backed up (one policy; set again, replaced)."""
+    if repository.kind == RepositoryKind.LOCAL and repository.server_id != server.pk:
+        raise DeployRefused(f"{repository.name} is a folder on {repository.server}: go through it.")
+    if server.team_id != repository.team_id:
+        raise DeployRefused("The server and the repository are not of the same team.")
+    with transaction.atomic():
+        policy = PanelPolicy.objects.first() or PanelPolicy()
+        policy.repository, policy.server, policy.schedule = repository, server, schedule
+        for name, count in keep.items():
+            setattr(policy, name, count)
+        policy.full_clean(exclude=["repository", "server"])
+        policy.save()
+        audit.record(
+            actor,
+            AuditAction.PANEL_POLICY_SET,
+            team=repository.team,
+            target=repository,
+            details={"server": server.name, "schedule": schedule, **keep},
+        )
+    return policy
+
+
+def start_panel_backup(actor: Actor) -> Job:
+    policy = PanelPolicy.objects.select_related("repository__team").first()
+    if policy is None:
+        raise DeployRefused("Choose where the panel's database goes first.")
+    _not_busy(policy.repository.lock_name)
+    return jobs.enqueue(
+        kind=JobKind.BACKUP_PANEL,
+        team=policy.repository.team,
+        actor=actor,
+        task=back_up_panel_database,
+        target=policy.repository,
+        params={"repository": policy.repository.name},
+    )
+
+
 def start_due(now: datetime) -> list[Job]:
     """A backup job per repository of every policy that is due, and a verification for each
     whose verification is; each starts once per schedule tick, however many beats see it due."""
     started: list[Job] = []
+    panel = schedule.panel_due(now)
+    if panel is not None and PanelPolicy.objects.filter(
+        pk=panel.pk, last_started_at=panel.last_started_at
+    ).update(last_started_at=now):
+        with suppress(DeployRefused):  # its repository busy: at the next tick
+            started.append(start_panel_backup(Actor.system("schedule")))
     for policy in schedule.verification_due(now):
         claimed = Policy.objects.filter(
             pk=policy.pk, last_verify_started_at=policy.last_verify_started_at

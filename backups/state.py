@@ -22,7 +22,7 @@ from panel.models import AuditAction, Job
 def recorded(
     actor: Actor,
     repository: Repository,
-    accessory: Accessory,
+    accessory: Accessory | None,
     job: Job,
     *,
     snapshot_id: str = "",
@@ -37,6 +37,7 @@ def recorded(
             team=repository.team,
             repository=repository,
             accessory=accessory,
+            of_panel=accessory is None,
             job=job,
             succeeded=not error,
             snapshot_id=snapshot_id,
@@ -50,7 +51,7 @@ def recorded(
             actor,
             AuditAction.BACKUP_DONE if not error else AuditAction.BACKUP_FAILED,
             team=repository.team,
-            target=accessory,
+            target=accessory if accessory is not None else repository,
             details={"repository": repository.name, "snapshot": snapshot_id[:8],
                      "bytes_added": bytes_added, "error": error[:200]},
         )  # fmt: skip

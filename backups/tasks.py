@@ -4,6 +4,7 @@ from celery import shared_task
 
 from backups.operations.backup import back_up
 from backups.operations.files import restore_files
+from backups.operations.panel_backup import back_up_panel
 from backups.operations.promote import promote
 from backups.operations.restore import remove_scratch, restore_to_scratch
 from backups.operations.upgrade import remove_kept, revert, upgrade
@@ -64,3 +65,8 @@ def restore_volumes(job_id: int) -> str | None:
 @shared_task(name="backups.list", soft_time_limit=900, time_limit=960)
 def list_repository(job_id: int) -> str | None:
     return run_job(job_id, refresh_snapshots)
+
+
+@shared_task(name="backups.back_up_panel", soft_time_limit=6 * 3600, time_limit=6 * 3600 + 60)
+def back_up_panel_database(job_id: int) -> str | None:
+    return run_job(job_id, back_up_panel)

@@ -7,6 +7,8 @@ from backups import views
 urlpatterns = [
     path("backups/", views.repository_list, name="repository_list"),
     path("backups/repositories/new", views.repository_new, name="repository_new"),
+    path("backups/panel", views.panel_backups, name="panel_backups"),
+    path("backups/panel/back-up", views.panel_back_up, name="panel_back_up"),
     path(
         "accessories/<uuid:accessory_id>/back-up",
         views.accessory_back_up,

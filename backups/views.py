@@ -8,14 +8,30 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from backups import services
-from backups.forms import BackupNowForm, PolicyForm, RepositoryForm, UpgradeForm
-from backups.models import Backup, Policy, Repository, RepositoryKind, ScratchCopy, Upgrade
+from backups.forms import (
+    BackupNowForm,
+    PanelPolicyForm,
+    PolicyForm,
+    RepositoryForm,
+    UpgradeForm,
+)
+from backups.models import (
+    Backup,
+    PanelPolicy,
+    Policy,
+    Repository,
+    RepositoryKind,
+    ScratchCopy,
+    Upgrade,
+)
+from backups.operations import panel_backup
 from backups.schedule import in_words, next_run
 from deployments.models import Accessory
 from deployments.services import DeployRefused
@@ -221,6 +237,53 @@ def accessory_verify(request: HttpRequest, accessory_id: str) -> HttpResponse:
     return _started(
         request, accessory, lambda: services.start_verification(actor_of(request), accessory)
     )
+
+
+@login_required
+def panel_backups(request: HttpRequest) -> HttpResponse:
+    """The panel's own database: where it is backed up, its runs, and where its key ring is."""
+    if not request.user.is_superuser:
+        raise PermissionDenied("Only the panel's administrators back up its database.")
+    team = team_of(request)
+    policy = PanelPolicy.objects.select_related("repository", "server").first()
+    form = PanelPolicyForm(request.POST or None, team_id=team.pk)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        keep = {name: data[name] for name in ("keep_last", "keep_daily")}
+        try:
+            services.set_panel_policy(actor_of(request), data["repository"], data["server"],
+                                      schedule=data["schedule"], keep=keep)  # fmt: skip
+        except DeployRefused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(
+                request, f"The panel's database is backed up {in_words(data['schedule']).lower()}."
+            )
+            return redirect("panel_backups")
+    context = {
+        "policy": policy,
+        "form": form,
+        "runs": Backup.objects.filter(of_panel=True).select_related("repository")[:20],
+        "key_ring_place": panel_backup.key_ring_place(),
+        "key_ring_fingerprint": panel_backup.key_ring_fingerprint(),
+        "next": next_run(policy.schedule, policy.last_started_at or policy.created_at)
+        if policy
+        else None,
+    }
+    return render(request, "backups/panel_backups.html", context)
+
+
+@login_required
+@require_POST
+def panel_back_up(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_superuser:
+        raise PermissionDenied("Only the panel's administrators back up its database.")
+    try:
+        job = services.start_panel_backup(actor_of(request))
+    except DeployRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("panel_backups")
+    return redirect("job_detail", job_id=job.pk)
 
 
 @login_required

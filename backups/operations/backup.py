@@ -96,7 +96,7 @@ def snapshot(ctx: JobContext, restic: Restic, accessory: Accessory) -> Backup:
     if done.exit_status != 0 and _locked(done.stderr):
         restic.unlock_stale(ctx)
         rows_before, done = _counted_while(restic, accessory, names, kind.count_rows, pipe)
-    summary = _summary(done.stdout)
+    summary = summary_of(done.stdout)
     made = str(summary.get("snapshot_id", ""))
     actor = Actor.of_job(ctx.job)
     if done.exit_status != 0:
@@ -138,7 +138,7 @@ def _files(ctx: JobContext, restic: Restic, accessory: Accessory) -> Backup:
     if done.exit_status != 0 and _locked(done.stderr):
         restic.unlock_stale(ctx)
         done = restic.run_argv(restic.argv(args, mounts=mounts), BACKUP_TIMEOUT)
-    summary, actor = _summary(done.stdout), Actor.of_job(ctx.job)
+    summary, actor = summary_of(done.stdout), Actor.of_job(ctx.job)
     if done.exit_status != 0:
         why = words_of(done.stderr) or f"restic exited {done.exit_status}"
         state.recorded(actor, repository, accessory, ctx.job, error=why)
@@ -354,7 +354,7 @@ def _variables(repository: Repository, secret_key: str) -> dict[str, str]:
     }
 
 
-def _summary(output: str) -> dict[str, Any]:
+def summary_of(output: str) -> dict[str, Any]:
     for line in reversed(output.splitlines()):
         try:
             message = json.loads(line)

@@ -75,6 +75,7 @@ class AuditAction(models.TextChoices):
     )
     POLICY_CREATE = "backup.policy.create", "Backup schedule added"
     POLICY_DELETE = "backup.policy.delete", "Backup schedule removed"
+    PANEL_POLICY_SET = "backup.panel.policy", "Backup of the panel's database set"
     RELEASE_LIVE = "release.live", "Release live"
     RELEASE_FAIL = "release.fail", "Release failed"
     RELEASE_SWITCH_REVERT = "release.switch_revert", "Switch reverted"
@@ -109,6 +110,7 @@ class AuditAction(models.TextChoices):
     JOB_BACKUP_VERIFY = "job.backup.verify", "Restore verification started"
     JOB_BACKUP_CHECK = "job.backup.check", "Repository check started"
     JOB_BACKUP_LIST = "job.backup.list", "Snapshot listing started"
+    JOB_BACKUP_PANEL = "job.backup.panel", "Backup of the panel's database started"
     JOB_BACKUP_FILES_RESTORE = "job.backup.files_restore", "Restore of volumes started"
     JOB_ACCESSORY_UPGRADE = "job.accessory.upgrade", "Accessory upgrade started"
     JOB_ACCESSORY_UPGRADE_REVERT = "job.accessory.upgrade_revert", "Upgrade revert started"

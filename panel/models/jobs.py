@@ -50,6 +50,7 @@ class JobKind(models.TextChoices):
     BACKUP_VERIFY = "backup.verify", "Restore verification"
     BACKUP_CHECK = "backup.check", "Repository check"
     BACKUP_LIST = "backup.list", "Snapshot listing"
+    BACKUP_PANEL = "backup.panel", "Backup of the panel's database"
     BACKUP_FILES_RESTORE = "backup.files_restore", "Restore of volumes into live"
     ACCESSORY_UPGRADE = "accessory.upgrade", "Accessory upgrade"
     ACCESSORY_UPGRADE_REVERT = "accessory.upgrade_revert", "Upgrade revert"
