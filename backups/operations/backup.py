@@ -30,6 +30,7 @@ from servers.targets import target_for
 
 ENV_CONTENT, PASSWORD_CONTENT = "restic variables", "restic password"
 BACKUP_TIMEOUT = 6 * 3600.0
+PROGRESS_EVERY = 5.0  # seconds between the progress lines a backup writes into its log
 # What restic says of a repository that is not there (rather than unreachable or refused).
 ABSENT = ("is there a repository at the following location", "does not exist",
           "no such file or directory", "unable to open config file")  # fmt: skip
@@ -92,10 +93,10 @@ def snapshot(ctx: JobContext, restic: Restic, accessory: Accessory) -> Backup:
         f"{accessory.name}: streaming {' '.join(kind.dump[:1])} into restic ({repository.location})"
     )
     pipe = commands.piped(dump, restic.argv(args, stdin=True), status)
-    rows_before, done = _counted_while(restic, accessory, names, kind.count_rows, pipe)
+    rows_before, done = _counted_while(ctx, restic, accessory, names, kind.count_rows, pipe)
     if done.exit_status != 0 and _locked(done.stderr):
         restic.unlock_stale(ctx)
-        rows_before, done = _counted_while(restic, accessory, names, kind.count_rows, pipe)
+        rows_before, done = _counted_while(ctx, restic, accessory, names, kind.count_rows, pipe)
     summary = summary_of(done.stdout)
     made = str(summary.get("snapshot_id", ""))
     actor = Actor.of_job(ctx.job)
@@ -134,10 +135,11 @@ def _files(ctx: JobContext, restic: Restic, accessory: Accessory) -> Backup:
             "--tag", f"accessory:{accessory.name}"]  # fmt: skip
     ctx.log(f"{accessory.name}: its volumes into restic ({repository.location})")
     mounts = commands.files_mounts(list(accessory.volumes))
-    done = restic.run_argv(restic.argv(args, mounts=mounts), BACKUP_TIMEOUT)
+    argv = restic.argv(args, mounts=mounts)
+    done = asyncio.run(with_progress(ctx, restic, argv))
     if done.exit_status != 0 and _locked(done.stderr):
         restic.unlock_stale(ctx)
-        done = restic.run_argv(restic.argv(args, mounts=mounts), BACKUP_TIMEOUT)
+        done = asyncio.run(with_progress(ctx, restic, argv))
     summary, actor = summary_of(done.stdout), Actor.of_job(ctx.job)
     if done.exit_status != 0:
         why = words_of(done.stderr) or f"restic exited {done.exit_status}"
@@ -172,15 +174,15 @@ def list_snapshots(ctx: JobContext, restic: Restic) -> None:
 
 
 def _counted_while(
-    restic: Restic, accessory: Accessory, names: list[str], count: tuple[str, ...],
-    pipe: list[str],
+    ctx: JobContext, restic: Restic, accessory: Accessory, names: list[str],
+    count: tuple[str, ...], pipe: list[str],
 ) -> tuple[str, ssh.CommandResult]:  # fmt: skip
     """The rows per table counted as the dump starts, and the dump streamed into restic."""
 
     async def both() -> tuple[str, ssh.CommandResult]:
         counted, done = await asyncio.gather(
             _count(restic, accessory, names, count),
-            ssh.run(restic.target, pipe, check=False, timeout=BACKUP_TIMEOUT),
+            with_progress(ctx, restic, pipe),
         )
         return counted, done
 
@@ -195,6 +197,44 @@ async def _count(
     asked = accessories.ask(accessory.name, names, list(count))
     counted = await ssh.run(restic.target, asked, check=False)
     return counted.stdout.strip() if counted.ok else ""
+
+
+async def with_progress(ctx: JobContext, restic: Restic, argv: list[str]) -> ssh.CommandResult:
+    """A `restic backup --json` run whose status lines reach the job's log as it goes (at most
+    every PROGRESS_EVERY seconds); its exit status and output as ssh.run gives them."""
+    out: list[str] = []
+    err: list[str] = []
+    started = last = time.monotonic()
+    status = 0
+    try:
+        async for stream, line in ssh.stream(restic.target, argv, timeout=BACKUP_TIMEOUT,
+                                             terminal=False):  # fmt: skip
+            if stream == "err":
+                err = [*err[-49:], line]
+            elif '"message_type":"status"' in line.replace(" ", ""):
+                if time.monotonic() - last >= PROGRESS_EVERY:
+                    last = time.monotonic()
+                    ctx.log(progress_of(line))
+            else:
+                out.append(line)
+    except ssh.CommandFailed as failure:
+        status = failure.result.exit_status
+    return ssh.CommandResult(tuple(argv), status, "\n".join(out), "\n".join(err),
+                             time.monotonic() - started)  # fmt: skip
+
+
+def progress_of(line: str) -> str:
+    """One of restic's status lines in words: what it has read, and how far when it knows."""
+    try:
+        status = json.loads(line)
+    except ValueError:
+        return line[:200]
+    read = int(status.get("bytes_done", 0))
+    done = f"{read / 1e6:.1f} MB read"
+    total = int(status.get("total_bytes", 0))
+    if total:
+        done += f" of {total / 1e6:.1f} MB ({100 * read / total:.0f} %)"
+    return f"… {done}, {int(status.get('seconds_elapsed', 0))}s"
 
 
 def _locked(said: str) -> bool:

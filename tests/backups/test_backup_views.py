@@ -13,6 +13,7 @@ from django.urls import reverse
 from backups import commands
 from backups import services as backup_services
 from backups.models import Backup, Repository, ScratchCopy, Upgrade, Verification
+from backups.operations.backup import progress_of
 from backups.validators import validate_bucket, validate_endpoint, validate_folder
 from deployments import accessory_services
 from panel.models import AuditEvent, Job
@@ -287,3 +288,10 @@ def test_a_repository_page_lists_its_snapshots_and_admins_list_them_again(
     assert job.kind == "backup.list" and job.params["server_id"] == str(server.pk)
     client.force_login(crew.outsider)
     assert client.get(url).status_code == 404
+
+
+def test_restic_status_lines_are_said_in_words() -> None:
+    line = '{"message_type":"status","seconds_elapsed":12,"bytes_done":52000000}'
+    assert progress_of(line) == "… 52.0 MB read, 12s"
+    with_total = '{"message_type":"status","bytes_done":50000000,"total_bytes":200000000}'
+    assert progress_of(with_total) == "… 50.0 MB read of 200.0 MB (25 %), 0s"
