@@ -134,6 +134,10 @@ class PolicyForm(forms.Form):
     keep_daily = forms.IntegerField(min_value=0, max_value=1000, initial=7)
     keep_weekly = forms.IntegerField(min_value=0, max_value=1000, initial=4)
     keep_monthly = forms.IntegerField(min_value=0, max_value=1000, initial=6)
+    timeout_minutes = forms.IntegerField(
+        min_value=1, max_value=48 * 60, initial=360, label="Timeout (minutes)",
+        help_text="A backup that runs longer is stopped and said to have failed.",
+    )  # fmt: skip
     verify_schedule = forms.CharField(
         label="Verify restore",
         max_length=100,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from backups.commands import FILES_INSIDE
@@ -50,6 +51,7 @@ class Repository(models.Model):
     # Its snapshots as restic last listed them (any tool's): id, time, host, tags, paths.
     snapshots = models.JSONField(default=list, blank=True)
     listed_at = models.DateTimeField(null=True, blank=True)
+    size_bytes = models.BigIntegerField(null=True, blank=True)  # its stored data, when listed
     checked_at = models.DateTimeField(null=True, blank=True)  # restic's check, last run
     check_error = models.TextField(blank=True)  # what it found then; blank: nothing
     created_at = models.DateTimeField(auto_now_add=True)
@@ -145,6 +147,9 @@ class Policy(models.Model):
     keep_daily = models.PositiveSmallIntegerField(default=7)
     keep_weekly = models.PositiveSmallIntegerField(default=4)
     keep_monthly = models.PositiveSmallIntegerField(default=6)
+    timeout_minutes = models.PositiveIntegerField(
+        default=360, validators=[MinValueValidator(1), MaxValueValidator(48 * 60)]
+    )  # a backup running longer fails
     # When its latest backup is restored into a throwaway copy and checked; blank: never.
     verify_schedule = models.CharField(
         max_length=100, blank=True, default="0 5 * * 0", validators=[validate_schedule]

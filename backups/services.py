@@ -274,6 +274,7 @@ def create_policy(
     repositories: list[Repository],
     keep: dict[str, int],
     verify_schedule: str = "",
+    timeout_minutes: int = 360,
 ) -> Policy:
     if any(repository.team_id != accessory.team_id for repository in repositories):
         raise DeployRefused("Those repositories are not all in this accessory's team.")
@@ -283,6 +284,7 @@ def create_policy(
             accessory=accessory,
             schedule=schedule,
             verify_schedule=verify_schedule,
+            timeout_minutes=timeout_minutes,
             **keep,
         )
         policy.full_clean(exclude=["team", "accessory"])
@@ -294,7 +296,7 @@ def create_policy(
             team=accessory.team,
             target=accessory,
             details={"schedule": schedule, "repositories": sorted(r.name for r in repositories),
-                     "verify": verify_schedule, **keep},
+                     "verify": verify_schedule, "timeout_minutes": timeout_minutes, **keep},
         )  # fmt: skip
     return policy
 

@@ -240,8 +240,11 @@ def files_restore_failed(
     )  # fmt: skip
 
 
-def snapshots_listed(repository: Repository, snapshots: list[dict[str, object]]) -> None:
+def snapshots_listed(
+    repository: Repository, snapshots: list[dict[str, object]], size: int | None
+) -> None:
     repository.snapshots, repository.listed_at = snapshots, timezone.now()
+    repository.size_bytes = size
     Repository.objects.filter(pk=repository.pk).update(
-        snapshots=snapshots, listed_at=repository.listed_at
+        snapshots=snapshots, listed_at=repository.listed_at, size_bytes=size
     )

@@ -337,6 +337,7 @@ def accessory_policy_new(request: HttpRequest, accessory_id: str) -> HttpRespons
         accessory,
         schedule=data["schedule"],
         verify_schedule=data["verify_schedule"],
+        timeout_minutes=data["timeout_minutes"],
         repositories=list(data["repositories"]),
         keep=keep,
     )

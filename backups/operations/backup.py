@@ -58,8 +58,10 @@ def back_up(ctx: JobContext) -> None:
     except JobFailed as failure:
         state.recorded(Actor.of_job(ctx.job), repository, accessory, ctx.job, error=str(failure))
         raise
-    backup = snapshot(ctx, restic, accessory)
     policy = Policy.objects.filter(pk=ctx.job.params.get("policy_id") or 0).first()
+    if policy is not None:
+        restic.timeout = policy.timeout_minutes * 60.0
+    backup = snapshot(ctx, restic, accessory)
     if policy is not None:
         keep(ctx, restic, policy, accessory, backup.snapshot_id)
 
@@ -169,8 +171,11 @@ def list_snapshots(ctx: JobContext, restic: Restic) -> None:
         {key: snapshot.get(key) for key in ("short_id", "time", "hostname", "tags", "paths")}
         for snapshot in sorted(found, key=lambda snapshot: str(snapshot.get("time")), reverse=True)
     ]
-    state.snapshots_listed(restic.repository, kept)
-    ctx.log(f"{restic.repository.name} holds {len(kept)} snapshot(s).")
+    stats = restic.run(["stats", "--json", "--mode", "raw-data", "--no-lock"])
+    size = int(json.loads(stats.stdout).get("total_size", 0)) if stats.ok else None
+    state.snapshots_listed(restic.repository, kept, size)
+    stored = f", {size / 1e6:.1f} MB stored" if size is not None else ""
+    ctx.log(f"{restic.repository.name} holds {len(kept)} snapshot(s){stored}.")
 
 
 def _counted_while(
@@ -207,7 +212,7 @@ async def with_progress(ctx: JobContext, restic: Restic, argv: list[str]) -> ssh
     started = last = time.monotonic()
     status = 0
     try:
-        async for stream, line in ssh.stream(restic.target, argv, timeout=BACKUP_TIMEOUT,
+        async for stream, line in ssh.stream(restic.target, argv, timeout=restic.timeout,
                                              terminal=False):  # fmt: skip
             if stream == "err":
                 err = [*err[-49:], line]
@@ -219,6 +224,9 @@ async def with_progress(ctx: JobContext, restic: Restic, argv: list[str]) -> ssh
                 out.append(line)
     except ssh.CommandFailed as failure:
         status = failure.result.exit_status
+    except ssh.CommandTimeout:
+        status = -1
+        err.append(f"it ran past its timeout ({restic.timeout / 60:.0f} minutes) and was stopped")
     return ssh.CommandResult(tuple(argv), status, "\n".join(out), "\n".join(err),
                              time.monotonic() - started)  # fmt: skip
 
@@ -265,6 +273,7 @@ class Restic:
 
     def __init__(self, repository: Repository, server: Server) -> None:
         self.repository, self.server = repository, server
+        self.timeout = BACKUP_TIMEOUT  # of a backup (a policy sets its own)
         self.target = target_for(server)
         self.home = asyncio.run(ssh.home_dir(self.target))
         self.password = repository.password.reveal()

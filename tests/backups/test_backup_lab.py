@@ -70,6 +70,7 @@ def test_a_database_is_backed_up_to_a_folder_made_once_and_a_second_backup_adds_
     assert outcome == "succeeded" and "an existing repository, used as it is" in log, log
     again.refresh_from_db()
     assert "holds 2 snapshot(s)" in log and len(again.snapshots) == 2
+    assert again.size_bytes is not None and again.size_bytes > 1_000_000
     assert again.snapshots[0]["tags"] == ["accessory:kept"] and again.listed_at is not None
     assert len(_snapshots(database, repository)) == 3
 

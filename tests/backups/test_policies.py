@@ -65,15 +65,18 @@ def test_schedules_are_checked_said_in_words_and_set_by_admins(
     assert in_words("0 3 * * *") == "At 03:00 AM"
     url = reverse("accessory_policy_new", args=[db.pk])
     given = {"schedule": "0 3 * * *", "repositories": [r.pk for r in repositories],
-             "keep_last": 7, "keep_daily": 7, "keep_weekly": 4, "keep_monthly": 6}  # fmt: skip
+             "keep_last": 7, "keep_daily": 7, "keep_weekly": 4, "keep_monthly": 6,
+             "timeout_minutes": 90}  # fmt: skip
     client.force_login(crew.deployer)
     assert client.post(url, given).status_code == 403
     client.force_login(crew.admin)
     for bad in ("* * *", "0 3 * * * *", "61 * * * *", "0 3 * * *; touch x"):
         client.post(url, {**given, "schedule": bad})
+    client.post(url, {**given, "timeout_minutes": 0})
     assert not Policy.objects.exists()
     client.post(url, given)
     policy = Policy.objects.get()
+    assert policy.timeout_minutes == 90
     assert AuditEvent.objects.filter(action="backup.policy.create").exists()
     page = client.get(reverse("accessory_detail", args=[db.pk])).content.decode()
     assert "At 03:00 AM" in page and "3-2-1" in page
