@@ -20,6 +20,11 @@ from panel.validators import validate_image_reference
 from servers.validators import validate_name
 
 
+def keep_options(**counts: int) -> list[str]:
+    """restic's `forget --keep-<name>=<count>` options, for the counts that are not 0."""
+    return [f"--keep-{name}={count}" for name, count in counts.items() if count]
+
+
 class RepositoryKind(models.TextChoices):
     LOCAL = "local", "A folder on a server"
     S3 = "s3", "S3-compatible storage"
@@ -167,12 +172,8 @@ class Policy(models.Model):
     @property
     def keep(self) -> list[str]:
         """restic's `forget` options for what this policy keeps."""
-        return [
-            f"--keep-{name}={count}"
-            for name, count in (("last", self.keep_last), ("daily", self.keep_daily),
-                                ("weekly", self.keep_weekly), ("monthly", self.keep_monthly))
-            if count
-        ]  # fmt: skip
+        return keep_options(last=self.keep_last, daily=self.keep_daily, weekly=self.keep_weekly,
+                            monthly=self.keep_monthly)  # fmt: skip
 
 
 class Verification(models.Model):
@@ -242,5 +243,4 @@ class PanelPolicy(models.Model):
 
     @property
     def keep(self) -> list[str]:
-        return [f"--keep-{name}={count}" for name, count in
-                (("last", self.keep_last), ("daily", self.keep_daily)) if count]  # fmt: skip
+        return keep_options(last=self.keep_last, daily=self.keep_daily)

@@ -158,27 +158,33 @@ def accessory_upgrade(request: HttpRequest, accessory_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def upgrade_revert(request: HttpRequest, accessory_id: str, upgrade_id: int) -> HttpResponse:
-    accessory: Accessory = get_for(
-        request.user, Accessory.objects.select_related("team"), accessory_id, Action.RESTORE_LIVE
-    )
-    done = get_object_or_404(Upgrade, pk=upgrade_id, accessory=accessory)
-    return _started(
-        request,
-        accessory,
-        lambda: services.start_upgrade_revert(actor_of(request), accessory, done),
+    return _kept_data_job(
+        request, accessory_id, upgrade_id, Action.RESTORE_LIVE, services.start_upgrade_revert
     )
 
 
 @login_required
 @require_POST
 def kept_remove(request: HttpRequest, accessory_id: str, upgrade_id: int) -> HttpResponse:
+    return _kept_data_job(
+        request, accessory_id, upgrade_id, Action.REMOVE_DATA, services.start_kept_removal
+    )
+
+
+def _kept_data_job(
+    request: HttpRequest,
+    accessory_id: str,
+    upgrade_id: int,
+    action: Action,
+    start: Callable[[Actor, Accessory, Upgrade], Job],
+) -> HttpResponse:
+    """A job on the data an upgrade kept: going back to it, or removing it."""
     accessory: Accessory = get_for(
-        request.user, Accessory.objects.select_related("team"), accessory_id, Action.REMOVE_DATA
+        request.user, Accessory.objects.select_related("team"), accessory_id, action
     )
     done = get_object_or_404(Upgrade, pk=upgrade_id, accessory=accessory)
-    return _started(
-        request, accessory, lambda: services.start_kept_removal(actor_of(request), accessory, done)
-    )
+    actor = actor_of(request)
+    return _started(request, accessory, lambda: start(actor, accessory, done))
 
 
 @login_required
