@@ -17,6 +17,7 @@ from backups.validators import (
     validate_region,
     validate_schedule,
 )
+from deployments.accessory_links import validate_identifier
 from deployments.forms import SecretTextarea
 from panel.forms import choose_from
 from panel.models import Team
@@ -149,6 +150,16 @@ class PolicyForm(forms.Form):
         "only when someone clicks.",
     )
 
+    check_database = forms.CharField(
+        max_length=30, required=False, validators=[validate_identifier],
+        label="Check in database", help_text="Optional: a database of the restored copy …",
+    )  # fmt: skip
+    check_query = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="… this query",
+        help_text="… which must print what follows (SELECT count(*) FROM orders WHERE paid).",
+    )  # fmt: skip
+    check_expected = forms.CharField(max_length=1000, required=False, label="Expected output")
+
     def __init__(self, *args: Any, team_id: int, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.fields["repositories"].queryset = Repository.objects.filter(  # type: ignore[attr-defined]
@@ -159,6 +170,11 @@ class PolicyForm(forms.Form):
         data = super().clean() or {}
         if not any(data.get(f"keep_{name}") for name in ("last", "daily", "weekly", "monthly")):
             self.add_error("keep_last", "Keep at least one snapshot.")
+        given = [
+            bool(data.get(name)) for name in ("check_database", "check_query", "check_expected")
+        ]
+        if any(given) and not all(given):
+            self.add_error("check_query", "A check needs its database, its query and its output.")
         return data
 
 

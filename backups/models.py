@@ -15,6 +15,7 @@ from backups.validators import (
     validate_region,
     validate_schedule,
 )
+from deployments.accessory_links import validate_identifier
 from panel.fields import EncryptedTextField
 from panel.validators import validate_image_reference
 from servers.validators import validate_name
@@ -159,6 +160,11 @@ class Policy(models.Model):
     verify_schedule = models.CharField(
         max_length=100, blank=True, default="0 5 * * 0", validators=[validate_schedule]
     )
+    # A verification's own check, besides the rows: a query in a database of the restored copy,
+    # and what it must print.
+    check_database = models.CharField(max_length=30, blank=True, validators=[validate_identifier])
+    check_query = models.TextField(blank=True)
+    check_expected = models.TextField(blank=True)
     last_started_at = models.DateTimeField(null=True, blank=True)
     last_verify_started_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -275,7 +275,9 @@ def create_policy(
     keep: dict[str, int],
     verify_schedule: str = "",
     timeout_minutes: int = 360,
+    check: tuple[str, str, str] = ("", "", ""),
 ) -> Policy:
+    """`check`: a verification's own query (database, query, expected output), or none."""
     if any(repository.team_id != accessory.team_id for repository in repositories):
         raise DeployRefused("Those repositories are not all in this accessory's team.")
     with transaction.atomic():
@@ -285,6 +287,9 @@ def create_policy(
             schedule=schedule,
             verify_schedule=verify_schedule,
             timeout_minutes=timeout_minutes,
+            check_database=check[0],
+            check_query=check[1],
+            check_expected=check[2],
             **keep,
         )
         policy.full_clean(exclude=["team", "accessory"])
@@ -296,7 +301,8 @@ def create_policy(
             team=accessory.team,
             target=accessory,
             details={"schedule": schedule, "repositories": sorted(r.name for r in repositories),
-                     "verify": verify_schedule, "timeout_minutes": timeout_minutes, **keep},
+                     "verify": verify_schedule, "timeout_minutes": timeout_minutes,
+                     "check_query": check[1][:200], **keep},
         )  # fmt: skip
     return policy
 

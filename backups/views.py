@@ -344,6 +344,7 @@ def accessory_policy_new(request: HttpRequest, accessory_id: str) -> HttpRespons
         schedule=data["schedule"],
         verify_schedule=data["verify_schedule"],
         timeout_minutes=data["timeout_minutes"],
+        check=(data["check_database"], data["check_query"], data["check_expected"]),
         repositories=list(data["repositories"]),
         keep=keep,
     )

@@ -61,6 +61,8 @@ class Kind:
     restore: tuple[str, ...] = ()
     count_rows: tuple[str, ...] = ()
     promoted: str = ""
+    # A query on stdin, in the database named last, printing bare rows (a verification's check).
+    query: tuple[str, ...] = ()
 
 
 POSTGRES = Kind(
@@ -92,6 +94,11 @@ POSTGRES = Kind(
     ),
     count_rows=("sh", "-c", PG_COUNT_ROWS),
     promoted='DROP DATABASE "{copy}";\nALTER ROLE "{copy}" NOLOGIN;\n',
+    query=(
+        "sh",
+        "-c",
+        'exec psql -tA --no-psqlrc -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d "$0"',
+    ),
 )
 MARIADB = Kind(
     key="mariadb",
@@ -117,6 +124,7 @@ MARIADB = Kind(
     # The dump holds the server's own `mysql` database too: a copy keeps the same password.
     restore=("mariadb", "--user=root", "--host=127.0.0.1"),
     count_rows=("sh", "-c", MYSQL_COUNT_ROWS.replace("{client}", "mariadb")),
+    query=("mariadb", "--user=root", "--host=127.0.0.1", "--batch", "--skip-column-names"),
 )
 MYSQL = Kind(
     key="mysql",
@@ -140,6 +148,7 @@ MYSQL = Kind(
     dump_name="mysql.sql",
     restore=("mysql", "--user=root", "--host=127.0.0.1"),
     count_rows=("sh", "-c", MYSQL_COUNT_ROWS.replace("{client}", "mysql")),
+    query=("mysql", "--user=root", "--host=127.0.0.1", "--batch", "--skip-column-names"),
 )
 REDIS = Kind(
     key="redis",

@@ -4,17 +4,28 @@ removed whatever happens. A repository can also be checked alone."""
 
 from __future__ import annotations
 
+import asyncio
+
 from backups import commands, state
 from backups.models import Backup, Policy, Repository
 from backups.operations.backup import Restic, list_snapshots, words_of
-from backups.operations.restore import THROWAWAY, remove_copy, restic_for, restore_copy
+from backups.operations.restore import (
+    THROWAWAY,
+    copy_name,
+    remove_copy,
+    restic_for,
+    restore_copy,
+)
+from deployments.commands import accessories
 from deployments.models import Accessory
 from deployments.operations.accessories import kind_of
 from panel.audit import Actor
 from panel.jobs import locks
 from panel.jobs.runner import JobContext, JobFailed
 from panel.log_kinds import LogKind
+from servers import ssh
 from servers.models import Server
+from servers.targets import target_for
 
 CHECK_TIMEOUT = 6 * 3600.0
 
@@ -36,14 +47,15 @@ def verify(ctx: JobContext) -> None:
             summary = restore_copy(
                 ctx, restic, accessory, backup, THROWAWAY, f"panel_restore_{ctx.job.pk}"
             )
+            checked = _own_check(ctx, accessory, ctx.job.params.get("policy_id"))
         else:
-            summary = _files_restored(ctx, restic, backup)
+            summary, checked = _files_restored(ctx, restic, backup), []
     except Exception as error:
         state.verified(actor, accessory, backup, ctx.job, passed=False, detail=str(error))
         raise
     finally:
         remove_copy(ctx, accessory, THROWAWAY)
-    differences = compared(backup.rows, summary)
+    differences = compared(backup.rows, summary) + checked
     tables = len(summary.splitlines())
     counted = (
         f"{tables} table{'s' if tables != 1 else ''}, rows as counted"
@@ -59,6 +71,27 @@ def verify(ctx: JobContext) -> None:
     if differences:
         raise JobFailed(f"Snapshot {backup.snapshot_id[:8]} restores other rows: {detail}")
     ctx.log(f"Verified: snapshot {backup.snapshot_id[:8]} {detail}.")
+
+
+def _own_check(ctx: JobContext, accessory: Accessory, policy_id: int | None) -> list[str]:
+    """The policy's own query, asked of the restored copy: [] when it prints what it must (or
+    there is none), else what differs."""
+    policies = Policy.objects.filter(accessory=accessory).exclude(check_query="")
+    policy = policies.filter(pk=policy_id or 0).first() or policies.first()
+    if policy is None:
+        return []
+    name, kind = copy_name(accessory, THROWAWAY), kind_of(accessory)
+    env_names = sorted(name for name, _ in (kind.scratch_env or kind.env))
+    asked = accessories.ask(name, env_names, [*kind.query, policy.check_database], stdin=True)
+    answered = asyncio.run(ssh.run(target_for(accessory.server), asked, check=False,
+                                   stdin=policy.check_query.encode()))  # fmt: skip
+    said = answered.stdout.strip()
+    if not answered.ok:
+        return [f"the check query failed: {words_of(answered.stderr)}"]
+    if said != policy.check_expected.strip():
+        return [f"the check query printed {said[:200]!r}, not {policy.check_expected[:200]!r}"]
+    ctx.log(f"The check query printed what it must ({said[:80]!r}).")
+    return []
 
 
 def refresh_snapshots(ctx: JobContext) -> None:

@@ -73,6 +73,9 @@ def test_schedules_are_checked_said_in_words_and_set_by_admins(
     for bad in ("* * *", "0 3 * * * *", "61 * * * *", "0 3 * * *; touch x"):
         client.post(url, {**given, "schedule": bad})
     client.post(url, {**given, "timeout_minutes": 0})
+    client.post(url, {**given, "check_query": "SELECT 1"})  # without its database and output
+    client.post(url, {**given, "check_database": "a;b", "check_query": "SELECT 1",
+                      "check_expected": "1"})  # fmt: skip
     assert not Policy.objects.exists()
     client.post(url, given)
     policy = Policy.objects.get()

@@ -11,7 +11,7 @@ import pytest
 
 from backups import commands
 from backups import services as backup_services
-from backups.models import Backup, Repository, ScratchCopy, Verification
+from backups.models import Backup, Policy, Repository, ScratchCopy, Verification
 from backups.operations.promote import promote
 from backups.operations.restore import restore_to_scratch
 from backups.operations.verify import check_repository, verify
@@ -123,6 +123,20 @@ def test_a_verification_compares_rows_and_a_corrupted_pack_fails_it_and_the_chec
     verification = Verification.objects.get()
     assert verification.passed and "rows as counted when it was made" in verification.detail
     assert "kept-verify" not in _listed(database, ["docker", "ps", "-a", "--format", "{{.Names}}"])
+
+    # The policy's own check, asked of the restored copy.
+    policy = backup_services.create_policy(
+        crew.actor(crew.admin), database, schedule="0 3 * * *", repositories=[repository],
+        keep={"keep_last": 7, "keep_daily": 0, "keep_weekly": 0, "keep_monthly": 0},
+        check=("postgres", "SELECT count(*) FROM rows WHERE n > 4000", "1000"),
+    )  # fmt: skip
+    job = backup_services.start_verification(crew.actor(crew.admin), database)
+    assert run_job(job.pk, verify) == "succeeded", log_of(job)
+    assert "The check query printed what it must ('1000')" in log_of(job)
+    Policy.objects.filter(pk=policy.pk).update(check_expected="999")
+    job = backup_services.start_verification(crew.actor(crew.admin), database, policy)
+    assert run_job(job.pk, verify) == "failed", log_of(job)
+    assert "printed '1000', not '999'" in log_of(job)
 
     # Every data pack gets 16 bytes of garbage in the middle of its blobs.
     corrupt = (
