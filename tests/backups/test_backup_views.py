@@ -16,9 +16,24 @@ from backups.models import Backup, Repository, ScratchCopy, Upgrade, Verificatio
 from backups.operations.backup import progress_of
 from backups.validators import validate_bucket, validate_endpoint, validate_folder
 from deployments import accessory_services
+from deployments.models import Accessory
 from panel.models import AuditEvent, Job
 from servers.models import Server
 from tests.conftest import Crew
+
+
+def _disk(crew: Crew, server: Server) -> Repository:
+    return backup_services.create_repository(
+        crew.actor(crew.admin), crew.team, name="disk", kind="local", server=server,
+        folder="/srv/backups",
+    )  # fmt: skip
+
+
+def _postgres_and_disk(crew: Crew, server: Server) -> tuple[Accessory, Repository]:
+    db = accessory_services.create_accessory(
+        crew.actor(crew.admin), crew.team, name="db", server=server, kind="postgres"
+    )
+    return db, _disk(crew, server)
 
 
 def test_fields_that_reach_a_command_or_url_are_checked() -> None:
@@ -79,13 +94,7 @@ def test_admins_add_repositories_with_the_password_encrypted_and_viewers_see(
 def test_backing_up_is_an_audited_job_for_admins(
     crew: Crew, client: Client, server: Server, django_capture_on_commit_callbacks: Any
 ) -> None:
-    db = accessory_services.create_accessory(
-        crew.actor(crew.admin), crew.team, name="db", server=server, kind="postgres"
-    )
-    repository = backup_services.create_repository(
-        crew.actor(crew.admin), crew.team, name="disk", kind="local", server=server,
-        folder="/srv/backups",
-    )  # fmt: skip
+    db, repository = _postgres_and_disk(crew, server)
     url = reverse("accessory_back_up", args=[db.pk])
     client.force_login(crew.deployer)
     assert client.post(url, {"repository": repository.pk}).status_code == 403
@@ -103,13 +112,7 @@ def test_backing_up_is_an_audited_job_for_admins(
 def test_restoring_to_a_scratch_copy_is_for_admins_and_only_of_a_good_backup(
     crew: Crew, client: Client, server: Server, django_capture_on_commit_callbacks: Any
 ) -> None:
-    db = accessory_services.create_accessory(
-        crew.actor(crew.admin), crew.team, name="db", server=server, kind="postgres"
-    )
-    repository = backup_services.create_repository(
-        crew.actor(crew.admin), crew.team, name="disk", kind="local", server=server,
-        folder="/srv/backups",
-    )  # fmt: skip
+    db, repository = _postgres_and_disk(crew, server)
     good = Backup.objects.create(
         team=crew.team, repository=repository, accessory=db, succeeded=True, snapshot_id="ab" * 32
     )
@@ -130,13 +133,7 @@ def test_restoring_to_a_scratch_copy_is_for_admins_and_only_of_a_good_backup(
 def test_only_owners_replace_live_data_and_only_with_its_name_typed(
     crew: Crew, client: Client, server: Server, django_capture_on_commit_callbacks: Any
 ) -> None:
-    db = accessory_services.create_accessory(
-        crew.actor(crew.admin), crew.team, name="db", server=server, kind="postgres"
-    )
-    repository = backup_services.create_repository(
-        crew.actor(crew.admin), crew.team, name="disk", kind="local", server=server,
-        folder="/srv/backups",
-    )  # fmt: skip
+    db, repository = _postgres_and_disk(crew, server)
     backup = Backup.objects.create(
         team=crew.team, repository=repository, accessory=db, succeeded=True, snapshot_id="ab" * 32
     )
@@ -164,13 +161,7 @@ def test_only_owners_replace_live_data_and_only_with_its_name_typed(
 def test_verifying_and_checking_are_admin_jobs_and_the_pages_say_when_last_proven(
     crew: Crew, client: Client, server: Server, django_capture_on_commit_callbacks: Any
 ) -> None:
-    db = accessory_services.create_accessory(
-        crew.actor(crew.admin), crew.team, name="db", server=server, kind="postgres"
-    )
-    repository = backup_services.create_repository(
-        crew.actor(crew.admin), crew.team, name="disk", kind="local", server=server,
-        folder="/srv/backups",
-    )  # fmt: skip
+    db, repository = _postgres_and_disk(crew, server)
     client.force_login(crew.deployer)
     assert client.post(reverse("accessory_verify", args=[db.pk])).status_code == 403
     assert client.post(reverse("repository_check", args=[repository.pk])).status_code == 403
@@ -195,13 +186,7 @@ def test_verifying_and_checking_are_admin_jobs_and_the_pages_say_when_last_prove
 def test_upgrades_start_after_a_backup_for_admins_and_only_owners_revert_or_drop_kept_data(
     crew: Crew, client: Client, server: Server, django_capture_on_commit_callbacks: Any
 ) -> None:
-    db = accessory_services.create_accessory(
-        crew.actor(crew.admin), crew.team, name="db", server=server, kind="postgres"
-    )
-    repository = backup_services.create_repository(
-        crew.actor(crew.admin), crew.team, name="disk", kind="local", server=server,
-        folder="/srv/backups",
-    )  # fmt: skip
+    db, repository = _postgres_and_disk(crew, server)
     url = reverse("accessory_upgrade", args=[db.pk])
     client.force_login(crew.deployer)
     assert client.post(url, {"image": "postgres:17.2"}).status_code == 403
@@ -239,10 +224,7 @@ def test_files_pages_are_for_files_snapshots_and_restoring_them_live_for_owners(
         crew.actor(crew.admin), crew.team, name="box", server=server, kind="custom",
         image="registry.example.com/box:1", port=8080, volumes=["boxdata:/srv"],
     )  # fmt: skip
-    repository = backup_services.create_repository(
-        crew.actor(crew.admin), crew.team, name="disk", kind="local", server=server,
-        folder="/srv/backups",
-    )  # fmt: skip
+    repository = _disk(crew, server)
     dump = Backup.objects.create(
         team=crew.team, repository=repository, accessory=box, succeeded=True, snapshot_id="d" * 64
     )
@@ -268,10 +250,7 @@ def test_files_pages_are_for_files_snapshots_and_restoring_them_live_for_owners(
 def test_a_repository_page_lists_its_snapshots_and_admins_list_them_again(
     crew: Crew, client: Client, server: Server, django_capture_on_commit_callbacks: Any
 ) -> None:
-    repository = backup_services.create_repository(
-        crew.actor(crew.admin), crew.team, name="disk", kind="local", server=server,
-        folder="/srv/backups",
-    )  # fmt: skip
+    repository = _disk(crew, server)
     Repository.objects.filter(pk=repository.pk).update(snapshots=[
         {"short_id": "4f2a9c1e", "time": "2026-11-20T03:00:01Z", "hostname": "web1",
          "tags": ["made-by-hand"], "paths": ["/etc"]},
