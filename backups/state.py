@@ -120,30 +120,33 @@ def checked(actor: Actor, repository: Repository, job: Job, *, error: str = "") 
 
 
 def live_restored(
-    actor: Actor, accessory: Accessory, copy: ScratchCopy, job: Job, safety: Backup
+    actor: Actor, accessory: Accessory, backup: Backup, safety: Backup, *, what: str
 ) -> None:
+    """A backup's `what` ("database" from a scratch copy, or "volumes") made the live data."""
     with transaction.atomic():
-        ScratchCopy.objects.filter(accessory=accessory).delete()
-        audit.record(
-            actor,
-            AuditAction.LIVE_RESTORED,
-            team=accessory.team,
-            target=accessory,
-            details={"snapshot": copy.backup.snapshot_id[:8],
-                     "safety_snapshot": safety.snapshot_id[:8]},
-        )  # fmt: skip
+        if what == "database":
+            ScratchCopy.objects.filter(accessory=accessory).delete()
+        _restore_event(actor, AuditAction.LIVE_RESTORED, accessory, backup, safety, what=what)
 
 
 def live_restore_failed(
-    actor: Actor, accessory: Accessory, copy: ScratchCopy, job: Job, safety: Backup, error: str
+    actor: Actor, accessory: Accessory, backup: Backup, safety: Backup, error: str, *, what: str
 ) -> None:
+    _restore_event(actor, AuditAction.LIVE_RESTORE_FAILED, accessory, backup, safety, what=what,
+                   error=error[:200])  # fmt: skip
+
+
+def _restore_event(
+    actor: Actor, action: AuditAction, accessory: Accessory, backup: Backup, safety: Backup,
+    **details: str,
+) -> None:  # fmt: skip
     audit.record(
         actor,
-        AuditAction.LIVE_RESTORE_FAILED,
+        action,
         team=accessory.team,
         target=accessory,
-        details={"snapshot": copy.backup.snapshot_id[:8],
-                 "safety_snapshot": safety.snapshot_id[:8], "error": error[:200]},
+        details={"snapshot": backup.snapshot_id[:8], "safety_snapshot": safety.snapshot_id[:8],
+                 **details},
     )  # fmt: skip
 
 
@@ -214,30 +217,6 @@ def kept_removed(actor: Actor, accessory: Accessory, job: Job, done: Upgrade) ->
             target=accessory,
             details={"volume": done.kept_volume},
         )
-
-
-def files_restored(actor: Actor, accessory: Accessory, backup: Backup, safety: Backup) -> None:
-    audit.record(
-        actor,
-        AuditAction.LIVE_RESTORED,
-        team=accessory.team,
-        target=accessory,
-        details={"snapshot": backup.snapshot_id[:8], "safety_snapshot": safety.snapshot_id[:8],
-                 "what": "volumes"},
-    )  # fmt: skip
-
-
-def files_restore_failed(
-    actor: Actor, accessory: Accessory, backup: Backup, safety: Backup, error: str
-) -> None:
-    audit.record(
-        actor,
-        AuditAction.LIVE_RESTORE_FAILED,
-        team=accessory.team,
-        target=accessory,
-        details={"snapshot": backup.snapshot_id[:8], "safety_snapshot": safety.snapshot_id[:8],
-                 "what": "volumes", "error": error[:200]},
-    )  # fmt: skip
 
 
 def snapshots_listed(

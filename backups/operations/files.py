@@ -49,9 +49,11 @@ def restore_files(ctx: JobContext) -> None:
     try:
         _replace_files(ctx, accessory, restic, backup)
     except BaseException as error:
-        state.files_restore_failed(Actor.of_job(ctx.job), accessory, backup, safety, str(error))
+        state.live_restore_failed(
+            Actor.of_job(ctx.job), accessory, backup, safety, str(error), what="volumes"
+        )
         raise
-    state.files_restored(Actor.of_job(ctx.job), accessory, backup, safety)
+    state.live_restored(Actor.of_job(ctx.job), accessory, backup, safety, what="volumes")
     ctx.log(f"{accessory.name} runs on the files of snapshot {backup.snapshot_id[:8]}; what it "
             f"had before is snapshot {safety.snapshot_id[:8]}.")  # fmt: skip
 

@@ -54,10 +54,12 @@ def promote(ctx: JobContext) -> None:
     try:
         switch_data(ctx, accessory, switch)
     except BaseException as error:
-        state.live_restore_failed(actor, accessory, copy, ctx.job, safety, str(error))
+        state.live_restore_failed(
+            actor, accessory, copy.backup, safety, str(error), what="database"
+        )
         raise
     remove_copy(ctx, accessory, SCRATCH)
-    state.live_restored(actor, accessory, copy, ctx.job, safety)
+    state.live_restored(actor, accessory, copy.backup, safety, what="database")
     ctx.log(
         f"{accessory.name} now serves snapshot {copy.backup.snapshot_id[:8]}; what it held "
         f"before is snapshot {safety.snapshot_id[:8]} in {restic.repository.name}."
