@@ -158,11 +158,20 @@ def snapshot_files(backup: Backup) -> list[dict[str, Any]]:
         raise DeployRefused(str(failure)) from failure
 
 
-def snapshot_file(backup: Backup, path: str) -> bytes:
+def snapshot_file(actor: Actor, backup: Backup, path: str) -> bytes:
+    """One file of a files snapshot, its download audited (what was read, not its content)."""
     try:
-        return files.read(backup, path)
+        content = files.read(backup, path)
     except JobFailed as failure:
         raise DeployRefused(str(failure)) from failure
+    audit.record(
+        actor,
+        AuditAction.BACKUP_FILE_DOWNLOADED,
+        team=backup.team,
+        target=backup.accessory,
+        details={"snapshot": backup.snapshot_id[:8], "path": path, "bytes": len(content)},
+    )
+    return content
 
 
 def start_verification(actor: Actor, accessory: Accessory, policy: Policy | None = None) -> Job:

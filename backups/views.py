@@ -207,7 +207,7 @@ def backup_file_download(request: HttpRequest, accessory_id: str, backup_id: int
     backup = _files_backup(accessory, backup_id)
     path = request.GET.get("path", "")
     try:
-        content = services.snapshot_file(backup, path)
+        content = services.snapshot_file(actor_of(request), backup, path)
     except DeployRefused as refusal:
         messages.error(request, str(refusal))
         return redirect("backup_files", accessory_id=accessory.pk, backup_id=backup.pk)

@@ -61,6 +61,7 @@ class AuditAction(models.TextChoices):
     BACKUP_FAILED = "backup.failed", "Backup failed"
     SCRATCH_MADE = "backup.scratch.made", "Backup restored to a scratch copy"
     SCRATCH_REMOVED = "backup.scratch.removed", "Scratch copy removed"
+    BACKUP_FILE_DOWNLOADED = "backup.file.downloaded", "File downloaded from a backup"
     LIVE_RESTORED = "backup.live.restored", "Backup restored into live"
     LIVE_RESTORE_FAILED = "backup.live.failed", "Restore into live failed; live data kept"
     RESTORE_VERIFIED = "backup.verified", "Restore verified"

@@ -21,6 +21,7 @@ from deployments.commands import accessories
 from deployments.models import Accessory
 from deployments.operations import accessories as operations
 from panel.jobs.runner import run_job
+from panel.models import AuditAction, AuditEvent
 from servers import ssh
 from servers.models import Server
 from servers.targets import target_for
@@ -83,6 +84,8 @@ def test_volumes_back_up_verify_give_a_file_back_and_restore_into_live_with_iden
     answer = client.get(reverse("backup_file_download", args=[box.pk, backup.pk]),
                         {"path": "/data/srv/files/a.txt"})  # fmt: skip
     assert answer.content == b"hello\n" and "attachment" in answer["Content-Disposition"]
+    read = AuditEvent.objects.get(action=AuditAction.BACKUP_FILE_DOWNLOADED)
+    assert read.details["path"] == "/data/srv/files/a.txt" and read.details["bytes"] == 6
 
     _in(box, "rm -rf /srv/files/deep /srv/host/h.txt && echo changed > /srv/files/a.txt")
     broken = _in(box, SUMS)
