@@ -12,11 +12,17 @@ from servers.commands.host import panel_path
 
 PASSWORD_INSIDE = "/run/panel/restic-password"  # noqa: S105 (a path, not a password)
 REPOSITORY_INSIDE = "/repository"
+RESTORED_INSIDE = "/restored"  # where a restore writes, in restic's container
 FILES_INSIDE = "/data"  # where an accessory's volumes are mounted, each at its own path below
 # The variables restic reads; their values are in the env file.
 ENV_NAMES = ("RESTIC_REPOSITORY", "RESTIC_PASSWORD_FILE", "AWS_ACCESS_KEY_ID",
              "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")  # fmt: skip
 LABEL = "panel.restic"  # on every restic container, with its repository's id
+# An SFTP repository: restic's ssh reaches its server by this name, with the repository's own
+# key and the server's pinned host key; the three files are mounted read-only.
+SFTP_HOST = "panel-repository"
+SFTP_FILES = {"sftp-key": "/run/panel/sftp-key", "known_hosts": "/run/panel/known_hosts",
+              "ssh_config": "/etc/ssh/ssh_config"}  # fmt: skip
 SOURCE_FAILED = 97  # the exit status of a pipe whose source failed
 
 
@@ -32,6 +38,46 @@ def password_file(repository_id: str) -> str:
     return posixpath.join(folder(repository_id), "password")
 
 
+def sftp_file(repository_id: str, name: str) -> str:
+    return posixpath.join(folder(repository_id), name)
+
+
+def sftp_location(repository_folder: str) -> str:
+    return f"sftp:{SFTP_HOST}:{repository_folder}"
+
+
+def ssh_config(host: str, port: int, user: str) -> str:
+    """How restic's ssh reaches the repository's server: its key only, the pinned host key
+    only, never a question."""
+    return "\n".join([
+        f"Host {SFTP_HOST}", f"  HostName {host}", f"  Port {port}", f"  User {user}",
+        f"  HostKeyAlias {SFTP_HOST}", f"  IdentityFile {SFTP_FILES['sftp-key']}",
+        "  IdentitiesOnly yes", f"  UserKnownHostsFile {SFTP_FILES['known_hosts']}",
+        "  GlobalKnownHostsFile /dev/null", "  StrictHostKeyChecking yes", "  BatchMode yes",
+        "  ConnectTimeout 20", "  ServerAliveInterval 15", "  ServerAliveCountMax 4", "",
+    ])  # fmt: skip
+
+
+def known_hosts(host_key: str) -> str:
+    return f"{SFTP_HOST} {host_key.strip()}\n"
+
+
+def authorized_line(public_key: str, repository_id: str) -> str:
+    """The repository's key on its server: SFTP only (no shell, no forwarding, no terminal)."""
+    return f'restrict,command="internal-sftp" {public_key.strip()} panel-restic-{repository_id}'
+
+
+# $0: the line, added to the user's authorized_keys unless it is there already.
+AUTHORIZE = (
+    "umask 077 && mkdir -p ~/.ssh && touch ~/.ssh/authorized_keys && "
+    '{ grep -qxF "$0" ~/.ssh/authorized_keys || printf \'%s\\n\' "$0" >> ~/.ssh/authorized_keys; }'
+)
+
+
+def authorize(line: str) -> list[str]:
+    return ["sh", "-c", AUTHORIZE, line]
+
+
 def restic(
     repository_id: str,
     image: str,
@@ -39,12 +85,14 @@ def restic(
     args: list[str],
     *,
     local_folder: str = "",
+    sftp: bool = False,
     stdin: bool = False,
     mounts: tuple[str, ...] = (),
     entrypoint: str = "restic",
 ) -> list[str]:
     """restic with the repository's variables and password file; a local repository's folder
-    mounted at /repository, and `mounts` (`source:path[:ro]`) as given."""
+    mounted at /repository, an SFTP repository's ssh files, and `mounts` (`source:path[:ro]`)
+    as given."""
     argv = ["sh", "-c", LOAD_ENV_AND_RUN, env_file(repository_id), "docker", "run", "--rm",
             "--label", f"{LABEL}={repository_id}"]  # fmt: skip
     if stdin:
@@ -55,6 +103,8 @@ def restic(
     argv += ["--volume", f"{password}:{PASSWORD_INSIDE}:ro"]
     if local_folder:
         argv += ["--volume", f"{local_folder}:{REPOSITORY_INSIDE}"]
+    for name, inside in SFTP_FILES.items() if sftp else ():
+        argv += ["--volume", f"{posixpath.join(home, sftp_file(repository_id, name))}:{inside}:ro"]
     for mount in mounts:
         argv += ["--volume", mount]
     return [*argv, "--entrypoint", entrypoint, image, *args]
@@ -63,8 +113,8 @@ def restic(
 # A files snapshot restored inside restic's container, every byte checked, and its files
 # counted (a command for `sh -c`; $0: the snapshot).
 RESTORE_AND_COUNT = (
-    f'restic restore "$0" --target /restored --verify >&2 && '
-    f"find /restored{FILES_INSIDE} ! -type d | wc -l"
+    f'restic restore "$0" --target {RESTORED_INSIDE} --verify >&2 && '
+    f"find {RESTORED_INSIDE}{FILES_INSIDE} ! -type d | wc -l"
 )
 
 

@@ -32,8 +32,9 @@ class RepositoryForm(forms.Form):
     server = forms.ModelChoiceField(
         queryset=Server.objects.none(),
         required=False,
-        help_text="A folder: the server it is on. It holds backups of that server only; keep "
-        "a second repository elsewhere (3-2-1).",
+        help_text="A folder: the server it is on; it holds backups of that server only. SFTP: "
+        "the server that holds it; every other server reaches it with a key of its own, "
+        "allowed SFTP only there.",
     )
     folder = forms.CharField(max_length=255, required=False, validators=[validate_folder])
     endpoint = forms.CharField(
@@ -79,9 +80,12 @@ class RepositoryForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        server = data.get("server")
+        if data.get("kind") == RepositoryKind.SFTP and server and not server.host_key:
+            self.add_error("server", "Trust this server's host key first (open the server).")
         needed = (
             ("server", "folder")
-            if data.get("kind") == RepositoryKind.LOCAL
+            if data.get("kind") in (RepositoryKind.LOCAL, RepositoryKind.SFTP)
             else ("endpoint", "bucket", "access_key", "secret_key")
         )
         for name in needed:
@@ -168,6 +172,9 @@ class PolicyForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        server = data.get("server")
+        if data.get("kind") == RepositoryKind.SFTP and server and not server.host_key:
+            self.add_error("server", "Trust this server's host key first (open the server).")
         if not any(data.get(f"keep_{name}") for name in ("last", "daily", "weekly", "monthly")):
             self.add_error("keep_last", "Keep at least one snapshot.")
         given = [

@@ -28,18 +28,20 @@ def keep_options(**counts: int) -> list[str]:
 
 class RepositoryKind(models.TextChoices):
     LOCAL = "local", "A folder on a server"
+    SFTP = "sftp", "SFTP to another of our servers"
     S3 = "s3", "S3-compatible storage"
 
 
 class Repository(models.Model):
     """A restic repository. Its password is generated and encrypted here, and reaches restic
-    only through a 0600 file; so does the S3 secret key."""
+    only through a 0600 file; so do the S3 secret key and the SFTP key (one per repository,
+    allowed SFTP only on the server that holds it)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     team = models.ForeignKey("panel.Team", on_delete=models.CASCADE, related_name="repositories")
     name = models.CharField(max_length=40, validators=[validate_name])
     kind = models.CharField(max_length=8, choices=RepositoryKind.choices)
-    server = models.ForeignKey(  # a folder's server
+    server = models.ForeignKey(  # the server the folder is on (local or over SFTP)
         "servers.Server", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     folder = models.CharField(max_length=255, blank=True, validators=[validate_folder])
@@ -49,6 +51,8 @@ class Repository(models.Model):
     region = models.CharField(max_length=40, blank=True, validators=[validate_region])
     access_key = models.CharField(max_length=128, blank=True, validators=[validate_access_key])
     secret_key = EncryptedTextField(blank=True, default="")
+    sftp_key = EncryptedTextField(blank=True, default="")  # private, OpenSSH format
+    sftp_public_key = models.TextField(blank=True)
     password = EncryptedTextField()
     image = models.CharField(
         max_length=255, default="restic/restic:0.17.3", validators=[validate_image_reference]
@@ -82,7 +86,8 @@ class Repository(models.Model):
             return f"s3:{self.endpoint.rstrip('/')}/{self.bucket}" + (
                 f"/{self.prefix}" if self.prefix else ""
             )
-        return f"{self.server.name if self.server else '?'}:{self.folder}"
+        place = f"{self.server.name if self.server else '?'}:{self.folder}"
+        return f"sftp:{place}" if self.kind == RepositoryKind.SFTP else place
 
 
 class Backup(models.Model):

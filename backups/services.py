@@ -48,6 +48,7 @@ from panel.jobs.runner import JobFailed
 from panel.models import AuditAction, Job, JobKind, Team
 from panel.sensitive import Sensitive
 from panel.validators import validate_image_reference
+from servers import keys
 from servers.models import Server
 
 
@@ -61,7 +62,13 @@ def create_repository(
         repository = Repository(team=team, name=name, kind=RepositoryKind(kind), **fields)
         repository.password = Sensitive(password or secrets.token_urlsafe(32))
         repository.secret_key = Sensitive(secret_key)
-        repository.full_clean(exclude=["password", "secret_key"])
+        if repository.kind == RepositoryKind.SFTP:
+            holder = repository.server
+            if holder is None or not holder.host_key:
+                raise DeployRefused("An SFTP repository needs a server whose host key is trusted.")
+            pair = keys.generate()
+            repository.sftp_key, repository.sftp_public_key = pair.private_key, pair.public_key
+        repository.full_clean(exclude=["password", "secret_key", "sftp_key"])
         repository.save()
         audit.record(
             actor,

@@ -60,7 +60,7 @@ def repository_new(request: HttpRequest) -> HttpResponse:
     form = RepositoryForm(request.POST or None, team=team)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        local = data["kind"] == RepositoryKind.LOCAL
+        local = data["kind"] in (RepositoryKind.LOCAL, RepositoryKind.SFTP)
         place = (
             {"server": data["server"], "folder": data["folder"]}
             if local

@@ -70,9 +70,8 @@ def opened(ctx: JobContext, repository: Repository, server: Server) -> Restic:
     """restic for the repository on the server, its settings written there, the repository
     opened (or made) the first time; the job holds the repository's lock."""
     restic = Restic(repository, server)
-    for secret in (restic.password, restic.secret_key):
-        if secret:
-            ctx.add_secret(secret)
+    for secret in restic.secrets:
+        ctx.add_secret(secret)
     restic.prepare(ctx)
     restic.open_or_create(ctx)
     return restic
@@ -278,16 +277,24 @@ class Restic:
         self.home = asyncio.run(ssh.home_dir(self.target))
         self.password = repository.password.reveal()
         self.secret_key = repository.secret_key.reveal() if repository.secret_key else ""
+        self.sftp_key = repository.sftp_key.reveal() if repository.sftp_key else ""
         self.values = _variables(repository, self.secret_key)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What the job's log masks: the repository's password and keys."""
+        return tuple(s for s in (self.password, self.secret_key, self.sftp_key) if s)
 
     def argv(
         self, args: list[str], *, stdin: bool = False, mounts: tuple[str, ...] = (),
         entrypoint: str = "restic",
     ) -> list[str]:  # fmt: skip
-        local = self.repository.folder if self.repository.kind == RepositoryKind.LOCAL else ""
+        kind = self.repository.kind
+        local = self.repository.folder if kind == RepositoryKind.LOCAL else ""
         return commands.restic(
             str(self.repository.pk), self.repository.image, self.home, args,
-            local_folder=local, stdin=stdin, mounts=mounts, entrypoint=entrypoint,
+            local_folder=local, sftp=kind == RepositoryKind.SFTP, stdin=stdin, mounts=mounts,
+            entrypoint=entrypoint,
         )  # fmt: skip
 
     def prepare(self, ctx: JobContext) -> None:
@@ -302,18 +309,51 @@ class Restic:
         if self.repository.kind == RepositoryKind.LOCAL:
             steps.append(Run(on, ("mkdir", "-p", "--", self.repository.folder), "the repository"))
         image = self.repository.image
-        steps.append(Run(on, tuple(containers.pull(image)), "restic's image", timeout=900,
-                         unless=tuple(containers.image_id(image))))  # fmt: skip
+        steps += [*self._sftp_steps(), Run(on, tuple(containers.pull(image)), "restic's image",
+                  timeout=900, unless=tuple(containers.image_id(image)))]  # fmt: skip
+        lanes = [lane(*steps)]
+        targets = {self.server.pk: self.target}
+        if self.repository.kind == RepositoryKind.SFTP and self.repository.opened_at is None:
+            holder = self.repository.server
+            assert holder is not None  # an SFTP repository is on a server
+            targets[holder.pk] = target_for(holder)
+            line = commands.authorized_line(self.repository.sftp_public_key, key)
+            lanes.append(lane(Run(host_of(holder), tuple(commands.authorize(line)),
+                                  "the repository's key, allowed SFTP only")))  # fmt: skip
         runner = StepRunner(
-            {self.server.pk: self.target},
+            targets,
             ctx.log,
             contents={
                 ENV_CONTENT: containers.env_file(self.values),
                 PASSWORD_CONTENT: self.password.encode(),
+                **self._sftp_contents(),
             },
             check_cancelled=ctx.check_cancelled,
         )
-        asyncio.run(runner.phase(Phase("Repository settings", (lane(*steps),))))
+        asyncio.run(runner.phase(Phase("Repository settings", tuple(lanes))))
+
+    def _sftp_steps(self) -> list[Run | Put]:
+        """An SFTP repository's key, its server's host key and how to reach it, on this
+        server."""
+        if self.repository.kind != RepositoryKind.SFTP:
+            return []
+        on, key = host_of(self.server), str(self.repository.pk)
+        return [
+            Put(on, commands.sftp_file(key, name), 0o600 if name == "sftp-key" else 0o644, name,
+                (what,), f"the repository's {what}")
+            for name, what in (("sftp-key", "SFTP key"), ("known_hosts", "server's host key"),
+                               ("ssh_config", "ssh settings"))
+        ]  # fmt: skip
+
+    def _sftp_contents(self) -> dict[str, bytes]:
+        holder = self.repository.server
+        if self.repository.kind != RepositoryKind.SFTP or holder is None:
+            return {}
+        return {
+            "sftp-key": self.sftp_key.encode(),
+            "known_hosts": commands.known_hosts(holder.host_key).encode(),
+            "ssh_config": commands.ssh_config(holder.host, holder.port, holder.user).encode(),
+        }
 
     def open_or_create(self, ctx: JobContext) -> None:
         """An existing repository is used as it is, never made again; one the panel has opened
@@ -342,13 +382,15 @@ class Restic:
                 f"{self.repository.name}: restic cannot open it ({words_of(said)}). Nothing was "
                 "backed up."
             )
-        if self.repository.kind == RepositoryKind.LOCAL:
+        holder = self.repository.server
+        if holder is not None:  # a folder, here or over SFTP
             listed = asyncio.run(
-                ssh.run(self.target, ["ls", "-A", "--", self.repository.folder], check=False)
-            )
+                ssh.run(target_for(holder), ["ls", "-A", "--", self.repository.folder],
+                        check=False)
+            )  # fmt: skip
             if listed.stdout.strip():
                 raise JobFailed(
-                    f"{self.repository.folder} on {self.server.name} holds files but no restic "
+                    f"{self.repository.folder} on {holder.name} holds files but no restic "
                     "repository that opens: nothing is made over them, nothing was backed up."
                 )
         made = self.run(["init"])
@@ -394,6 +436,8 @@ def _variables(repository: Repository, secret_key: str) -> dict[str, str]:
     values = {"RESTIC_PASSWORD_FILE": commands.PASSWORD_INSIDE}
     if repository.kind == RepositoryKind.LOCAL:
         return {**values, "RESTIC_REPOSITORY": commands.REPOSITORY_INSIDE}
+    if repository.kind == RepositoryKind.SFTP:
+        return {**values, "RESTIC_REPOSITORY": commands.sftp_location(repository.folder)}
     return {
         **values,
         "RESTIC_REPOSITORY": repository.location,

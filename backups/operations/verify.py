@@ -124,9 +124,8 @@ def _prepared(ctx: JobContext) -> Restic:
     if locks.acquire(repository.lock_name, ctx.job.pk) is None:
         raise JobFailed(f"{repository.name} is busy with another job; try again later.")
     restic = Restic(repository, server)
-    for secret in (restic.password, restic.secret_key):
-        if secret:
-            ctx.add_secret(secret)
+    for secret in restic.secrets:
+        ctx.add_secret(secret)
     restic.prepare(ctx)
     return restic
 

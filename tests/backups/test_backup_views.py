@@ -19,7 +19,7 @@ from deployments import accessory_services
 from deployments.models import Accessory
 from panel.models import AuditEvent, Job
 from servers.models import Server
-from tests.conftest import Crew
+from tests.conftest import Crew, new_server
 
 
 def _disk(crew: Crew, server: Server) -> Repository:
@@ -89,6 +89,30 @@ def test_admins_add_repositories_with_the_password_encrypted_and_viewers_see(
     client.force_login(crew.viewer)
     page = client.get(reverse("repository_list")).content.decode()
     assert "offsite" in page and "s3-secret-canary-77" not in page
+
+
+def test_an_sftp_repository_gets_a_key_of_its_own_on_a_trusted_server(
+    crew: Crew, client: Client, server: Server
+) -> None:
+    client.force_login(crew.admin)
+    untrusted = new_server(crew, "web-2", "10.0.0.6")
+    Server.objects.filter(pk=untrusted.pk).update(host_key="")
+    fields = {"kind": "sftp", "folder": "/srv/restic", "image": "restic/restic:0.17.3"}
+    page = client.post(
+        reverse("repository_new"), {"name": "far", "server": untrusted.pk, **fields}
+    ).content.decode()
+    assert "Trust this server" in page and not Repository.objects.exists()
+    client.post(reverse("repository_new"), {"name": "far", "server": server.pk, **fields})
+    repository = Repository.objects.get()
+    assert repository.location == "sftp:web-1:/srv/restic"
+    assert repository.sftp_public_key.startswith("ssh-ed25519 ")
+    assert "OPENSSH PRIVATE KEY" in repository.sftp_key.reveal()
+    stored = str(Repository.objects.values_list("sftp_key", flat=True).get())
+    assert "OPENSSH" not in stored
+    page = client.get(reverse("repository_detail", args=[repository.pk])).content.decode()
+    assert "allows SFTP only" in page and "PRIVATE" not in page
+    line = commands.authorized_line(repository.sftp_public_key, str(repository.pk))
+    assert line.startswith('restrict,command="internal-sftp" ssh-ed25519 ')
 
 
 def test_backing_up_is_an_audited_job_for_admins(
