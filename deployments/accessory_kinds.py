@@ -63,6 +63,17 @@ class Kind:
     promoted: str = ""
     # A query on stdin, in the database named last, printing bare rows (a verification's check).
     query: tuple[str, ...] = ()
+    # An engine whose dump is a file it loads as it starts (Redis' RDB): a copy gets the file in
+    # its data volume before it boots, with `scratch_config`, and runs `after_restore` once
+    # ready.
+    loads_dump_at_start: bool = False
+    scratch_config: str = ""
+    after_restore: tuple[str, ...] = ()
+
+    @property
+    def restores(self) -> bool:
+        """Whether the panel restores its dumps into a copy."""
+        return bool(self.restore) or self.loads_dump_at_start
 
 
 POSTGRES = Kind(
@@ -150,6 +161,24 @@ MYSQL = Kind(
     count_rows=("sh", "-c", MYSQL_COUNT_ROWS.replace("{client}", "mysql")),
     query=("mysql", "--user=root", "--host=127.0.0.1", "--batch", "--skip-column-names"),
 )
+# Persistence on; keys are never evicted (a queue must not lose jobs).
+REDIS_CONFIG = "\n".join([
+    "bind 0.0.0.0", "protected-mode no", "dir /data", "appendonly yes",
+    "maxmemory-policy noeviction", "requirepass {password}", "",
+])  # fmt: skip
+# Keys that do not expire, per database (`redis.db0 12`): what a restore must bring back.
+REDIS_COUNT_KEYS = (
+    "redis-cli --no-auth-warning INFO keyspace | "
+    "awk -F '[:=,]' '/^db[0-9]+:/ {print \"redis.\" $1, $3 - $5}'"
+)
+# The append-only file turned on in a restored copy, written from what it loaded, so its data
+# directory is laid out as the live one's is.
+REDIS_APPEND_ONLY_ON = (
+    "redis-cli --no-auth-warning CONFIG SET appendonly yes >/dev/null && "
+    "while redis-cli --no-auth-warning INFO persistence | "
+    "grep -Eq '^aof_rewrite_(in_progress|scheduled):1'; do sleep 0.2; done && "
+    "redis-cli --no-auth-warning INFO persistence | grep -q '^aof_last_bgrewrite_status:ok'"
+)
 REDIS = Kind(
     key="redis",
     label="Redis",
@@ -159,23 +188,17 @@ REDIS = Kind(
     env=(("REDISCLI_AUTH", "{password}"),),
     ready=("redis-cli", "ping"),
     config_path="/etc/redis/panel.conf",
-    # Persistence on; keys are never evicted (a queue must not lose jobs).
-    config="\n".join(
-        [
-            "bind 0.0.0.0",
-            "protected-mode no",
-            "dir /data",
-            "appendonly yes",
-            "maxmemory-policy noeviction",
-            "requirepass {password}",
-            "",
-        ]
-    ),
+    config=REDIS_CONFIG,
     command=("redis-server", "/etc/redis/panel.conf"),
     engine="redis",
     client=("redis-cli", "-e", "--no-auth-warning"),
     dump=("redis-cli", "--no-auth-warning", "--rdb", "-"),
     dump_name="dump.rdb",
+    count_rows=("sh", "-c", REDIS_COUNT_KEYS),
+    loads_dump_at_start=True,
+    # With its append-only file on, Redis starts empty beside a lone RDB file.
+    scratch_config=REDIS_CONFIG.replace("appendonly yes", "appendonly no"),
+    after_restore=("sh", "-c", REDIS_APPEND_ONLY_ON),
 )
 CUSTOM = Kind(
     key="custom",

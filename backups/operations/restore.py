@@ -11,7 +11,7 @@ from backups import commands, state
 from backups.models import Backup
 from backups.operations.backup import Restic
 from deployments.accessory_kinds import KINDS, Kind
-from deployments.accessory_plans import ENV_CONTENT, AccessorySpec, plan_boot
+from deployments.accessory_plans import CONFIG_CONTENT, ENV_CONTENT, AccessorySpec, plan_boot
 from deployments.commands import accessories, containers
 from deployments.models import Accessory
 from deployments.operations.accessories import secrets_of
@@ -54,7 +54,7 @@ def restic_for(ctx: JobContext, backup: Backup) -> Restic:
     if locks.acquire(backup.repository.lock_name, ctx.job.pk) is None:
         raise JobFailed(f"{backup.repository.name} is busy with another job; nothing changed.")
     restic = Restic(backup.repository, accessory.server)
-    for secret in (restic.password, restic.secret_key, secrets_of(accessory)[1]):
+    for secret in (*restic.secrets, secrets_of(accessory)[1]):
         if secret:
             ctx.add_secret(secret)
     restic.prepare(ctx)
@@ -69,7 +69,7 @@ def restore_copy(
     accessory's image or of `image`, counted; a copy that fails is removed. Returns its rows
     per table."""
     kind = KINDS.get(accessory.kind, KINDS["custom"])
-    if not kind.restore:
+    if not kind.restores:
         raise JobFailed(f"A copy of {kind.label} is not something the panel makes yet.")
     name, password = copy_name(accessory, purpose), secrets_of(accessory)[1]
     remove_copy(ctx, accessory, purpose)
@@ -90,15 +90,21 @@ def restore_copy(
         ready=kind.scratch_ready or kind.ready,
         ready_timeout=float(accessory.ready_timeout),
         owner=f"{accessory.pk}-{purpose}",
+        config_path=kind.config_path if kind.scratch_config else "",
     )
+    config = kind.scratch_config.replace("{password}", password).encode()
     runner = StepRunner(
         {accessory.server.pk: restic.target},
         ctx.log,
-        contents={ENV_CONTENT: containers.env_file(values)},
+        contents={ENV_CONTENT: containers.env_file(values), CONFIG_CONTENT: config},
         check_cancelled=ctx.check_cancelled,
     )
     try:
-        for phase in plan_boot(spec).phases:
+        volume, *phases = plan_boot(spec).phases  # its data volume made first
+        asyncio.run(runner.phase(volume))
+        if kind.loads_dump_at_start:
+            _dump_into_volume(ctx, restic, backup, kind, name)
+        for phase in phases:
             asyncio.run(runner.phase(phase))
         return _restore(ctx, restic, backup, kind, name, list(spec.env_names))
     except BaseException:
@@ -106,20 +112,39 @@ def restore_copy(
         raise
 
 
-def _restore(
-    ctx: JobContext, restic: Restic, backup: Backup, kind: Kind, name: str, env_names: list[str]
-) -> str:
-    source = restic.argv(["dump", backup.snapshot_id, f"/{kind.dump_name}"])
-    sink = accessories.ask(name, env_names, list(kind.restore), stdin=True)
-    status = f"{commands.folder(str(backup.repository.pk))}/restore-{ctx.job.pk}.status"
-    ctx.log(f"Streaming snapshot {backup.snapshot_id[:8]} from restic into {name}")
-    done = asyncio.run(
-        ssh.run(restic.target, commands.piped(source, sink, status), check=False,
-                timeout=RESTORE_TIMEOUT)
-    )  # fmt: skip
+def _dump_into_volume(
+    ctx: JobContext, restic: Restic, backup: Backup, kind: Kind, name: str
+) -> None:
+    """The snapshot's dump file written into the copy's data volume, where the engine loads
+    it as it starts."""
+    ctx.log(f"Writing snapshot {backup.snapshot_id[:8]}'s {kind.dump_name} into {name}'s data")
+    script = f'restic dump "$0" "/$1" > "{commands.RESTORED_INSIDE}/$1"'
+    into = f"{accessories.volume(name)}:{commands.RESTORED_INSIDE}"
+    argv = restic.argv(["-c", script, backup.snapshot_id, kind.dump_name], entrypoint="sh",
+                       mounts=(into,))  # fmt: skip
+    _ran(restic, argv, name)
+
+
+def _ran(restic: Restic, argv: list[str], name: str) -> None:
+    done = asyncio.run(ssh.run(restic.target, argv, check=False, timeout=RESTORE_TIMEOUT))
     if not done.ok:
         words = " / ".join(done.stderr.strip().splitlines()[-3:]) or f"exit {done.exit_status}"
         raise JobFailed(f"The restore into {name} failed: {words}. The copy is removed.")
+
+
+def _restore(
+    ctx: JobContext, restic: Restic, backup: Backup, kind: Kind, name: str, env_names: list[str]
+) -> str:
+    """The dump streamed into the copy's engine (or, loaded as it started, finished), then its
+    rows counted."""
+    if kind.restore:
+        source = restic.argv(["dump", backup.snapshot_id, f"/{kind.dump_name}"])
+        sink = accessories.ask(name, env_names, list(kind.restore), stdin=True)
+        status = f"{commands.folder(str(backup.repository.pk))}/restore-{ctx.job.pk}.status"
+        ctx.log(f"Streaming snapshot {backup.snapshot_id[:8]} from restic into {name}")
+        _ran(restic, commands.piped(source, sink, status), name)
+    if kind.after_restore:
+        _ran(restic, accessories.ask(name, env_names, list(kind.after_restore)), name)
     counted = asyncio.run(
         ssh.run(restic.target, accessories.ask(name, env_names, list(kind.count_rows)),
                 check=False)
