@@ -26,6 +26,7 @@ from deployments.operations.accessories import (
 )
 from panel.audit import Actor
 from panel.jobs.runner import JobContext, JobFailed
+from panel.log_kinds import LogKind
 from servers import ssh
 from servers.execute import StepRunner
 from servers.targets import target_for
@@ -142,6 +143,10 @@ def switch_data(ctx: JobContext, accessory: Accessory, switch: Switch) -> None:
         clean_up(ctx, runner, start, target, accessory.name, put_back)
         run(["docker", "volume", "rm", "--force", kept], "Removing the kept files")
         raise
-    if not switch.keep:
-        run(["docker", "volume", "rm", "--force", kept], "Removing the kept files")
-    run(["docker", "rm", "--force", accessories.previous(accessory.name)], "Removing the old one")
+    # The switch is made: what is left to tidy cannot undo it, and says so if it fails.
+    leftovers = [] if switch.keep else [["docker", "volume", "rm", "--force", kept]]
+    for argv in [*leftovers, ["docker", "rm", "--force", accessories.previous(accessory.name)]]:
+        done = asyncio.run(ssh.run(target, argv, check=False, log=ctx.log))
+        if not done.ok:
+            ctx.log(f"{accessory.name} serves the new data, but `{' '.join(argv)}` failed: "
+                    "remove it by hand.", LogKind.ERROR)  # fmt: skip
