@@ -6,6 +6,7 @@ process list never shows a password or key."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import threading
 import time
@@ -15,8 +16,10 @@ from typing import Any
 
 import pytest
 
+from backups import commands
 from backups import services as backup_services
 from backups.models import Backup, Policy, Repository, ScratchCopy
+from backups.operations import backup as backup_operations
 from backups.operations.backup import Restic, back_up
 from backups.operations.restore import remove_scratch, restore_to_scratch
 from deployments import accessory_kinds
@@ -97,6 +100,30 @@ def test_a_dump_that_dies_half_way_is_a_failed_run_with_no_snapshot(
     assert len(_snapshots(database, repository)) == 1
     failed = Backup.objects.filter(repository=repository).order_by("-created_at").first()
     assert failed is not None and not failed.succeeded and failed.snapshot_id == ""
+
+
+def test_a_backup_past_its_timeout_is_stopped_failed_and_leaves_nothing_running(
+    crew: Crew, database: Accessory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repository = local(crew, database)
+    slow = dataclasses.replace(accessory_kinds.POSTGRES, dump=("sh", "-c", "sleep 60; exit 0"))
+    monkeypatch.setitem(accessory_kinds.KINDS, "postgres", slow)
+    monkeypatch.setattr(backup_operations, "BACKUP_TIMEOUT", 4.0)
+    started = time.monotonic()
+    outcome, log = back_up_now(crew, database, repository)
+    assert outcome == "failed", log
+    assert "ran past its timeout" in log and time.monotonic() - started < 40
+    assert not Backup.objects.filter(repository=repository, succeeded=True).exists()
+    target = target_for(database.server)
+    restic_left = ["docker", "ps", "-q", "--filter", f"label={commands.LABEL}"]
+    deadline = time.monotonic() + 15
+    while asyncio.run(ssh.run(target, restic_left)).stdout.strip():
+        assert time.monotonic() < deadline, "a restic container outlived its backup"
+        time.sleep(0.5)
+    sleeping = accessories.ask("kept", [], ["sh", "-c", "ps -eo args | grep -c '^sleep 60'"])
+    assert asyncio.run(ssh.run(target, sleeping, check=False)).stdout.strip() == "0"
+    monkeypatch.undo()
+    assert back_up_now(crew, database, repository)[0] == "succeeded"  # no lock left behind
 
 
 def test_a_database_goes_to_s3_and_no_secret_shows_in_the_process_list(
