@@ -64,11 +64,6 @@ def back_up(ctx: JobContext) -> None:
     backup = snapshot(ctx, restic, accessory)
     if policy is not None:
         keep(ctx, restic, policy, accessory, backup.snapshot_id)
-    try:  # the repository's page: its snapshots and size as they are now
-        list_snapshots(ctx, restic)
-    except JobFailed as failure:
-        ctx.log(f"The backup is made; listing the repository afterwards failed: {failure}",
-                LogKind.ERROR)  # fmt: skip
 
 
 def opened(ctx: JobContext, repository: Repository, server: Server) -> Restic:
