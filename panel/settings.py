@@ -156,8 +156,11 @@ CELERY_BEAT_SCHEDULE = {
     "reap-stale-jobs": {"task": "panel.reap_stale_jobs", "schedule": 15.0},
     "prune-job-logs": {"task": "panel.prune_job_logs", "schedule": 3600.0},
     "start-due-backups": {"task": "backups.start_due", "schedule": 60.0},
+    # Each server is collected at its own interval (30 s by default); a round takes those due.
+    "collect-metrics": {"task": "monitoring.collect", "schedule": 10.0},
+    "roll-up-metrics": {"task": "monitoring.roll_up", "schedule": 60.0},
 }
-CELERY_IMPORTS = ["backups.services"]  # where the beat's backup task is defined
+CELERY_IMPORTS = ["backups.services", "monitoring.tasks"]  # tasks beat names
 CELERY_BEAT_SCHEDULE_FILENAME = str(PANEL_DATA_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 

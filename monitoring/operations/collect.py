@@ -1,0 +1,65 @@
+"""A collection round: every due server asked at once over its pooled SSH connection (bounded),
+each with a timeout of its own, so a slow or unreachable server delays nobody; one worker runs
+the whole round, whatever the number of servers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from monitoring import commands, state
+from monitoring.metrics import read
+from servers import ssh
+from servers.models import Server
+from servers.targets import target_for
+
+AT_ONCE = 64  # servers asked at the same time
+SERVER_TIMEOUT = 20.0  # seconds one server may take
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    servers: int
+    answered: int
+    seconds: float
+    errors: dict[str, str]
+
+
+def collect_round() -> RoundResult:
+    started, clock = timezone.now(), time.monotonic()
+    servers = state.claim_due(started)
+    answers = asyncio.run(_ask_all(servers)) if servers else []
+    errors: dict[str, str] = {}
+    for server, answer in zip(servers, answers, strict=True):
+        at = timezone.now()
+        if isinstance(answer, str):
+            try:
+                state.recorded(server, read(answer, state.counters_of(server)), at)
+                continue
+            except (ValueError, IndexError) as error:
+                answer = RuntimeError(f"its answer could not be read: {error}")
+        errors[server.name] = str(answer) or answer.__class__.__name__
+        state.failed(server, errors[server.name], at)
+    seconds = time.monotonic() - clock
+    state.round_done(started, seconds, len(servers), len(servers) - len(errors))
+    return RoundResult(len(servers), len(servers) - len(errors), seconds, errors)
+
+
+async def _ask_all(servers: list[Server]) -> list[str | BaseException]:
+    gate = asyncio.Semaphore(AT_ONCE)
+
+    async def ask(server: Server) -> str:
+        async with gate:
+            done = await asyncio.wait_for(
+                ssh.run(target_for(server), commands.collect(), timeout=SERVER_TIMEOUT,
+                        check=False),
+                SERVER_TIMEOUT + 5,
+            )  # fmt: skip
+            if not done.ok:
+                raise RuntimeError(done.stderr.strip()[-300:] or f"exit {done.exit_status}")
+            return done.stdout
+
+    return await asyncio.gather(*(ask(server) for server in servers), return_exceptions=True)

@@ -1,0 +1,145 @@
+"""Where monitoring's records change: servers claimed by a round, a reading or a failure
+recorded (with the reboots and reachability changes they mean), rollups made, old samples
+pruned."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Avg, Count, Max, Min
+from django.db.models.functions import Now
+
+from monitoring.metrics import Counters, Reading
+from monitoring.models import EventKind, HostEvent, HostHealth, HostStatus, Rollup, Round, Sample
+from servers.models import HostKeyState, Server
+
+UNREACHABLE_AFTER = 2  # rounds failed in a row
+EARLY = 5  # seconds
+SAMPLES_KEPT = timedelta(hours=48)
+ROLLUPS_KEPT = timedelta(days=90)
+BUCKET = timedelta(minutes=5)
+ROLLED = {"cpu": "cpu_pct", "iowait": "iowait_pct", "memory": "memory_pct", "disk": "disk_pct",
+          "load": "load1", "net_in": "net_in_bps", "net_out": "net_out_bps"}  # fmt: skip
+
+
+def claim_due(now: datetime) -> list[Server]:
+    """Servers whose interval has passed since a round last took them, taken by this round
+    (a round still running elsewhere does not take them twice). A little early counts as due,
+    so that rounds a beat apart do not skip one."""
+    trusted = Server.objects.filter(host_key_state=HostKeyState.TRUSTED).exclude(host_key="")
+    HostHealth.objects.bulk_create(
+        [HostHealth(server_id=pk) for pk in trusted.filter(health__isnull=True).values_list(
+            "pk", flat=True)],
+        ignore_conflicts=True,
+    )  # fmt: skip
+    with transaction.atomic():
+        rows = HostHealth.objects.select_for_update().filter(server__in=trusted)
+        due = [
+            health.server_id
+            for health in rows.only("server_id", "claimed_at", "interval_seconds")
+            if health.claimed_at is None
+            or now - health.claimed_at >= timedelta(seconds=health.interval_seconds - EARLY)
+        ]
+        HostHealth.objects.filter(server_id__in=due).update(claimed_at=now)
+    return list(Server.objects.filter(pk__in=due).select_related("ssh_key"))
+
+
+def recorded(server: Server, reading: Reading, at: datetime) -> Sample:
+    health = HostHealth.objects.get(server=server)
+    fullest = reading.fullest
+    sample = Sample(
+        server=server, at=at, cpu_pct=reading.cpu_pct, iowait_pct=reading.iowait_pct,
+        load1=reading.load1, memory_pct=round(reading.memory_pct, 2),
+        memory_used=reading.memory_used, memory_total=reading.memory_total,
+        swap_used=reading.swap_used, disk_pct=fullest.used_pct if fullest else None,
+        disk_read_bps=reading.disk_read_bps, disk_write_bps=reading.disk_write_bps,
+        disk_busy_pct=reading.disk_busy_pct, net_in_bps=reading.net_in_bps,
+        net_out_bps=reading.net_out_bps, processes=reading.processes, threads=reading.threads,
+        tcp_connections=reading.tcp_connections,
+        mounts=[{"path": m.path, "pct": m.used_pct, "inodes_pct": m.inodes_pct,
+                 "size": m.size_bytes} for m in reading.mounts],
+        containers=[asdict(container) for container in reading.containers],
+    )  # fmt: skip
+    booted = at - timedelta(seconds=reading.uptime_seconds)
+    with transaction.atomic():
+        sample.save()
+        if health.boot_id and health.boot_id != reading.boot_id:
+            _event(server, at, EventKind.REBOOTED, f"up since {booted:%Y-%m-%d %H:%M} UTC")
+        if health.status == HostStatus.UNREACHABLE:
+            _event(server, at, EventKind.REACHABLE, "")
+        health.status, health.failures, health.last_error = HostStatus.UP, 0, ""
+        health.seen_at, health.counters = at, reading.counters.as_json()
+        health.boot_id, health.booted_at = reading.boot_id, booted
+        health.reboot_required = reading.reboot_required
+        health.latest = {
+            "cpu_pct": reading.cpu_pct, "memory_pct": sample.memory_pct,
+            "disk_pct": sample.disk_pct, "disk_path": fullest.path if fullest else "",
+            "load1": reading.load1, "containers": sample.containers, "mounts": sample.mounts,
+        }  # fmt: skip
+        health.save()
+    return sample
+
+
+def failed(server: Server, error: str, at: datetime) -> HostHealth:
+    """A round that did not answer; the second in a row makes the server unreachable."""
+    with transaction.atomic():
+        health = HostHealth.objects.select_for_update().get(server=server)
+        health.failures += 1
+        health.last_error = error[:2000]
+        if health.failures >= UNREACHABLE_AFTER and health.status != HostStatus.UNREACHABLE:
+            health.status = HostStatus.UNREACHABLE
+            _event(server, at, EventKind.UNREACHABLE, error[:500])
+        health.save()
+    return health
+
+
+def counters_of(server: Server) -> Counters | None:
+    health = HostHealth.objects.filter(server=server).first()
+    return Counters.from_json(health.counters) if health else None
+
+
+def round_done(started: datetime, seconds: float, servers: int, answered: int) -> None:
+    Round.objects.create(started_at=started, seconds=seconds, servers=servers, answered=answered)
+
+
+def roll_up(now: datetime) -> int:
+    """Each finished 5-minute bucket since the last rollup, made from its samples; made again
+    (replaced) when run twice."""
+    latest = Rollup.objects.aggregate(latest=Max("bucket"))["latest"]
+    start = _bucket(latest + BUCKET if latest else now - SAMPLES_KEPT)
+    end = _bucket(now)
+    made = 0
+    while start < end:
+        aggregates = {
+            f"{name}_{how.__name__.lower()}": how(field)
+            for name, field in ROLLED.items()
+            for how in (Min, Avg, Max)
+        }
+        rows = (
+            Sample.objects.filter(at__gte=start, at__lt=start + BUCKET)
+            .values("server_id")
+            .annotate(samples=Count("id"), **aggregates)
+        )
+        with transaction.atomic():
+            Rollup.objects.filter(bucket=start).delete()
+            Rollup.objects.bulk_create(Rollup(bucket=start, **row) for row in rows)
+        made += len(rows)
+        start += BUCKET
+    return made
+
+
+def prune(now: datetime) -> tuple[int, int]:
+    samples, _ = Sample.objects.filter(at__lt=now - SAMPLES_KEPT).delete()
+    rollups, _ = Rollup.objects.filter(bucket__lt=now - ROLLUPS_KEPT).delete()
+    Round.objects.filter(started_at__lt=Now() - SAMPLES_KEPT).delete()
+    return samples, rollups
+
+
+def _bucket(moment: datetime) -> datetime:
+    return moment.replace(minute=moment.minute - moment.minute % 5, second=0, microsecond=0)
+
+
+def _event(server: Server, at: datetime, kind: EventKind, detail: str) -> None:
+    HostEvent.objects.create(server=server, at=at, kind=kind, detail=detail)
