@@ -17,6 +17,7 @@ from tests.lab.config import (
     BRIDGE_ADDRESS,
     HOSTS,
     REGISTRY_ADDRESS,
+    RUN_DIR,
     STATE_DIR,
     HostSpec,
 )
@@ -259,3 +260,24 @@ def _start_sshd(host: HostSpec, host_key: Path | None = None) -> None:
         str(STATE_DIR / "logs" / f"{host.name}-sshd.log"),
     )
     wait_for(lambda: read_pid(pidfile) is not None, f"sshd on {host.name}", 20)
+
+
+SMALL_DISK = RUN_DIR / "small-disk"  # a 64 MiB filesystem every lab host sees, to fill up
+SMALL_DISK_IMAGE = STATE_DIR / "small-disk.img"
+
+
+def make_small_disk() -> None:
+    """A small ext4 filesystem on a loop device, writable by every lab user: a test fills it
+    past a threshold with one file."""
+    if small_disk_mounted():
+        return
+    SMALL_DISK.mkdir(parents=True, exist_ok=True)
+    if not SMALL_DISK_IMAGE.exists():
+        sh("truncate", "-s", "64M", str(SMALL_DISK_IMAGE))
+        sh("mkfs.ext4", "-q", "-F", str(SMALL_DISK_IMAGE))
+    sh("mount", "-o", "loop", str(SMALL_DISK_IMAGE), str(SMALL_DISK))
+    SMALL_DISK.chmod(0o1777)
+
+
+def small_disk_mounted() -> bool:
+    return ok("mountpoint", "-q", str(SMALL_DISK))

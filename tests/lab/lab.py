@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.lab import engine, hosts, images, registry, services
 from tests.lab.config import HOSTS, REGISTRY_ADDRESS, RUN_DIR, HostSpec
-from tests.lab.proc import LabError, read_pid
+from tests.lab.proc import LabError, read_pid, sh
 
 STARTED_MARK = RUN_DIR / "started-host-dockerd"
 
@@ -53,6 +53,9 @@ def up() -> Lab:
     registry.start()
     services.start_redis()
     services.start_s3()
+    for receiver in services.RECEIVERS:
+        services.start_receiver(receiver)
+    hosts.make_small_disk()
     services.start_postgres()
     images.build_all()
     for host in HOSTS:
@@ -70,6 +73,8 @@ def up() -> Lab:
 
 def down() -> None:
     services.stop_all()
+    if hosts.small_disk_mounted():
+        sh("umount", str(hosts.SMALL_DISK))
     registry.stop()
     for host in HOSTS:
         hosts.down_host(host)
@@ -87,6 +92,8 @@ def is_up() -> bool:
             read_pid(services.REDIS_PIDFILE) is not None
             and read_pid(services.S3_PIDFILE) is not None
         )
+        and all(services.receiver_up(kind) for kind in services.RECEIVERS)
+        and hosts.small_disk_mounted()
     )
 
 

@@ -1,4 +1,5 @@
-"""Lab services on this machine's loopback: Redis (broker and pub/sub) and moto (S3)."""
+"""Lab services on this machine's loopback: Redis (broker and pub/sub), moto (S3), and the
+receivers of notifications (an SMTP sink, a webhook receiver)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ POSTGRES_DIR = STATE_DIR / "postgres"
 POSTGRES_URL = f"postgres://panel@127.0.0.1:{POSTGRES_PORT}/postgres"
 REDIS_PIDFILE = RUN_DIR / "redis.pid"
 S3_PIDFILE = RUN_DIR / "s3.pid"
+SMTP_PORT, WEBHOOK_PORT = 2525, 2580
+INBOX = STATE_DIR / "inbox"  # one file per message received
+RECEIVERS = {"smtp": SMTP_PORT, "http": WEBHOOK_PORT}
 REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
 S3_ENDPOINT = f"http://127.0.0.1:{S3_PORT}"
 # The same S3 as the lab hosts reach it, over the lab's bridge.
@@ -54,6 +58,29 @@ def start_s3() -> None:
     )
     S3_PIDFILE.write_text(str(pid))
     wait_for(lambda: _listening(S3_PORT), "moto S3", 60)
+
+
+def start_receiver(kind: str) -> None:
+    pidfile = RUN_DIR / f"{kind}-receiver.pid"
+    if read_pid(pidfile) is not None:
+        return
+    port = RECEIVERS[kind]
+    argv = [sys.executable, "-m", "tests.lab.receivers", kind, str(port), str(INBOX)]
+    pid = spawn(argv, STATE_DIR / "logs" / f"{kind}-receiver.log")
+    pidfile.write_text(str(pid))
+    wait_for(lambda: _listening(port), f"the {kind} receiver", 20)
+
+
+def receiver_up(kind: str) -> bool:
+    return read_pid(RUN_DIR / f"{kind}-receiver.pid") is not None
+
+
+def stop_receiver(kind: str) -> None:
+    pidfile = RUN_DIR / f"{kind}-receiver.pid"
+    pid = read_pid(pidfile)
+    if pid is not None:
+        stop_pid(pid)
+    pidfile.unlink(missing_ok=True)
 
 
 def start_postgres() -> None:
@@ -127,6 +154,8 @@ def stop_all() -> None:
         if pid is not None:
             stop_pid(pid)
         pidfile.unlink(missing_ok=True)
+    for kind in RECEIVERS:
+        stop_receiver(kind)
 
 
 def _listening(port: int) -> bool:
