@@ -1,10 +1,16 @@
 """What the collection rounds learn about servers: each server's state now (`HostHealth`),
-its samples (kept 48 h), their 5-minute rollups (kept 90 days), and events on its timeline
-(reboots, unreachable and back)."""
+its samples (kept 48 h), their 5-minute rollups (kept 90 days), events on its timeline
+(reboots, unreachable and back); the alerts they open, and the notifications that tell
+people."""
 
 from __future__ import annotations
 
+import uuid
+
+from django.conf import settings
 from django.db import models
+
+from panel.fields import EncryptedTextField
 
 
 class HostStatus(models.TextChoices):
@@ -141,3 +147,137 @@ class Round(models.Model):
 
     def __str__(self) -> str:
         return f"round at {self.started_at:%H:%M:%S}: {self.answered}/{self.servers}"
+
+
+class AlertKind(models.TextChoices):
+    CPU = "cpu", "CPU high"
+    MEMORY = "memory", "Memory high"
+    DISK = "disk", "Disk almost full"
+    INODES = "inodes", "Inodes almost used up"
+    IOWAIT = "iowait", "I/O wait high"
+    UNREACHABLE = "unreachable", "Server unreachable"
+    CRASH_LOOP = "crash_loop", "Container restarting in a loop"
+    UNHEALTHY = "unhealthy", "Health check failing"
+    BACKUP_FAILED = "backup_failed", "Backup failed"
+    BACKUP_AGE = "backup_age", "No recent backup"
+    VERIFY_AGE = "verify_age", "No recent verified restore"
+
+
+class AlertRule(models.Model):
+    """A team's own threshold for a kind of alert, for one server or (server empty) all of
+    them; kinds without a rule use their defaults."""
+
+    team = models.ForeignKey("panel.Team", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=AlertKind.choices)
+    server = models.ForeignKey(
+        "servers.Server", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    threshold = models.FloatField()
+    minutes = models.PositiveIntegerField(default=0)  # how long it must hold
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "kind", "server"], name="rule_per_server"),
+            models.UniqueConstraint(
+                fields=["team", "kind"], condition=models.Q(server=None), name="rule_per_team"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ≥ {self.threshold}"
+
+
+class Alert(models.Model):
+    """A condition that held: open while it holds (once, however many rounds see it), then
+    resolved. People acknowledge it or silence it for a while."""
+
+    team = models.ForeignKey("panel.Team", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=AlertKind.choices)
+    server = models.ForeignKey(
+        "servers.Server", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    subject = models.CharField(max_length=255, blank=True)  # a mount, a container, an accessory
+    title = models.CharField(max_length=255)
+    detail = models.TextField(blank=True)
+    opened_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    silenced_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "kind", "server", "subject"],
+                condition=models.Q(resolved_at=None),
+                name="one_open_alert",
+            )
+        ]
+        indexes = [models.Index(fields=["team", "resolved_at"], name="alert_team_open")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Channel(models.Model):
+    """Where notifications go: an apprise URL (it holds tokens: stored encrypted, shown only by
+    its scheme and host), for every kind of alert or those listed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey("panel.Team", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=40)
+    url = EncryptedTextField()
+    shown = models.CharField(max_length=120)  # scheme://host, nothing secret
+    kinds = models.JSONField(default=list, blank=True)  # empty: every kind
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="channel_per_team")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def kind_labels(self) -> list[str]:
+        return [AlertKind(kind).label for kind in self.kinds if kind in AlertKind.values]
+
+
+class Delivery(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed, given up"
+
+
+class Notification(models.Model):
+    """The outbox: one message for one channel, sent with retries and backoff; each attempt's
+    outcome kept."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="notifications")
+    alert = models.ForeignKey(
+        Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    event = models.CharField(max_length=16)  # opened, resolved, test
+    title = models.CharField(max_length=255)
+    body = models.TextField()
+    status = models.CharField(max_length=8, choices=Delivery.choices, default=Delivery.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
+
+    def __str__(self) -> str:
+        return f"{self.event}: {self.title} ({self.status})"

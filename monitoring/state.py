@@ -17,6 +17,7 @@ from servers.models import HostKeyState, Server
 
 UNREACHABLE_AFTER = 2  # rounds failed in a row
 EARLY = 5  # seconds
+ROUNDS_LATE = timedelta(seconds=90)  # no round for this long: beat or the workers stopped
 SAMPLES_KEPT = timedelta(hours=48)
 ROLLUPS_KEPT = timedelta(days=90)
 BUCKET = timedelta(minutes=5)
@@ -98,6 +99,12 @@ def failed(server: Server, error: str, at: datetime) -> HostHealth:
 def counters_of(server: Server) -> Counters | None:
     health = HostHealth.objects.filter(server=server).first()
     return Counters.from_json(health.counters) if health else None
+
+
+def rounds_stopped(now: datetime) -> tuple[bool, Round | None]:
+    """Whether the rounds have stopped (or never ran), and the last one."""
+    last = Round.objects.order_by("-started_at").first()
+    return last is None or now - last.started_at > ROUNDS_LATE, last
 
 
 def round_done(started: datetime, seconds: float, servers: int, answered: int) -> None:

@@ -5,6 +5,8 @@ from django.utils import timezone
 
 from monitoring import state
 from monitoring.operations.collect import collect_round
+from monitoring.operations.evaluate import evaluate_backups
+from monitoring.operations.notify import deliver_due
 
 
 @shared_task(name="monitoring.collect", soft_time_limit=120, time_limit=150, expires=30)
@@ -15,7 +17,15 @@ def collect() -> int:
 
 @shared_task(name="monitoring.roll_up", soft_time_limit=600, time_limit=660, expires=300)
 def roll_up() -> int:
+    """Rollups made, old samples pruned, the backups' alerts checked."""
     now = timezone.now()
     made = state.roll_up(now)
     state.prune(now)
+    evaluate_backups(now)
     return made
+
+
+@shared_task(name="monitoring.deliver", soft_time_limit=120, time_limit=150, expires=30)
+def deliver() -> int:
+    """The outbox's due notifications (retries included) sent."""
+    return deliver_due()

@@ -25,6 +25,8 @@ class Action(StrEnum):
     SERVER_EXEC = "server_exec"
     MANAGE_SECRETS = "manage_secrets"
     MANAGE_BACKUPS = "manage_backups"
+    ACKNOWLEDGE_ALERTS = "acknowledge_alerts"
+    MANAGE_ALERTS = "manage_alerts"
     RELEASE_LOCK = "release_lock"
     EXPORT_AUDIT = "export_audit"
     MANAGE_MEMBERS = "manage_members"
@@ -35,13 +37,17 @@ class Action(StrEnum):
 
 
 _VIEWER = frozenset({Action.VIEW})
-_DEPLOYER = _VIEWER | {Action.DEPLOY, Action.APP_EXEC, Action.CANCEL_JOB, Action.CHECK_SERVER}
+_DEPLOYER = _VIEWER | {
+    Action.DEPLOY, Action.APP_EXEC, Action.CANCEL_JOB, Action.CHECK_SERVER,
+    Action.ACKNOWLEDGE_ALERTS,
+}  # fmt: skip
 _ADMIN = _DEPLOYER | {
     Action.MANAGE_APPS,
     Action.MANAGE_SERVERS,
     Action.SERVER_EXEC,
     Action.MANAGE_SECRETS,
     Action.MANAGE_BACKUPS,
+    Action.MANAGE_ALERTS,
     Action.RELEASE_LOCK,
     Action.EXPORT_AUDIT,
     Action.MANAGE_MEMBERS,

@@ -17,11 +17,14 @@ from django.apps import apps
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from backups import services as backup_services
 from backups.models import Backup, ScratchCopy, Upgrade
 from deployments import accessory_services
 from deployments.models import AccessoryLink, App, EnvVar, Release, ReleaseStatus, Role
+from monitoring import services as monitoring_services
+from monitoring.models import Alert
 from panel.api import tokens
 from panel.audit import Actor
 from panel.models import ApiToken, Job, LoginFailure
@@ -99,7 +102,17 @@ def world(crew: Crew) -> World:
         team=crew.team, accessory=accessory, from_image="postgres:15", to_image="postgres:17",
         status="upgraded", kept_volume="panel-accessory-db-data-pg15",
     )  # fmt: skip
+    alert = Alert.objects.create(
+        team=crew.team, kind="disk", server=server, subject="/", title="web-1: / is 95 % full",
+        opened_at=timezone.now(),
+    )  # fmt: skip
+    channel = monitoring_services.create_channel(
+        Actor.for_user(crew.owner), crew.team, name="ops", url="json://hooks.example.com/h",
+        kinds=[],
+    )  # fmt: skip
     values = {
+        "alert_id": str(alert.pk),
+        "channel_id": str(channel.pk),
         "server_id": str(server.pk),
         "key_id": str(key.pk),
         "app_id": str(app.pk),

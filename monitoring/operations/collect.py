@@ -1,6 +1,7 @@
 """A collection round: every due server asked at once over its pooled SSH connection (bounded),
 each with a timeout of its own, so a slow or unreachable server delays nobody; one worker runs
-the whole round, whatever the number of servers."""
+the whole round, whatever the number of servers. Its alerts are checked and their
+notifications sent before it ends."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from django.utils import timezone
 
 from monitoring import commands, state
 from monitoring.metrics import read
+from monitoring.operations.evaluate import evaluate_servers
+from monitoring.operations.notify import deliver_due
 from servers import ssh
 from servers.models import Server
 from servers.targets import target_for
@@ -43,6 +46,9 @@ def collect_round() -> RoundResult:
                 answer = RuntimeError(f"its answer could not be read: {error}")
         errors[server.name] = str(answer) or answer.__class__.__name__
         state.failed(server, errors[server.name], at)
+    if servers:
+        evaluate_servers(servers, timezone.now())
+        deliver_due()
     seconds = time.monotonic() - clock
     state.round_done(started, seconds, len(servers), len(servers) - len(errors))
     return RoundResult(len(servers), len(servers) - len(errors), seconds, errors)

@@ -5,11 +5,14 @@ from django.db import connection
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from backups.models import Verification
 from deployments.models import App
+from monitoring import state as monitoring_state
+from monitoring.models import Alert, Delivery
 from panel.models import AuditEvent, Job
 from panel.permissions import teams_of
 from panel.requests import SESSION_TEAM_KEY, current_team
@@ -47,7 +50,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     latest_of_its_accessory = Verification.objects.filter(accessory=OuterRef("accessory")).values(
         "pk"
     )[:1]
+    opened = Alert.objects.filter(team=team, resolved_at=None)
+    stopped, last_round = monitoring_state.rounds_stopped(timezone.now())
     context = {
+        "alerts": opened.count(),
+        # Open alerts no channel has taken: someone must look here to know.
+        "undelivered": opened.filter(notifications__isnull=False)
+        .exclude(notifications__status=Delivery.SENT)
+        .distinct()
+        .count(),
+        "rounds_stopped": stopped,
+        "last_round": last_round,
         "jobs": jobs,
         "events": events,
         "servers": servers,

@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from monitoring.models import EventKind, HostEvent, HostHealth, HostStatus, Sample
+from monitoring.models import (
+    Alert,
+    AlertKind,
+    EventKind,
+    HostEvent,
+    HostHealth,
+    HostStatus,
+    Sample,
+)
 from monitoring.operations.collect import collect_round
 from servers import ssh
 from servers.models import Server
@@ -86,7 +94,11 @@ def test_a_host_cut_off_is_unreachable_after_two_rounds_and_delays_no_other(
             assert time.monotonic() - started < 15
             assert HostHealth.objects.get(server=cut).status == expected
     assert HostEvent.objects.get(server=cut, kind=EventKind.UNREACHABLE).at <= timezone.now()
+    alert = Alert.objects.get(server=cut, kind=AlertKind.UNREACHABLE)
+    assert alert.title == f"{cut.name} is unreachable" and alert.resolved_at is None
     _again()
     assert collect_round().answered == 3
     assert HostHealth.objects.get(server=cut).status == HostStatus.UP
     assert HostEvent.objects.filter(server=cut, kind=EventKind.REACHABLE).exists()
+    alert.refresh_from_db()
+    assert alert.resolved_at is not None

@@ -16,6 +16,7 @@ EXPECTED = {
         Action.APP_EXEC,
         Action.CANCEL_JOB,
         Action.CHECK_SERVER,
+        Action.ACKNOWLEDGE_ALERTS,
     },
     Role.ADMIN: set(Action)
     - {Action.MANAGE_OWNERS, Action.DELETE_TEAM, Action.REMOVE_DATA, Action.RESTORE_LIVE},

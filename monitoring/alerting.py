@@ -1,0 +1,101 @@
+"""Where alerts change: a condition that holds opens its alert once (however many rounds see
+it), a condition that stops holding resolves it, and each change puts a notification in the
+outbox for every channel that takes its kind. People acknowledge and silence alerts; both
+are audited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q
+
+from monitoring.conditions import DEFAULTS, Firing, Threshold
+from monitoring.models import Alert, AlertKind, AlertRule, Channel, Notification
+from panel import audit
+from panel.audit import Actor
+from panel.models import AuditAction, Team
+from servers.models import Server
+
+
+def rules_for(team_id: int, server_id: int | None) -> dict[AlertKind, Threshold]:
+    """The defaults, then the team's rules, then the server's own."""
+    rules = dict(DEFAULTS)
+    own = AlertRule.objects.filter(Q(server=None) | Q(server_id=server_id), team_id=team_id)
+    for rule in sorted(own, key=lambda rule: rule.server_id is not None):
+        rules[AlertKind(rule.kind)] = Threshold(rule.threshold, rule.minutes, rule.enabled)
+    return rules
+
+
+def reconcile(
+    team_id: int, server: Server | None, kinds: Iterable[AlertKind], firing: list[Firing],
+    now: datetime,
+) -> tuple[list[Alert], list[Alert]]:  # fmt: skip
+    """Open what fires and is not open; resolve what is open (of these kinds, on this server)
+    and no longer fires. Returns the opened and the resolved."""
+    kinds = list(kinds)
+    open_now = {
+        (alert.kind, alert.subject): alert
+        for alert in Alert.objects.filter(
+            team_id=team_id, server=server, kind__in=kinds, resolved_at=None
+        )
+    }
+    firing_keys = {(f.kind.value, f.subject) for f in firing}
+    opened, resolved = [], []
+    with transaction.atomic():
+        for fired in firing:
+            if (fired.kind.value, fired.subject) in open_now:
+                continue
+            alert = Alert.objects.create(
+                team_id=team_id, kind=fired.kind, server=server, subject=fired.subject,
+                title=fired.title, detail=fired.detail, opened_at=now,
+            )  # fmt: skip
+            _notify(alert, "opened", now)
+            opened.append(alert)
+        for key, alert in open_now.items():
+            if key not in firing_keys:
+                alert.resolved_at = now
+                alert.save(update_fields=["resolved_at"])
+                _notify(alert, "resolved", now)
+                resolved.append(alert)
+    return opened, resolved
+
+
+def _notify(alert: Alert, event: str, now: datetime) -> None:
+    if alert.silenced_until and alert.silenced_until > now:
+        return
+    title = f"[{'Resolved' if event == 'resolved' else 'Alert'}] {alert.title}"
+    body = alert.detail or alert.title
+    if event == "resolved":
+        body = f"Resolved after {_lasted(alert.opened_at, now)}. {body}"
+    for channel in Channel.objects.filter(team_id=alert.team_id):
+        if not channel.kinds or alert.kind in channel.kinds:
+            Notification.objects.create(channel=channel, alert=alert, event=event, title=title,
+                                        body=body, next_attempt_at=now)  # fmt: skip
+
+
+def _lasted(start: datetime, end: datetime) -> str:
+    minutes = int((end - start).total_seconds() // 60)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+
+
+def acknowledge(actor: Actor, alert: Alert, now: datetime) -> None:
+    with transaction.atomic():
+        alert.acknowledged_at = now
+        alert.acknowledged_by_id = actor.user.pk if actor.user else None
+        alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
+        audit.record(actor, AuditAction.ALERT_ACKNOWLEDGED, team=_team(alert), target=alert,
+                     details={"title": alert.title})  # fmt: skip
+
+
+def silence(actor: Actor, alert: Alert, until: datetime) -> None:
+    with transaction.atomic():
+        alert.silenced_until = until
+        alert.save(update_fields=["silenced_until"])
+        audit.record(actor, AuditAction.ALERT_SILENCED, team=_team(alert), target=alert,
+                     details={"title": alert.title, "until": until.isoformat()})  # fmt: skip
+
+
+def _team(alert: Alert) -> Team:
+    return Team.objects.get(pk=alert.team_id)

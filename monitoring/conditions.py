@@ -1,0 +1,121 @@
+"""Which alert conditions hold, from what the rounds recorded. Pure: thresholds and readings
+in, the conditions that hold out (each with what it is about, so the same condition seen
+again is the same alert)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from monitoring.models import AlertKind
+
+
+@dataclass(frozen=True)
+class Threshold:
+    threshold: float
+    minutes: int = 0  # how long it must hold
+    enabled: bool = True
+
+
+DEFAULTS = {
+    AlertKind.CPU: Threshold(90, 10),
+    AlertKind.MEMORY: Threshold(90, 10),
+    AlertKind.DISK: Threshold(90),
+    AlertKind.INODES: Threshold(90),
+    AlertKind.IOWAIT: Threshold(30, 10),
+    AlertKind.UNREACHABLE: Threshold(0),
+    AlertKind.CRASH_LOOP: Threshold(3, 10),  # restarts, the last within the minutes
+    AlertKind.UNHEALTHY: Threshold(0),
+    AlertKind.BACKUP_FAILED: Threshold(0),
+    AlertKind.BACKUP_AGE: Threshold(26),  # hours since the last backup that succeeded
+    AlertKind.VERIFY_AGE: Threshold(8 * 24),  # hours since the last verified restore
+}
+SERVER_KINDS = (AlertKind.CPU, AlertKind.MEMORY, AlertKind.DISK, AlertKind.INODES,
+                AlertKind.IOWAIT, AlertKind.CRASH_LOOP, AlertKind.UNHEALTHY)  # fmt: skip
+BACKUP_KINDS = (AlertKind.BACKUP_FAILED, AlertKind.BACKUP_AGE, AlertKind.VERIFY_AGE)
+
+
+@dataclass(frozen=True)
+class Firing:
+    kind: AlertKind
+    subject: str
+    title: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Window:
+    """A server's lowest values over a rule's minutes: the value held the whole time when even
+    the lowest is above the threshold (and the samples cover the minutes)."""
+
+    cpu: float | None
+    memory: float | None
+    iowait: float | None
+    since: datetime | None  # the oldest sample in it
+
+
+def held(window: Window, value: float | None, rule: Threshold, now: datetime) -> bool:
+    if value is None or window.since is None or not rule.enabled:
+        return False
+    covered = now - window.since >= timedelta(minutes=rule.minutes) - timedelta(seconds=45)
+    return covered and value >= rule.threshold
+
+
+LEVELS = ((AlertKind.CPU, "cpu", "CPU"), (AlertKind.MEMORY, "memory", "memory"),
+          (AlertKind.IOWAIT, "iowait", "I/O wait"))  # fmt: skip
+MOUNTS = ((AlertKind.DISK, "pct", "full"), (AlertKind.INODES, "inodes_pct", "of its inodes used"))
+
+
+def of_server(
+    name: str, rules: dict[AlertKind, Threshold], windows: dict[int, Window],
+    latest: dict[str, Any], now: datetime,
+) -> list[Firing]:  # fmt: skip
+    """The conditions that hold on a server that answered its round. `windows` holds the
+    lowest values per rule length (minutes); `latest` is its last reading as recorded."""
+    found: list[Firing] = []
+    for kind, field, words in LEVELS:
+        rule = rules[kind]
+        window = windows.get(rule.minutes)
+        lowest = getattr(window, field) if window else None
+        if window is not None and held(window, lowest, rule, now):
+            limit = f"{rule.threshold:g} %"
+            detail = (
+                f"{words} stayed above {limit} for {rule.minutes} minutes ({lowest:.0f} % or more)."
+            )
+            found.append(Firing(kind, "", f"{name}: {words} above {limit}", detail))
+    for mount in latest.get("mounts", []):
+        for kind, key, words in MOUNTS:
+            rule, value = rules[kind], mount.get(key)
+            if rule.enabled and value is not None and value >= rule.threshold:
+                title = f"{name}: {mount['path']} is {value:.0f} % {words}"
+                found.append(Firing(kind, mount["path"], title, f"Threshold {rule.threshold:g} %."))
+    return found + _containers(name, rules, latest.get("containers", []), now)
+
+
+def _containers(
+    name: str, rules: dict[AlertKind, Threshold], containers: list[dict[str, Any]], now: datetime
+) -> list[Firing]:
+    found = []
+    loop, unhealthy = rules[AlertKind.CRASH_LOOP], rules[AlertKind.UNHEALTHY]
+    for container in containers:
+        started = _time(container.get("started_at", ""))
+        recent = started is not None and now - started < timedelta(minutes=loop.minutes)
+        restarts, state = int(container.get("restarts", 0)), container.get("state")
+        subject = container["name"]
+        if loop.enabled and restarts >= loop.threshold and (state == "restarting" or recent):
+            title = f"{name}: {subject} is restarting in a loop"
+            found.append(
+                Firing(AlertKind.CRASH_LOOP, subject, title, f"{restarts} restarts; {state}.")
+            )
+        if unhealthy.enabled and container.get("health") == "unhealthy":
+            title = f"{name}: {subject} fails its health check"
+            found.append(Firing(AlertKind.UNHEALTHY, subject, title, ""))
+    return found
+
+
+def _time(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text[:26].rstrip("Z") + "+00:00") if text else None
+    except ValueError:
+        return None

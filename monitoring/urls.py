@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from monitoring import views
+
+urlpatterns = [
+    path("alerts/", views.alert_list, name="alert_list"),
+    path("alerts/<int:alert_id>/acknowledge", views.alert_acknowledge, name="alert_acknowledge"),
+    path("alerts/<int:alert_id>/silence", views.alert_silence, name="alert_silence"),
+    path("alerts/channels", views.channel_list, name="channel_list"),
+    path("alerts/channels/<uuid:channel_id>/test", views.channel_test, name="channel_test"),
+    path("alerts/channels/<uuid:channel_id>/remove", views.channel_remove, name="channel_remove"),
+]

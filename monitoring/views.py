@@ -1,0 +1,115 @@
+"""Alerts (open, acknowledged, silenced, resolved) and the channels that carry them."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from monitoring import services, state
+from monitoring.forms import ChannelForm
+from monitoring.models import Alert, Channel, Delivery, Notification
+from panel.permissions import Action, require
+from panel.requests import actor_of, team_of
+
+
+@login_required
+def alert_list(request: HttpRequest) -> HttpResponse:
+    team = team_of(request)
+    alerts = Alert.objects.filter(team=team).select_related("server", "acknowledged_by")
+    opened = alerts.filter(resolved_at=None).annotate(
+        sent=Count("notifications", filter=Q(notifications__status=Delivery.SENT)),
+        tried=Count("notifications"),
+    )
+    now = timezone.now()
+    stopped, last_round = state.rounds_stopped(now)
+    return render(request, "monitoring/alert_list.html", {
+        "opened": opened,
+        "resolved": alerts.exclude(resolved_at=None)[:50],
+        "last_round": last_round,
+        "rounds_stopped": stopped,
+        "now": now,
+    })  # fmt: skip
+
+
+def _alert(request: HttpRequest, alert_id: int) -> Alert:
+    team = team_of(request)
+    require(request.user, team, Action.ACKNOWLEDGE_ALERTS)
+    return get_object_or_404(Alert, pk=alert_id, team=team)
+
+
+@login_required
+@require_POST
+def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = _alert(request, alert_id)
+    services.acknowledge(actor_of(request), alert)
+    messages.success(request, f"“{alert.title}” is acknowledged.")
+    return redirect("alert_list")
+
+
+@login_required
+@require_POST
+def alert_silence(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = _alert(request, alert_id)
+    try:
+        services.silence(actor_of(request), alert, request.POST.get("span", ""))
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"“{alert.title}” is silenced; it notifies nobody until then.")
+    return redirect("alert_list")
+
+
+@login_required
+def channel_list(request: HttpRequest) -> HttpResponse:
+    team = team_of(request)
+    form = ChannelForm(request.POST or None, team=team)
+    if request.method == "POST":
+        require(request.user, team, Action.MANAGE_ALERTS)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.create_channel(actor_of(request), team, name=data["name"],
+                                        url=data["url"].strip(), kinds=data["kinds"])  # fmt: skip
+            except ValidationError as error:
+                form.add_error("url", error.messages[0])
+            else:
+                messages.success(request, f"{data['name']} is added. Send it a test.")
+                return redirect("channel_list")
+    channels = Channel.objects.filter(team=team)
+    recent = Notification.objects.filter(channel__team=team).select_related("channel")[:30]
+    return render(request, "monitoring/channel_list.html",
+                  {"form": form, "channels": channels, "recent": recent})  # fmt: skip
+
+
+def _channel(request: HttpRequest, channel_id: str) -> Channel:
+    team = team_of(request)
+    require(request.user, team, Action.MANAGE_ALERTS)
+    return get_object_or_404(Channel.objects.select_related("team"), pk=channel_id, team=team)
+
+
+@login_required
+@require_POST
+def channel_test(request: HttpRequest, channel_id: str) -> HttpResponse:
+    channel = _channel(request, channel_id)
+    sent = services.send_test(actor_of(request), channel)
+    if sent.status == Delivery.SENT:
+        messages.success(request, f"The test went out through {channel.name}.")
+    else:
+        messages.error(request, f"{channel.name} did not take it: {sent.last_error} "
+                                "It is tried again shortly.")  # fmt: skip
+    return redirect("channel_list")
+
+
+@login_required
+@require_POST
+def channel_remove(request: HttpRequest, channel_id: str) -> HttpResponse:
+    channel = _channel(request, channel_id)
+    services.remove_channel(actor_of(request), channel)
+    messages.success(request, f"{channel.name} is removed.")
+    return redirect("channel_list")
