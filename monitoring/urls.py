@@ -5,6 +5,7 @@ from django.urls import path
 from monitoring import views
 
 urlpatterns = [
+    path("servers/<int:server_id>/health", views.server_health, name="server_health"),
     path("alerts/", views.alert_list, name="alert_list"),
     path("alerts/<int:alert_id>/acknowledge", views.alert_acknowledge, name="alert_acknowledge"),
     path("alerts/<int:alert_id>/silence", views.alert_silence, name="alert_silence"),

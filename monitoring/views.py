@@ -1,4 +1,5 @@
-"""Alerts (open, acknowledged, silenced, resolved) and the channels that carry them."""
+"""A server's health and charts; alerts (open, acknowledged, silenced, resolved) and the
+channels that carry them."""
 
 from __future__ import annotations
 
@@ -12,10 +13,33 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from monitoring import services, state
+from monitoring.charts import svg
 from monitoring.forms import ChannelForm
-from monitoring.models import Alert, Channel, Delivery, Notification
-from panel.permissions import Action, require
+from monitoring.models import Alert, Channel, Delivery, HostEvent, HostHealth, Notification
+from monitoring.series import CHARTS, RANGES, series
+from panel.permissions import Action, get_for, require
 from panel.requests import actor_of, team_of
+from servers.models import Server
+
+
+@login_required
+def server_health(request: HttpRequest, server_id: int) -> HttpResponse:
+    """A server's charts over a range, its state as the last round saw it, its timeline."""
+    server = get_for(request.user, Server.objects.select_related("team"), server_id)
+    span = request.GET.get("range", "24h")
+    span = span if span in RANGES else "24h"
+    now = timezone.now()
+    points = series(server.pk, span, now)
+    charts = [svg(points[field], title, unit, top) for field, _, title, unit, top in CHARTS]
+    return render(request, "monitoring/server_health.html", {
+        "server": server,
+        "health": HostHealth.objects.filter(server=server).first(),
+        "charts": charts,
+        "span": span,
+        "spans": list(RANGES),
+        "events": HostEvent.objects.filter(server=server)[:20],
+        "alerts": Alert.objects.filter(server=server, resolved_at=None),
+    })  # fmt: skip
 
 
 @login_required
