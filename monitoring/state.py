@@ -21,6 +21,10 @@ ROUNDS_LATE = timedelta(seconds=90)  # no round for this long: beat or the worke
 SAMPLES_KEPT = timedelta(hours=48)
 ROLLUPS_KEPT = timedelta(days=90)
 BUCKET = timedelta(minutes=5)
+# The last reading's values kept on the server's state, for pages and the metrics endpoint.
+LATEST = ("cpu_pct", "iowait_pct", "load1", "memory_pct", "memory_used", "memory_total",
+          "swap_used", "disk_pct", "disk_read_bps", "disk_write_bps", "disk_busy_pct",
+          "net_in_bps", "net_out_bps", "processes", "threads", "tcp_connections")  # fmt: skip
 ROLLED = {"cpu": "cpu_pct", "iowait": "iowait_pct", "memory": "memory_pct", "disk": "disk_pct",
           "load": "load1", "net_in": "net_in_bps", "net_out": "net_out_bps"}  # fmt: skip
 
@@ -75,9 +79,9 @@ def recorded(server: Server, reading: Reading, at: datetime) -> Sample:
         health.boot_id, health.booted_at = reading.boot_id, booted
         health.reboot_required = reading.reboot_required
         health.latest = {
-            "cpu_pct": reading.cpu_pct, "memory_pct": sample.memory_pct,
-            "disk_pct": sample.disk_pct, "disk_path": fullest.path if fullest else "",
-            "load1": reading.load1, "containers": sample.containers, "mounts": sample.mounts,
+            **{name: getattr(sample, name) for name in LATEST},
+            "disk_path": fullest.path if fullest else "",
+            "containers": sample.containers, "mounts": sample.mounts,
         }  # fmt: skip
         health.save()
     return sample

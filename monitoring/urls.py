@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from django.urls import path
 
-from monitoring import views
+from monitoring import api, views
 
 urlpatterns = [
+    path("api/v1/metrics", api.metrics, name="api_metrics"),
     path("servers/<int:server_id>/health", views.server_health, name="server_health"),
     path("alerts/", views.alert_list, name="alert_list"),
     path("alerts/<int:alert_id>/acknowledge", views.alert_acknowledge, name="alert_acknowledge"),

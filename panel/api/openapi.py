@@ -93,6 +93,18 @@ DOCUMENT: dict[str, Any] = {
                 },
             )
         },
+        "/api/v1/metrics": {
+            "get": {
+                "summary": "The latest samples of the token's teams' servers and containers, "
+                "in Prometheus' text format (any scope)",
+                "parameters": [],
+                "responses": {
+                    "200": {"description": "OK", "content": {"text/plain": {}}},
+                    "401": ERROR,
+                    "403": ERROR,
+                },
+            }
+        },
         "/api/v1/jobs/{id}": {
             "get": _operation(
                 "A job's status and its log lines after a cursor",

@@ -140,6 +140,7 @@ def test_the_openapi_document_lists_the_endpoints(client: Client, db: None) -> N
         "/api/v1/apps/{name}/deploy",
         "/api/v1/apps/{name}/rollback",
         "/api/v1/jobs/{id}",
+        "/api/v1/metrics",
     }
 
 
