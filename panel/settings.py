@@ -171,6 +171,10 @@ PANEL_JOB_STALE_SECONDS = env.float("PANEL_JOB_STALE_SECONDS", default=30.0)
 # Job logs are kept this many days after their job ends (0: for ever).
 PANEL_JOB_LOG_DAYS = env.int("PANEL_JOB_LOG_DAYS", default=90)
 
+# A dead-man's switch (a healthchecks.io check, say) asked after every collection round: when
+# the panel itself stops, the switch notices the silence.
+PANEL_HEARTBEAT_URL = env.str("PANEL_HEARTBEAT_URL", default="")
+
 PANEL_PROXY_IMAGE = env.str("PANEL_PROXY_IMAGE", default="caddy:2")
 # Before a deploy is queued, its registry is asked whether the tag exists; registries listed
 # here are asked over plain http (as the servers' Docker is told with --insecure-registry).

@@ -6,9 +6,13 @@ notifications sent before it ends."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
+from urllib.request import urlopen
 
+from django.conf import settings
 from django.utils import timezone
 
 from monitoring import commands, state
@@ -21,6 +25,8 @@ from servers.targets import target_for
 
 AT_ONCE = 64  # servers asked at the same time
 SERVER_TIMEOUT = 20.0  # seconds one server may take
+HEARTBEAT_TIMEOUT = 5.0
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,22 @@ def collect_round() -> RoundResult:
         deliver_due()
     seconds = time.monotonic() - clock
     state.round_done(started, seconds, len(servers), len(servers) - len(errors))
+    if settings.PANEL_HEARTBEAT_URL:
+        heartbeat(settings.PANEL_HEARTBEAT_URL)
     return RoundResult(len(servers), len(servers) - len(errors), seconds, errors)
+
+
+def heartbeat(url: str) -> bool:
+    """Tell the dead-man's switch the rounds go on; whether it answered."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        logger.warning("PANEL_HEARTBEAT_URL is not an http(s) URL; it is not asked.")
+        return False
+    try:
+        with urlopen(url, timeout=HEARTBEAT_TIMEOUT) as answer:  # noqa: S310 (http(s) only)
+            return bool(200 <= answer.status < 300)
+    except OSError as error:
+        logger.warning("The heartbeat URL did not answer: %s", error.__class__.__name__)
+        return False
 
 
 async def _ask_all(servers: list[Server]) -> list[str | BaseException]:
