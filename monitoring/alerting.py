@@ -30,17 +30,16 @@ def rules_for(team_id: int, server_id: int | None) -> dict[AlertKind, Threshold]
 
 def reconcile(
     team_id: int, server: Server | None, kinds: Iterable[AlertKind], firing: list[Firing],
-    now: datetime,
+    now: datetime, subject: str | None = None,
 ) -> tuple[list[Alert], list[Alert]]:  # fmt: skip
-    """Open what fires and is not open; resolve what is open (of these kinds, on this server)
-    and no longer fires. Returns the opened and the resolved."""
+    """Open what fires and is not open; resolve what is open (of these kinds, on this server,
+    about this subject when one is named) and no longer fires. Returns the opened and the
+    resolved."""
     kinds = list(kinds)
-    open_now = {
-        (alert.kind, alert.subject): alert
-        for alert in Alert.objects.filter(
-            team_id=team_id, server=server, kind__in=kinds, resolved_at=None
-        )
-    }
+    scope = Alert.objects.filter(team_id=team_id, server=server, kind__in=kinds, resolved_at=None)
+    if subject is not None:
+        scope = scope.filter(subject=subject)
+    open_now = {(alert.kind, alert.subject): alert for alert in scope}
     firing_keys = {(f.kind.value, f.subject) for f in firing}
     opened, resolved = [], []
     with transaction.atomic():

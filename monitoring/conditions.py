@@ -27,6 +27,8 @@ DEFAULTS = {
     AlertKind.UNREACHABLE: Threshold(0),
     AlertKind.CRASH_LOOP: Threshold(3, 10),  # restarts, the last within the minutes
     AlertKind.UNHEALTHY: Threshold(0),
+    AlertKind.UPTIME: Threshold(2),  # checks failed in a row
+    AlertKind.CERTIFICATE: Threshold(14),  # days left
     AlertKind.BACKUP_FAILED: Threshold(0),
     AlertKind.BACKUP_AGE: Threshold(26),  # hours since the last backup that succeeded
     AlertKind.VERIFY_AGE: Threshold(8 * 24),  # hours since the last verified restore

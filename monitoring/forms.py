@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from deployments.forms import SecretTextarea
 from monitoring.models import AlertKind, Channel
+from monitoring.validators import validate_check_url
 from panel.models import Team
 from servers.validators import validate_name
 
@@ -40,3 +41,12 @@ class ChannelForm(forms.Form):
         if Channel.objects.filter(team=self.team, name=name).exists():
             raise ValidationError("Another channel of this team has that name.")
         return name
+
+
+class UptimeForm(forms.Form):
+    url = forms.CharField(
+        max_length=500,
+        validators=[validate_check_url],
+        label="Address",
+        help_text="Asked every minute with GET; up when it answers 2xx or 3xx within 10 s.",
+    )

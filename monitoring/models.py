@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from monitoring.validators import validate_check_url
 from panel.fields import EncryptedTextField
 
 
@@ -158,6 +159,8 @@ class AlertKind(models.TextChoices):
     UNREACHABLE = "unreachable", "Server unreachable"
     CRASH_LOOP = "crash_loop", "Container restarting in a loop"
     UNHEALTHY = "unhealthy", "Health check failing"
+    UPTIME = "uptime", "Uptime check failing"
+    CERTIFICATE = "certificate", "Certificate expiring"
     BACKUP_FAILED = "backup_failed", "Backup failed"
     BACKUP_AGE = "backup_age", "No recent backup"
     VERIFY_AGE = "verify_age", "No recent verified restore"
@@ -281,3 +284,43 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event}: {self.title} ({self.status})"
+
+
+class UptimeCheck(models.Model):
+    """An address the panel asks over HTTP(S) every minute: each app domain (kept in step with
+    the app), or one a person added."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey("panel.Team", on_delete=models.CASCADE, related_name="+")
+    url = models.URLField(max_length=500, validators=[validate_check_url])
+    app = models.ForeignKey(
+        "deployments.App", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_ok = models.BooleanField(null=True, blank=True)
+    last_status = models.PositiveIntegerField(null=True, blank=True)
+    last_latency_ms = models.FloatField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    failures = models.PositiveIntegerField(default=0)  # checks failed in a row
+    certificate_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["url"]
+        constraints = [models.UniqueConstraint(fields=["team", "url"], name="check_per_team")]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class UptimeResult(models.Model):
+    uptime_check = models.ForeignKey(UptimeCheck, on_delete=models.CASCADE, related_name="results")
+    at = models.DateTimeField()
+    ok = models.BooleanField()
+    latency_ms = models.FloatField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["uptime_check", "at"], name="result_check_at")]
+
+    def __str__(self) -> str:
+        return f"{self.uptime_check_id} at {self.at:%Y-%m-%d %H:%M}: {'up' if self.ok else 'down'}"

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from monitoring import alerting
-from monitoring.models import Alert, AlertKind, Channel, Notification
+from monitoring.models import Alert, AlertKind, Channel, Notification, UptimeCheck
 from monitoring.operations.notify import deliver
 from panel import audit
 from panel.audit import Actor
@@ -74,3 +74,22 @@ def silence(actor: Actor, alert: Alert, span: str) -> None:
     if span not in SILENCES:
         raise ValidationError("Silence it for 1h, 1d or 7d.")
     alerting.silence(actor, alert, timezone.now() + SILENCES[span])
+
+
+def add_check(actor: Actor, team: Team, url: str) -> UptimeCheck:
+    check = UptimeCheck(team=team, url=url)
+    check.full_clean()
+    with transaction.atomic():
+        check.save()
+        audit.record(actor, AuditAction.UPTIME_CHECK_CREATE, team=team, target=check,
+                     details={"url": url})  # fmt: skip
+    return check
+
+
+def remove_check(actor: Actor, check: UptimeCheck) -> None:
+    if check.app_id:
+        raise ValidationError("This check follows an app's domain: change the app's domains.")
+    with transaction.atomic():
+        audit.record(actor, AuditAction.UPTIME_CHECK_REMOVE, team=check.team, target=check,
+                     details={"url": check.url})  # fmt: skip
+        check.delete()

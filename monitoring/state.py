@@ -11,8 +11,19 @@ from django.db import transaction
 from django.db.models import Avg, Count, Max, Min
 from django.db.models.functions import Now
 
+from deployments.models import App
 from monitoring.metrics import Counters, Reading
-from monitoring.models import EventKind, HostEvent, HostHealth, HostStatus, Rollup, Round, Sample
+from monitoring.models import (
+    EventKind,
+    HostEvent,
+    HostHealth,
+    HostStatus,
+    Rollup,
+    Round,
+    Sample,
+    UptimeCheck,
+    UptimeResult,
+)
 from servers.models import HostKeyState, Server
 
 UNREACHABLE_AFTER = 2  # rounds failed in a row
@@ -141,9 +152,45 @@ def roll_up(now: datetime) -> int:
     return made
 
 
+def sync_app_checks() -> None:
+    """An uptime check for each domain of each app (https when the app has TLS); checks of
+    domains an app no longer has are removed."""
+    wanted: set[tuple[int, str, str]] = set()
+    for app in App.objects.exclude(domains=[]).only("pk", "team_id", "domains", "tls"):
+        scheme = "https" if app.tls else "http"
+        wanted |= {(app.team_id, str(app.pk), f"{scheme}://{domain}/") for domain in app.domains}
+    existing = {(c.team_id, str(c.app_id), c.url): c.pk
+                for c in UptimeCheck.objects.exclude(app=None)}  # fmt: skip
+    UptimeCheck.objects.filter(
+        pk__in=[pk for key, pk in existing.items() if key not in wanted]
+    ).delete()
+    UptimeCheck.objects.bulk_create(
+        [
+            UptimeCheck(team_id=team, app_id=app, url=url)
+            for team, app, url in wanted - set(existing)
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def probed(
+    check: UptimeCheck, ok: bool, status: int | None, latency_ms: float | None, error: str,
+    certificate_expires_at: datetime | None, at: datetime,
+) -> None:  # fmt: skip
+    check.last_checked_at, check.last_ok, check.last_status = at, ok, status
+    check.last_latency_ms, check.last_error = latency_ms, error[:1000]
+    check.failures = 0 if ok else check.failures + 1
+    if certificate_expires_at is not None:
+        check.certificate_expires_at = certificate_expires_at
+    with transaction.atomic():
+        check.save()
+        UptimeResult.objects.create(uptime_check=check, at=at, ok=ok, latency_ms=latency_ms)
+
+
 def prune(now: datetime) -> tuple[int, int]:
     samples, _ = Sample.objects.filter(at__lt=now - SAMPLES_KEPT).delete()
     rollups, _ = Rollup.objects.filter(bucket__lt=now - ROLLUPS_KEPT).delete()
+    UptimeResult.objects.filter(at__lt=now - ROLLUPS_KEPT).delete()
     Round.objects.filter(started_at__lt=Now() - SAMPLES_KEPT).delete()
     return samples, rollups
 

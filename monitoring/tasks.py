@@ -7,6 +7,7 @@ from monitoring import state
 from monitoring.operations.collect import collect_round
 from monitoring.operations.evaluate import evaluate_backups
 from monitoring.operations.notify import deliver_due
+from monitoring.operations.uptime import check_all
 
 
 @shared_task(name="monitoring.collect", soft_time_limit=120, time_limit=150, expires=30)
@@ -29,3 +30,11 @@ def roll_up() -> int:
 def deliver() -> int:
     """The outbox's due notifications (retries included) sent."""
     return deliver_due()
+
+
+@shared_task(name="monitoring.uptime", soft_time_limit=50, time_limit=55, expires=50)
+def uptime() -> int:
+    """Every uptime check asked once; how many were up. Their notifications go out now."""
+    up = check_all()
+    deliver_due()
+    return up

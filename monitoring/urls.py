@@ -11,6 +11,8 @@ urlpatterns = [
     path("alerts/<int:alert_id>/acknowledge", views.alert_acknowledge, name="alert_acknowledge"),
     path("alerts/<int:alert_id>/silence", views.alert_silence, name="alert_silence"),
     path("alerts/channels", views.channel_list, name="channel_list"),
+    path("alerts/uptime", views.uptime_list, name="uptime_list"),
+    path("alerts/uptime/<uuid:check_id>/remove", views.uptime_remove, name="uptime_remove"),
     path("alerts/channels/<uuid:channel_id>/test", views.channel_test, name="channel_test"),
     path("alerts/channels/<uuid:channel_id>/remove", views.channel_remove, name="channel_remove"),
 ]

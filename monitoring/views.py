@@ -3,6 +3,8 @@ channels that carry them."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -14,8 +16,16 @@ from django.views.decorators.http import require_POST
 
 from monitoring import services, state
 from monitoring.charts import svg
-from monitoring.forms import ChannelForm
-from monitoring.models import Alert, Channel, Delivery, HostEvent, HostHealth, Notification
+from monitoring.forms import ChannelForm, UptimeForm
+from monitoring.models import (
+    Alert,
+    Channel,
+    Delivery,
+    HostEvent,
+    HostHealth,
+    Notification,
+    UptimeCheck,
+)
 from monitoring.series import CHARTS, RANGES, series
 from panel.permissions import Action, get_for, require
 from panel.requests import actor_of, team_of
@@ -137,3 +147,45 @@ def channel_remove(request: HttpRequest, channel_id: str) -> HttpResponse:
     services.remove_channel(actor_of(request), channel)
     messages.success(request, f"{channel.name} is removed.")
     return redirect("channel_list")
+
+
+@login_required
+def uptime_list(request: HttpRequest) -> HttpResponse:
+    """Every uptime check with its last answer and its uptime over 90 days; admins add one."""
+    team = team_of(request)
+    form = UptimeForm(request.POST or None)
+    if request.method == "POST":
+        require(request.user, team, Action.MANAGE_ALERTS)
+        if form.is_valid():
+            try:
+                services.add_check(actor_of(request), team, form.cleaned_data["url"])
+            except ValidationError as error:
+                form.add_error("url", error.messages[0])
+            else:
+                messages.success(request, "The check is added; it is asked within a minute.")
+                return redirect("uptime_list")
+    since = timezone.now() - timedelta(days=90)
+    checks = (
+        UptimeCheck.objects.filter(team=team)
+        .select_related("app")
+        .annotate(
+            asked=Count("results", filter=Q(results__at__gte=since)),
+            answered=Count("results", filter=Q(results__at__gte=since, results__ok=True)),
+        )
+    )
+    return render(request, "monitoring/uptime_list.html", {"checks": checks, "form": form})
+
+
+@login_required
+@require_POST
+def uptime_remove(request: HttpRequest, check_id: str) -> HttpResponse:
+    team = team_of(request)
+    require(request.user, team, Action.MANAGE_ALERTS)
+    check = get_object_or_404(UptimeCheck.objects.select_related("team"), pk=check_id, team=team)
+    try:
+        services.remove_check(actor_of(request), check)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"The check of {check.url} is removed.")
+    return redirect("uptime_list")

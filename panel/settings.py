@@ -160,6 +160,7 @@ CELERY_BEAT_SCHEDULE = {
     "collect-metrics": {"task": "monitoring.collect", "schedule": 10.0},
     "roll-up-metrics": {"task": "monitoring.roll_up", "schedule": 60.0},
     "deliver-notifications": {"task": "monitoring.deliver", "schedule": 15.0},
+    "check-uptime": {"task": "monitoring.uptime", "schedule": 60.0},
 }
 CELERY_IMPORTS = ["backups.services", "monitoring.tasks"]  # tasks beat names
 CELERY_BEAT_SCHEDULE_FILENAME = str(PANEL_DATA_DIR / "celerybeat-schedule")

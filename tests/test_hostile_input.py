@@ -24,7 +24,7 @@ from backups.models import Backup, ScratchCopy, Upgrade
 from deployments import accessory_services
 from deployments.models import AccessoryLink, App, EnvVar, Release, ReleaseStatus, Role
 from monitoring import services as monitoring_services
-from monitoring.models import Alert
+from monitoring.models import Alert, UptimeCheck
 from panel.api import tokens
 from panel.audit import Actor
 from panel.models import ApiToken, Job, LoginFailure
@@ -110,7 +110,9 @@ def world(crew: Crew) -> World:
         Actor.for_user(crew.owner), crew.team, name="ops", url="json://hooks.example.com/h",
         kinds=[],
     )  # fmt: skip
+    check = UptimeCheck.objects.create(team=crew.team, url="https://status.example.com/")
     values = {
+        "check_id": str(check.pk),
         "alert_id": str(alert.pk),
         "channel_id": str(channel.pk),
         "server_id": str(server.pk),

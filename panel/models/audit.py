@@ -68,6 +68,8 @@ class AuditAction(models.TextChoices):
     CHANNEL_CREATE = "channel.create", "Notification channel added"
     CHANNEL_REMOVE = "channel.remove", "Notification channel removed"
     CHANNEL_TEST = "channel.test", "Test notification sent"
+    UPTIME_CHECK_CREATE = "uptime.create", "Uptime check added"
+    UPTIME_CHECK_REMOVE = "uptime.remove", "Uptime check removed"
     LIVE_RESTORED = "backup.live.restored", "Backup restored into live"
     LIVE_RESTORE_FAILED = "backup.live.failed", "Restore into live failed; live data kept"
     RESTORE_VERIFIED = "backup.verified", "Restore verified"
