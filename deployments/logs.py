@@ -24,7 +24,7 @@ async def app_logs_stream(request: HttpRequest, app_id: str) -> HttpResponseBase
     user = await request.auser()
     if not user.is_authenticated:
         return HttpResponse("Sign in first.", status=401, content_type="text/plain")
-    return _streaming(await sync_to_async(_sources)(user, app_id))
+    return streaming(await sync_to_async(_sources)(user, app_id))
 
 
 async def accessory_logs_stream(request: HttpRequest, accessory_id: str) -> HttpResponseBase:
@@ -32,28 +32,31 @@ async def accessory_logs_stream(request: HttpRequest, accessory_id: str) -> Http
     user = await request.auser()
     if not user.is_authenticated:
         return HttpResponse("Sign in first.", status=401, content_type="text/plain")
-    return _streaming(await sync_to_async(_accessory_source)(user, accessory_id))
+    return streaming(await sync_to_async(_accessory_source)(user, accessory_id))
 
 
-def _streaming(sources: list[tuple[str, ssh.Target, str]]) -> StreamingHttpResponse:
+Source = tuple[str, ssh.Target, list[str]]  # a prefix for its lines, where, what to follow
+
+
+def streaming(sources: list[Source]) -> StreamingHttpResponse:
     response = StreamingHttpResponse(follow(sources), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
 
 
-def _accessory_source(user: object, accessory_id: str) -> list[tuple[str, ssh.Target, str]]:
+def _accessory_source(user: object, accessory_id: str) -> list[Source]:
     accessory = get_for(
         user, Accessory.objects.select_related("team", "server__ssh_key"), accessory_id,
         Action.DEPLOY,
     )  # fmt: skip
     if not accessory.server.is_trusted:
         return []
-    container = accessories.container(accessory.name)
-    return [(accessory.server.name, target_for(accessory.server), container)]
+    argv = containers.follow_logs(accessories.container(accessory.name), TAIL_LINES)
+    return [(accessory.server.name, target_for(accessory.server), argv)]
 
 
-def _sources(user: object, app_id: str) -> list[tuple[str, ssh.Target, str]]:
+def _sources(user: object, app_id: str) -> list[Source]:
     app = get_for(user, App.objects.select_related("team"), app_id)
     rows = (
         Container.objects.filter(release=app.current_release, running=True).select_related(
@@ -63,18 +66,23 @@ def _sources(user: object, app_id: str) -> list[tuple[str, ssh.Target, str]]:
         else []
     )
     return [
-        (f"{row.server.name}/{row.role}", target_for(row.server), row.name)
+        (
+            f"{row.server.name}/{row.role}",
+            target_for(row.server),
+            containers.follow_logs(row.name, TAIL_LINES),
+        )
         for row in rows
         if row.server.is_trusted
     ]
 
 
-async def follow(sources: list[tuple[str, ssh.Target, str]]) -> AsyncIterator[str]:
-    """Merge `docker logs -f` of every container; closing the response closes every channel."""
+async def follow(sources: list[Source], idle: str = "No running containers.") -> AsyncIterator[str]:
+    """Merge what each source prints as it goes (`docker logs -f`, a host's journal…);
+    closing the response closes every channel."""
     queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue(maxsize=1000)
 
-    async def tail(prefix: str, target: ssh.Target, name: str) -> None:
-        stream = ssh.stream(target, containers.follow_logs(name, TAIL_LINES))
+    async def tail(prefix: str, target: ssh.Target, argv: list[str]) -> None:
+        stream = ssh.stream(target, argv)
         try:
             async for _, line in stream:
                 await queue.put((prefix, line))
@@ -87,8 +95,8 @@ async def follow(sources: list[tuple[str, ssh.Target, str]]) -> AsyncIterator[st
     try:
         yield "retry: 3000\n\n"
         if not tasks:
-            idle = {"source": "", "text": "No running containers."}
-            yield f"event: line\ndata: {json.dumps(idle)}\n\n"
+            nothing = {"source": "", "text": idle}
+            yield f"event: line\ndata: {json.dumps(nothing)}\n\n"
             return
         while True:
             try:

@@ -39,3 +39,32 @@ COLLECT = "\n".join([
 
 def collect() -> list[str]:
     return ["sh", "-c", COLLECT]
+
+
+# Lines pass only when they hold the filter ($0, a fixed string: nothing in it is special),
+# each sent as it comes and cut at 16 KiB.
+LOG_FILTER = (
+    'grep -F --line-buffered -e "$0" | '
+    "while IFS= read -r line; do printf '%.16384s\\n' \"$line\"; done"
+)
+# $1 unit, $2 priority, $3 a file under /var/log, $4 lines to start with. The journal when the
+# host has one and no file is named; else the file, or syslog.
+HOST_LOG = "\n".join([
+    'unit=$1 priority=$2 file=$3 lines=$4; set --',
+    'if [ -z "$file" ] && command -v journalctl >/dev/null 2>&1; then',
+    '  [ -n "$unit" ] && set -- "$@" --unit "$unit"',
+    '  [ -n "$priority" ] && set -- "$@" --priority "$priority"',
+    '  journalctl --follow --lines "$lines" --output short-iso --no-pager "$@" 2>&1',
+    'else',
+    '  tail -n "$lines" -F -- "${file:-/var/log/syslog}" 2>&1',
+    f'fi | {LOG_FILTER}',
+])  # fmt: skip
+CONTAINER_LOG = f'docker logs --follow --tail "$1" "$2" 2>&1 | {LOG_FILTER}'
+
+
+def host_log(unit: str, priority: str, file: str, pattern: str, lines: int) -> list[str]:
+    return ["sh", "-c", HOST_LOG, pattern, unit, priority, file, str(lines)]
+
+
+def container_log(name: str, pattern: str, lines: int) -> list[str]:
+    return ["sh", "-c", CONTAINER_LOG, pattern, str(lines), name]

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from django.urls import path
 
-from monitoring import api, views
+from monitoring import api, logs, views
 
 urlpatterns = [
     path("api/v1/metrics", api.metrics, name="api_metrics"),
     path("servers/<int:server_id>/health", views.server_health, name="server_health"),
+    path("servers/<int:server_id>/logs", logs.server_logs, name="server_logs"),
+    path("servers/<int:server_id>/logs/stream", logs.server_logs_stream, name="server_logs_stream"),
     path("alerts/", views.alert_list, name="alert_list"),
     path("alerts/<int:alert_id>/acknowledge", views.alert_acknowledge, name="alert_acknowledge"),
     path("alerts/<int:alert_id>/silence", views.alert_silence, name="alert_silence"),

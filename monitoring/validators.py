@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import string
 from urllib.parse import urlsplit
 
@@ -26,3 +27,23 @@ def validate_check_url(value: str) -> None:
     tail = parts.path + ("?" + parts.query if parts.query else "")
     if not set(tail) <= URL_TAIL or len(value) > 500:
         raise ValidationError("The address's path holds characters it may not.")
+
+
+UNIT_RE = re.compile(r"[A-Za-z0-9@._:-]{1,200}")
+PRIORITIES = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
+LOG_FILE_RE = re.compile(r"/var/log/[A-Za-z0-9._/\-]{1,200}")
+
+
+def validate_unit(value: str) -> None:
+    if value and not UNIT_RE.fullmatch(value):
+        raise ValidationError("A unit name holds letters, digits and @ . _ : - only.")
+
+
+def validate_priority(value: str) -> None:
+    if value and value not in PRIORITIES:
+        raise ValidationError(f"A priority is one of {', '.join(PRIORITIES)}.")
+
+
+def validate_log_file(value: str) -> None:
+    if value and (not LOG_FILE_RE.fullmatch(value) or "/../" in value or value.endswith("/..")):
+        raise ValidationError("Name a file under /var/log, e.g. /var/log/syslog.")
