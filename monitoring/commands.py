@@ -1,12 +1,14 @@
 """What one collection round runs on a server: a single `sh` script that prints its facts in
-sections, from files the kernel keeps (`/proc`, `df`) and one question to Docker. Pure: the
-script is a constant, parsed by `monitoring.metrics`. Nothing a user types reaches it."""
+sections, from files the kernel keeps (`/proc`, `df`, the containers' cgroups) and one
+question to Docker (`docker stats` is not asked: it waits a second or more for two readings;
+the rounds keep the counters and compute the rates themselves). Pure: the script is a
+constant, parsed by `monitoring.metrics`. Nothing a user types reaches it."""
 
 from __future__ import annotations
 
 SECTIONS = (
     "stat", "loadavg", "meminfo", "df", "dfi", "diskstats", "blocks", "netdev", "sockstat",
-    "uptime", "boot", "reboot", "procs", "containers", "stats",
+    "uptime", "boot", "reboot", "procs", "containers", "cgroups",
 )  # fmt: skip
 
 # Every section starts with `@name`; a failing part leaves its section empty, never the round.
@@ -29,10 +31,23 @@ COLLECT = "\n".join([
     '[ -n "$ids" ] && docker inspect --format '
     "'{{.Name}}|{{.State.Status}}|{{.RestartCount}}|{{if .State.Health}}{{.State.Health.Status}}"
     '{{end}}|{{index .Config.Labels "panel.app"}}|{{index .Config.Labels "panel.accessory"}}'
-    "|{{.State.StartedAt}}' $ids 2>/dev/null",
-    "echo @stats",
-    '[ -n "$(docker ps -q 2>/dev/null)" ] && docker stats --no-stream --format '
-    "'{{.Name}}|{{.CPUPerc}}|{{.MemUsage}}' 2>/dev/null",
+    "|{{.State.StartedAt}}|{{.State.Pid}}' $ids 2>/dev/null",
+    # Each running container's CPU time (ns) and memory from its cgroup, found through its
+    # first process; cgroup v2 or v1, the path shortened when the host nests its cgroups.
+    "echo @cgroups",
+    "read_up() { path=$2; while :; do",
+    '  [ -r "$1$path/$3" ] && { cat "$1$path/$3"; return; }',
+    '  case $path in /*/*) path=/${path#/*/} ;; *) return ;; esac; done; }',
+    '[ -n "$ids" ] && docker inspect --format "{{.Name}} {{.State.Pid}}" $ids 2>/dev/null |',
+    'while read -r name pid; do [ "$pid" -gt 0 ] 2>/dev/null || continue; cpu=; memory=',
+    '  while IFS=: read -r _ controllers path; do case ",$controllers," in',
+    "    ,,) cpu=${cpu:-$(read_up /sys/fs/cgroup \"$path\" cpu.stat |"
+    " awk '$1 == \"usage_usec\" { printf \"%.0f\", $2 * 1000 }')}",
+    '      memory=${memory:-$(read_up /sys/fs/cgroup "$path" memory.current)} ;;',
+    '    *,cpuacct,*) cpu=$(read_up /sys/fs/cgroup/cpuacct "$path" cpuacct.usage ||'
+    ' read_up /sys/fs/cgroup/cpu,cpuacct "$path" cpuacct.usage) ;;',
+    '    *,memory,*) memory=$(read_up /sys/fs/cgroup/memory "$path" memory.usage_in_bytes) ;;',
+    '  esac; done < "/proc/$pid/cgroup"; echo "${name#/}|$cpu|$memory"; done',
     "exit 0",
 ])  # fmt: skip
 

@@ -47,11 +47,13 @@ class Counters:
     cpu: tuple[int, ...] = ()
     disks: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # read, written, ms busy
     net: dict[str, tuple[int, int]] = field(default_factory=dict)  # received, sent
+    containers: dict[str, int] = field(default_factory=dict)  # CPU time, ns
 
     def as_json(self) -> dict[str, Any]:
         return {"seconds": self.seconds, "boot_id": self.boot_id, "cpu": list(self.cpu),
                 "disks": {k: list(v) for k, v in self.disks.items()},
-                "net": {k: list(v) for k, v in self.net.items()}}  # fmt: skip
+                "net": {k: list(v) for k, v in self.net.items()},
+                "containers": self.containers}  # fmt: skip
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Counters | None:
@@ -63,6 +65,7 @@ class Counters:
             cpu=tuple(int(n) for n in data.get("cpu", ())),
             disks={k: (int(a), int(b), int(c)) for k, (a, b, c) in data.get("disks", {}).items()},
             net={k: (int(a), int(b)) for k, (a, b) in data.get("net", {}).items()},
+            containers={k: int(v) for k, v in data.get("containers", {}).items()},
         )
 
 
@@ -124,8 +127,12 @@ def read(output: str, before: Counters | None) -> Reading:
     cpu = tuple(int(n) for n in (parts.get("stat") or ["cpu"])[0].split()[1:9])
     disks = _disks(parts.get("diskstats", []), set(parts.get("blocks", [])))
     net = _interfaces(parts.get("netdev", []))
-    counters = Counters(seconds=uptime, boot_id=boot_id, cpu=cpu, disks=disks, net=net)
+    usage = _cgroups(parts.get("cgroups", []))
+    spent = {name: cpu_ns for name, (cpu_ns, _) in usage.items() if cpu_ns is not None}
+    counters = Counters(seconds=uptime, boot_id=boot_id, cpu=cpu, disks=disks, net=net,
+                        containers=spent)  # fmt: skip
     rates = _rates(counters, before)
+    shares = _container_cpu(counters, before)
     return Reading(
         counters=counters,
         load1=float(load[0]),
@@ -142,7 +149,7 @@ def read(output: str, before: Counters | None) -> Reading:
         threads=_int(load[3].split("/")[-1]) if len(load) > 3 else 0,
         tcp_connections=_tcp(parts.get("sockstat", [])),
         mounts=_mounts(parts.get("df", []), parts.get("dfi", [])),
-        containers=_containers(parts.get("containers", []), parts.get("stats", [])),
+        containers=_containers(parts.get("containers", []), usage, shares),
         **rates,
     )
 
@@ -242,40 +249,45 @@ def _rates(now: Counters, before: Counters | None) -> dict[str, float | None]:
     return rates
 
 
-def _containers(inspected: list[str], stats: list[str]) -> tuple[ContainerState, ...]:
-    usage: dict[str, tuple[float | None, int | None]] = {}
-    for line in stats:
+def _cgroups(lines: list[str]) -> dict[str, tuple[int | None, int | None]]:
+    """Each running container's CPU time (ns) and memory (bytes), when its cgroup told."""
+    usage: dict[str, tuple[int | None, int | None]] = {}
+    for line in lines:
         name, _, rest = line.partition("|")
-        cpu_text, _, memory_text = rest.partition("|")
-        usage[name] = (_percent(cpu_text), _size(memory_text.split("/")[0]))
+        cpu_ns, _, memory = rest.partition("|")
+        usage[name] = (_number(cpu_ns), _number(memory))
+    return usage
+
+
+def _number(text: str) -> int | None:
+    return int(text) if text.strip().isdigit() else None
+
+
+def _container_cpu(now: Counters, before: Counters | None) -> dict[str, float]:
+    """A container's CPU since the round before, in percent of one core (as `docker stats`)."""
+    if before is None or before.boot_id != now.boot_id or now.seconds <= before.seconds:
+        return {}
+    elapsed_ns = (now.seconds - before.seconds) * 1e9
+    return {
+        name: round(100.0 * max(0, spent - before.containers[name]) / elapsed_ns, 2)
+        for name, spent in now.containers.items()
+        if name in before.containers
+    }
+
+
+def _containers(
+    inspected: list[str], usage: dict[str, tuple[int | None, int | None]],
+    shares: dict[str, float],
+) -> tuple[ContainerState, ...]:  # fmt: skip
     found = []
     for line in inspected:
         words = line.split("|")
         if len(words) < 7:
             continue
         name = words[0].lstrip("/")
-        cpu_pct, memory_bytes = usage.get(name, (None, None))
         found.append(ContainerState(
             name=name, state=words[1], restarts=_int(words[2]), health=words[3], app=words[4],
-            accessory=words[5], started_at=words[6], cpu_pct=cpu_pct, memory_bytes=memory_bytes,
+            accessory=words[5], started_at=words[6], cpu_pct=shares.get(name),
+            memory_bytes=usage.get(name, (None, None))[1],
         ))  # fmt: skip
     return tuple(sorted(found, key=lambda container: container.name))
-
-
-def _percent(text: str) -> float | None:
-    try:
-        return float(text.strip().rstrip("%"))
-    except ValueError:
-        return None
-
-
-UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
-         "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}  # fmt: skip
-
-
-def _size(text: str) -> int | None:
-    """Docker's `12.5MiB` in bytes."""
-    match = re.fullmatch(r"\s*([\d.]+)\s*([A-Za-z]+)\s*", text)
-    if not match or match.group(2).upper() not in UNITS:
-        return None
-    return int(float(match.group(1)) * UNITS[match.group(2).upper()])

@@ -16,6 +16,7 @@ from django.utils import timezone
 from monitoring import alerting, state
 from monitoring.conditions import Firing
 from monitoring.models import AlertKind, UptimeCheck
+from monitoring.operations.notify import deliver_due
 
 AT_ONCE = 32
 TIMEOUT = 10.0  # seconds
@@ -75,8 +76,8 @@ def _expiry(certificate: object) -> datetime | None:
 
 
 def check_all() -> int:
-    """One minute's checks: app domains kept in step, every check asked, alerts checked.
-    Returns how many were up."""
+    """One minute's checks: app domains kept in step, every check asked, alerts checked and
+    their notifications sent. Returns how many were up."""
     state.sync_app_checks()
     checks = list(UptimeCheck.objects.all())
     probes = asyncio.run(_probe_all([check.url for check in checks])) if checks else []
@@ -87,6 +88,7 @@ def check_all() -> int:
                      result.certificate_expires_at, now)  # fmt: skip
         up += result.ok
         _alerts(check, now)
+    deliver_due()
     return up
 
 

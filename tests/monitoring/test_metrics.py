@@ -47,10 +47,10 @@ yes
 @procs
 183
 @containers
-/shop-web-v1|running|0|healthy|shop||2026-11-23T05:06:17Z
-/panel-accessory-db|restarting|7|||db|2026-11-23T05:05:27Z
-@stats
-shop-web-v1|1.50%|12.5MiB / 23.5GiB
+/shop-web-v1|running|0|healthy|shop||2026-11-23T05:06:17Z|4242
+/panel-accessory-db|restarting|7|||db|2026-11-23T05:05:27Z|0
+@cgroups
+shop-web-v1|3000000000|13107200
 """
 
 
@@ -66,9 +66,10 @@ def test_a_first_reading_has_levels_but_no_rates() -> None:
     assert reading.counters.disks == {"vda": (2000 * 512, 4000 * 512, 1000)}
     assert list(reading.counters.net) == ["eth0"]
     web, db = reading.containers[1], reading.containers[0]
-    assert (web.name, web.health, web.app, web.cpu_pct) == ("shop-web-v1", "healthy", "shop", 1.5)
-    assert web.memory_bytes == int(12.5 * 2**20)
-    assert (db.state, db.restarts, db.accessory, db.cpu_pct) == ("restarting", 7, "db", None)
+    assert (web.name, web.health, web.app, web.cpu_pct) == ("shop-web-v1", "healthy", "shop", None)
+    assert web.memory_bytes == 13_107_200
+    assert (db.state, db.restarts, db.accessory, db.memory_bytes) == ("restarting", 7, "db", None)
+    assert reading.counters.containers == {"shop-web-v1": 3_000_000_000}
 
 
 def test_rates_come_from_the_round_before_of_the_same_boot() -> None:
@@ -76,6 +77,7 @@ def test_rates_come_from_the_round_before_of_the_same_boot() -> None:
     before = dataclasses.replace(
         now, seconds=1000.0, cpu=(900, 0, 450, 7700, 450, 0, 0, 0),
         disks={"vda": (1000 * 512, 1000 * 512, 700)}, net={"eth0": (0, 3000)},
+        containers={"shop-web-v1": 2_400_000_000},
     )  # fmt: skip
     reading = read(OUTPUT, before)
     # 500 jiffies passed: 150 busy, 300 idle, 50 waiting for I/O.
@@ -83,10 +85,11 @@ def test_rates_come_from_the_round_before_of_the_same_boot() -> None:
     assert (reading.disk_read_bps, reading.disk_write_bps) == (17066.7, 51200.0)
     assert reading.disk_busy_pct == 1.0  # 300 ms of 30 s
     assert (reading.net_in_bps, reading.net_out_bps) == (100.0, 100.0)
+    assert reading.containers[1].cpu_pct == 2.0  # 0.6 s of CPU in 30 s
     rebooted = dataclasses.replace(before, boot_id="another")
     assert read(OUTPUT, rebooted).cpu_pct is None
 
 
 def test_a_section_that_printed_nothing_leaves_its_values_empty() -> None:
-    reading = read("@stat\ncpu 1 2 3 4 5 6 7 8\n@containers\n@stats\n", None)
+    reading = read("@stat\ncpu 1 2 3 4 5 6 7 8\n@containers\n@cgroups\n", None)
     assert reading.memory_total == 0 and reading.mounts == () and reading.containers == ()

@@ -41,6 +41,7 @@ def test_an_app_domain_that_starts_failing_opens_an_uptime_alert(
     check = UptimeCheck.objects.get(app=app)
     assert check.url == f"http://{domain}/" and check.last_status == 200
 
+    app.refresh_from_db()
     container = Container.objects.get(release=app.current_release, running=True).name
     target = target_for(server)
     asyncio.run(ssh.run(target, ["docker", "stop", container]))
