@@ -28,18 +28,19 @@ COLLECT = "\n".join([
     "echo @procs; set -- /proc/[0-9]*; echo $#",
     "echo @containers",
     "ids=$(docker ps -aq 2>/dev/null)",
-    '[ -n "$ids" ] && docker inspect --format '
+    '[ -n "$ids" ] && inspected=$(docker inspect --format '
     "'{{.Name}}|{{.State.Status}}|{{.RestartCount}}|{{if .State.Health}}{{.State.Health.Status}}"
     '{{end}}|{{index .Config.Labels "panel.app"}}|{{index .Config.Labels "panel.accessory"}}'
-    "|{{.State.StartedAt}}|{{.State.Pid}}' $ids 2>/dev/null",
+    "|{{.State.StartedAt}}|{{.State.Pid}}' $ids 2>/dev/null)",
+    'printf "%s\\n" "$inspected"',
     # Each running container's CPU time (ns) and memory from its cgroup, found through its
     # first process; cgroup v2 or v1, the path shortened when the host nests its cgroups.
     "echo @cgroups",
     "read_up() { path=$2; while :; do",
     '  [ -r "$1$path/$3" ] && { cat "$1$path/$3"; return; }',
     '  case $path in /*/*) path=/${path#/*/} ;; *) return ;; esac; done; }',
-    '[ -n "$ids" ] && docker inspect --format "{{.Name}} {{.State.Pid}}" $ids 2>/dev/null |',
-    'while read -r name pid; do [ "$pid" -gt 0 ] 2>/dev/null || continue; cpu=; memory=',
+    'printf "%s\\n" "$inspected" | while IFS="|" read -r name _ _ _ _ _ _ pid; do',
+    '  [ "${pid:-0}" -gt 0 ] 2>/dev/null || continue; cpu=; memory=',
     '  while IFS=: read -r _ controllers path; do case ",$controllers," in',
     "    ,,) cpu=${cpu:-$(read_up /sys/fs/cgroup \"$path\" cpu.stat |"
     " awk '$1 == \"usage_usec\" { printf \"%.0f\", $2 * 1000 }')}",

@@ -111,9 +111,10 @@ def failed(server: Server, error: str, at: datetime) -> HostHealth:
     return health
 
 
-def counters_of(server: Server) -> Counters | None:
-    health = HostHealth.objects.filter(server=server).first()
-    return Counters.from_json(health.counters) if health else None
+def counters_of(servers: list[Server]) -> dict[int, Counters | None]:
+    """What each server's next rates are computed against, in one query."""
+    rows = HostHealth.objects.filter(server__in=servers).values_list("server_id", "counters")
+    return {server_id: Counters.from_json(counters) for server_id, counters in rows}
 
 
 def rounds_stopped(now: datetime) -> tuple[bool, Round | None]:

@@ -42,11 +42,12 @@ def collect_round() -> RoundResult:
     servers = state.claim_due(started)
     answers = asyncio.run(_ask_all(servers)) if servers else []
     errors: dict[str, str] = {}
+    before = state.counters_of(servers)
     for server, answer in zip(servers, answers, strict=True):
         at = timezone.now()
         if isinstance(answer, str):
             try:
-                state.recorded(server, read(answer, state.counters_of(server)), at)
+                state.recorded(server, read(answer, before.get(server.pk)), at)
                 continue
             except (ValueError, IndexError) as error:
                 answer = RuntimeError(f"its answer could not be read: {error}")

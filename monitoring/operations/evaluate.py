@@ -26,7 +26,10 @@ from servers.models import Server
 
 def evaluate_servers(servers: list[Server], now: datetime) -> None:
     healths = {h.server_id: h for h in HostHealth.objects.filter(server__in=servers)}
-    rules = {server.pk: alerting.rules_for(server.team_id, server.pk) for server in servers}
+    rules: dict[int | None, dict[AlertKind, Threshold]] = {}
+    for team_id in {server.team_id for server in servers}:
+        ids: list[int | None] = [s.pk for s in servers if s.team_id == team_id]
+        rules |= alerting.rules_of_servers(team_id, ids)
     lengths = {rules[s.pk][kind].minutes for s in servers for kind, _, _ in LEVELS}
     windows = {minutes: _windows(servers, minutes, now) for minutes in lengths}
     for server in servers:

@@ -4,6 +4,7 @@ that is down for a while loses nothing."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
 
@@ -12,6 +13,8 @@ from django.utils import timezone
 
 from monitoring.models import Delivery, Notification
 
+# apprise says "Sent …" at INFO for every message: the outbox records that already.
+logging.getLogger("apprise").setLevel(logging.WARNING)
 GIVE_UP_AFTER = 12  # attempts: about a day with the pauses below
 FIRST_PAUSE = 15.0  # seconds, doubled after each failure
 LONGEST_PAUSE = 3600.0
