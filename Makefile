@@ -21,6 +21,7 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/pip install -q -e '.[test,bench]'
+	sh tests/lab/install-packages.sh prometheus-node-exporter
 	$(BIN)/python -m tests.lab up
 	$(BIN)/python -m bench.ssh_fanout
 	$(BIN)/python -m bench.deploy_overhead
@@ -32,6 +33,8 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.live_log
 	$(BIN)/python -m bench.memory
 	$(BIN)/python -m bench.accessory_boot
+	$(BIN)/python -m bench.backup
+	$(BIN)/python -m bench.monitoring
 
 lab-up: $(VENV)/.installed-test
 	$(BIN)/python -m tests.lab up

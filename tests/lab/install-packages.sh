@@ -1,8 +1,10 @@
 #!/bin/sh
-# System packages the tests need: installed when running as root and missing.
+# System packages the tests need (and any named as arguments, e.g. for the benchmarks):
+# installed when running as root and missing.
 set -eu
 packages="docker.io openssh-server openssh-client iproute2 iptables debootstrap busybox-static
-docker-registry apache2-utils redis-server postgresql chromium git restic ca-certificates"
+docker-registry apache2-utils redis-server postgresql chromium git restic ca-certificates
+e2fsprogs util-linux $*"
 missing=""
 for package in $packages; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing="$missing $package"
