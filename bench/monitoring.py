@@ -16,7 +16,6 @@ Ends with `round wall: S s`, `round cpu: S s`, `host cost vs node_exporter: R`, 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import resource
 import shutil
@@ -143,21 +142,18 @@ def notify_latency(fixture: Fixture) -> float:
     from tests.lab import hosts as lab_hosts
     from tests.lab import services as lab_services
 
-    mail = (f"mailto://127.0.0.1:{lab_services.SMTP_PORT}?from=panel@lab.test&to=ops@lab.test"
-            "&secure=no")  # fmt: skip
-    services.create_channel(Actor.system("bench"), fixture.team, name="bench-mail", url=mail,
+    services.create_channel(Actor.system("bench"), fixture.team, name="bench-mail",
+                            url=lab_services.MAIL_URL,
                             kinds=["disk"])  # fmt: skip
     big = lab_hosts.SMALL_DISK / "bench-big"
     target = target_for(fixture.servers[0])
-    for message in lab_services.INBOX.glob("*.json"):
-        message.unlink()
+    lab_services.empty_inbox()
     asyncio.run(ssh.run(target, ["fallocate", "-l", "48M", str(big)]))
     try:
         started = time.perf_counter()
         HostHealth.objects.update(claimed_at=None)
         collect_round()
-        while not any("Subject: [Alert]" in json.loads(p.read_text()).get("content", "")
-                      for p in lab_services.INBOX.glob("*-mail-*.json")):  # fmt: skip
+        while not any("Subject: [Alert]" in m["content"] for m in lab_services.inbox("mail")):
             assert time.perf_counter() - started < 60, "no mail"
             time.sleep(0.05)
         return time.perf_counter() - started

@@ -220,10 +220,18 @@ def _interfaces(lines: list[str]) -> dict[str, tuple[int, int]]:
     return interfaces
 
 
-def _rates(now: Counters, before: Counters | None) -> dict[str, float | None]:
+def _elapsed(now: Counters, before: Counters | None) -> float:
+    """Seconds since the round before, or 0 when there are no rates to compute (no round
+    before, another boot, or a clock that did not move)."""
     if before is None or before.boot_id != now.boot_id or now.seconds <= before.seconds:
+        return 0.0
+    return now.seconds - before.seconds
+
+
+def _rates(now: Counters, before: Counters | None) -> dict[str, float | None]:
+    elapsed = _elapsed(now, before)
+    if not elapsed or before is None:
         return {}
-    elapsed = now.seconds - before.seconds
     rates: dict[str, float | None] = {}
     if len(now.cpu) >= 5 and len(before.cpu) == len(now.cpu):
         spent = [a - b for a, b in zip(now.cpu, before.cpu, strict=True)]
@@ -265,9 +273,9 @@ def _number(text: str) -> int | None:
 
 def _container_cpu(now: Counters, before: Counters | None) -> dict[str, float]:
     """A container's CPU since the round before, in percent of one core (as `docker stats`)."""
-    if before is None or before.boot_id != now.boot_id or now.seconds <= before.seconds:
+    elapsed_ns = _elapsed(now, before) * 1e9
+    if not elapsed_ns or before is None:
         return {}
-    elapsed_ns = (now.seconds - before.seconds) * 1e9
     return {
         name: round(100.0 * max(0, spent - before.containers[name]) / elapsed_ns, 2)
         for name, spent in now.containers.items()

@@ -3,10 +3,12 @@ receivers of notifications (an SMTP sink, a webhook receiver)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 from tests.lab.config import BRIDGE_ADDRESS, REDIS_PORT, RUN_DIR, S3_PORT, STATE_DIR
 from tests.lab.proc import LabError, pid_alive, read_pid, sh, spawn, stop_pid, wait_for
@@ -19,6 +21,8 @@ S3_PIDFILE = RUN_DIR / "s3.pid"
 SMTP_PORT, WEBHOOK_PORT = 2525, 2580
 INBOX = STATE_DIR / "inbox"  # one file per message received
 RECEIVERS = {"smtp": SMTP_PORT, "http": WEBHOOK_PORT}
+# An apprise channel to the SMTP sink, as a test or a benchmark adds it.
+MAIL_URL = f"mailto://127.0.0.1:{SMTP_PORT}?from=panel@lab.test&to=ops@lab.test&secure=no"
 REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
 S3_ENDPOINT = f"http://127.0.0.1:{S3_PORT}"
 # The same S3 as the lab hosts reach it, over the lab's bridge.
@@ -69,6 +73,19 @@ def start_receiver(kind: str) -> None:
     pid = spawn(argv, STATE_DIR / "logs" / f"{kind}-receiver.log")
     pidfile.write_text(str(pid))
     wait_for(lambda: _listening(port), f"the {kind} receiver", 20)
+
+
+def empty_inbox() -> None:
+    INBOX.mkdir(parents=True, exist_ok=True)
+    for message in INBOX.glob("*.json"):
+        message.unlink()
+
+
+def inbox(kind: str = "") -> list[dict[str, Any]]:
+    """What the receivers got, oldest first: `mail` (from, to, content) or `hook` (path,
+    body); both when no kind is named."""
+    pattern = f"*-{kind}-*.json" if kind else "*.json"
+    return [json.loads(path.read_text()) for path in sorted(INBOX.glob(pattern))]
 
 
 def receiver_up(kind: str) -> bool:

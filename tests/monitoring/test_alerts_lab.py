@@ -10,7 +10,6 @@ import json
 import time
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -30,7 +29,6 @@ from tests.lab.lab import Lab
 from tests.servers.conftest import lab_server
 
 pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
-MAIL = f"mailto://127.0.0.1:{lab_services.SMTP_PORT}?from=panel@lab.test&to=ops@lab.test&secure=no"
 HOOK = f"json://127.0.0.1:{lab_services.WEBHOOK_PORT}/hooks/panel"
 BIG_FILE = lab_hosts.SMALL_DISK / "big"
 
@@ -39,10 +37,10 @@ BIG_FILE = lab_hosts.SMALL_DISK / "big"
 def watched(crew: Crew, lab: Lab) -> Iterator[Server]:
     """The first lab host, monitored, with a mail and a webhook channel and an empty inbox."""
     server = lab_server(crew, lab.hosts[0])
-    for name, url in (("mail", MAIL), ("hook", HOOK)):
+    for name, url in (("mail", lab_services.MAIL_URL), ("hook", HOOK)):
         monitoring_services.create_channel(crew.actor(crew.admin), crew.team, name=name, url=url,
                                            kinds=[])  # fmt: skip
-    _empty_inbox()
+    lab_services.empty_inbox()
     _run(server, ["rm", "-f", str(BIG_FILE)])
     yield server
     _run(server, ["rm", "-f", str(BIG_FILE)])
@@ -51,16 +49,6 @@ def watched(crew: Crew, lab: Lab) -> Iterator[Server]:
 
 def _run(server: Server, argv: list[str]) -> None:
     asyncio.run(ssh.run(target_for(server), argv, check=False))
-
-
-def _empty_inbox() -> None:
-    lab_services.INBOX.mkdir(parents=True, exist_ok=True)
-    for message in lab_services.INBOX.glob("*.json"):
-        message.unlink()
-
-
-def _inbox() -> list[dict[str, Any]]:
-    return [json.loads(path.read_text()) for path in sorted(lab_services.INBOX.glob("*.json"))]
 
 
 def _round() -> None:
@@ -78,21 +66,21 @@ def test_a_full_disk_alerts_by_mail_and_webhook_and_clears_when_emptied(watched:
     latency = time.monotonic() - filled
     alert = Alert.objects.get(kind=AlertKind.DISK, subject=str(lab_hosts.SMALL_DISK))
     assert alert.resolved_at is None and "small-disk is" in alert.title
-    messages = _inbox()
+    messages = lab_services.inbox()
     mail = next(m for m in messages if "content" in m)
     hook = json.loads(next(m for m in messages if "body" in m)["body"])
     assert mail["to"] == ["ops@lab.test"] and f"Subject: [Alert] {alert.title}" in mail["content"]
     assert hook["title"] == f"[Alert] {alert.title}" and "Threshold 90 %" in hook["message"]
     assert latency < 10, latency  # within the round that saw it
-    _empty_inbox()
+    lab_services.empty_inbox()
     _round()  # still full: no second message
-    assert _inbox() == [] and Alert.objects.count() == 1
+    assert lab_services.inbox() == [] and Alert.objects.count() == 1
 
     _run(watched, ["rm", "-f", str(BIG_FILE)])
     _round()
     alert.refresh_from_db()
     assert alert.resolved_at is not None
-    assert {json.loads(m["body"])["title"] for m in _inbox() if "body" in m} == {
+    assert {json.loads(m["body"])["title"] for m in lab_services.inbox() if "body" in m} == {
         f"[Resolved] {alert.title}"
     }
 
@@ -110,7 +98,7 @@ def test_a_webhook_receiver_that_was_down_gets_the_alert_once_it_is_back(watched
     deliver_due(timezone.now() + timedelta(minutes=1))
     waiting.refresh_from_db()
     assert waiting.status == Delivery.SENT and waiting.attempts == 2
-    assert any("body" in message for message in _inbox())
+    assert any("body" in message for message in lab_services.inbox())
 
 
 def test_a_container_restarting_in_a_loop_opens_its_alert(watched: Server) -> None:
@@ -130,4 +118,4 @@ def test_a_container_restarting_in_a_loop_opens_its_alert(watched: Server) -> No
         _run(watched, ["docker", "rm", "--force", name])
     _round()
     assert Alert.objects.get(kind=AlertKind.CRASH_LOOP).resolved_at is not None
-    assert any(name in json.loads(m["body"])["title"] for m in _inbox() if "body" in m)
+    assert any(name in json.loads(m["body"])["title"] for m in lab_services.inbox() if "body" in m)

@@ -5,7 +5,6 @@ message in the SMTP sink; started again, the alert resolves."""
 from __future__ import annotations
 
 import asyncio
-import json
 
 import pytest
 
@@ -22,7 +21,6 @@ from tests.deployments.test_deploy_lab import deploy_version
 from tests.lab import services as lab_services
 
 pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
-MAIL = f"mailto://127.0.0.1:{lab_services.SMTP_PORT}?from=panel@lab.test&to=ops@lab.test&secure=no"
 
 
 def test_an_app_domain_that_starts_failing_opens_an_uptime_alert(
@@ -33,10 +31,10 @@ def test_an_app_domain_that_starts_failing_opens_an_uptime_alert(
     assert deploy_version(crew, app, "v1")[0] == "succeeded"
     domain = app.domains[0]
     monkeypatch.setitem(uptime.RESOLVE, domain, server.host)  # as DNS would send a visitor
-    monitoring_services.create_channel(crew.actor(crew.admin), crew.team, name="mail", url=MAIL,
-                                       kinds=[])  # fmt: skip
-    for message in lab_services.INBOX.glob("*.json"):
-        message.unlink()
+    monitoring_services.create_channel(
+        crew.actor(crew.admin), crew.team, name="mail", url=lab_services.MAIL_URL, kinds=[]
+    )
+    lab_services.empty_inbox()
     assert uptime.check_all() == 1
     check = UptimeCheck.objects.get(app=app)
     assert check.url == f"http://{domain}/" and check.last_status == 200
@@ -52,7 +50,7 @@ def test_an_app_domain_that_starts_failing_opens_an_uptime_alert(
         uptime.check_all()
         alert = Alert.objects.get(kind=AlertKind.UPTIME, subject=check.url)
         assert alert.resolved_at is None
-        mails = [json.loads(p.read_text()) for p in lab_services.INBOX.glob("*-mail-*.json")]
+        mails = lab_services.inbox("mail")
         assert any(f"[Alert] {check.url} is down" in mail["content"] for mail in mails)
     finally:
         asyncio.run(ssh.run(target, ["docker", "start", container]))
