@@ -1,60 +1,78 @@
 """What one collection round runs on a server: a single `sh` script that prints its facts in
-sections, from files the kernel keeps (`/proc`, `df`, the containers' cgroups) and one
-question to Docker (`docker stats` is not asked: it waits a second or more for two readings;
-the rounds keep the counters and compute the rates themselves). Pure: the script is a
-constant, parsed by `monitoring.metrics`. Nothing a user types reaches it."""
+sections, read from files the kernel keeps (`/proc`, `df`, the containers' cgroups) by the
+shell's own builtins, so a round starts two processes (`df`), and sends them in one write.
+Docker is asked through its API on the pooled connection (`monitoring.docker_api`), and the
+script is given the containers' first processes to read their cgroups; where the API cannot be
+reached, the script asks Docker's CLI itself (`cli`). Pure: the script is a constant, parsed by
+`monitoring.metrics`. Nothing a user types reaches it."""
 
 from __future__ import annotations
 
 SECTIONS = (
     "stat", "loadavg", "meminfo", "df", "dfi", "diskstats", "blocks", "netdev", "sockstat",
-    "uptime", "boot", "reboot", "procs", "containers", "cgroups",
+    "uptime", "boot", "reboot", "procs", "docker", "containers", "cgroups",
 )  # fmt: skip
+CLI, API = "cli", "api"
 
-# Every section starts with `@name`; a failing part leaves its section empty, never the round.
+# $1 is `cli` or `api`, then (api) the running containers' first processes. Every section
+# starts with `@name`; a failing part leaves its section empty, never the round.
 COLLECT = "\n".join([
-    "echo @stat; head -n 1 /proc/stat",
-    "echo @loadavg; cat /proc/loadavg",
-    "echo @meminfo; grep -E '^(MemTotal|MemAvailable|SwapTotal|SwapFree):' /proc/meminfo",
-    "echo @df; df -P -k 2>/dev/null",
-    "echo @dfi; df -P -i 2>/dev/null",
-    "echo @diskstats; cat /proc/diskstats",
-    "echo @blocks; ls /sys/block 2>/dev/null",
-    "echo @netdev; tail -n +3 /proc/net/dev",
-    "echo @sockstat; grep '^TCP' /proc/net/sockstat",
-    "echo @uptime; cat /proc/uptime",
-    "echo @boot; cat /proc/sys/kernel/random/boot_id",
-    "echo @reboot; [ -e /var/run/reboot-required ] && echo yes",
-    "echo @procs; set -- /proc/[0-9]*; echo $#",
-    "echo @containers",
-    "ids=$(docker ps -aq 2>/dev/null)",
-    '[ -n "$ids" ] && inspected=$(docker inspect --format '
+    "show() { while IFS= read -r line || [ -n \"$line\" ]; do printf '%s\\n' \"$line\"; done; }",
+    # $1 a cgroup root, $2 a path under it, $3 a file: `file` names it at the path, or at the
+    # path shortened from the left when the host nests its cgroups.
+    "found() { path=$2; while :; do",
+    '  [ -r "$1$path/$3" ] && { file=$1$path/$3; return 0; }',
+    '  case $path in (/*/*) path=/${path#/*/} ;; (*) return 1 ;; esac; done; }',
+    # A process's cgroup CPU time (ns) and memory, cgroup v2 or v1.
+    "usage() { cpu= memory=",
+    '  while IFS=: read -r _ controllers path; do case ",$controllers," in',
+    '    (,,) if [ -z "$cpu" ] && found /sys/fs/cgroup "$path" cpu.stat; then',
+    '        while read -r key value; do [ "$key" = usage_usec ] && cpu=$((value * 1000)); done'
+    ' < "$file"; fi',
+    '      [ -z "$memory" ] && found /sys/fs/cgroup "$path" memory.current &&'
+    ' read -r memory < "$file" ;;',
+    '    (*,cpuacct,*) { found /sys/fs/cgroup/cpuacct "$path" cpuacct.usage ||'
+    ' found /sys/fs/cgroup/cpu,cpuacct "$path" cpuacct.usage; } && read -r cpu < "$file" ;;',
+    '    (*,memory,*) found /sys/fs/cgroup/memory "$path" memory.usage_in_bytes &&'
+    ' read -r memory < "$file" ;;',
+    '  esac; done < "/proc/$1/cgroup"; printf \'%s|%s|%s\\n\' "$1" "$cpu" "$memory"; }',
+    "facts() {",
+    "  echo @stat; read -r line < /proc/stat; printf '%s\\n' \"$line\"",
+    "  echo @loadavg; show < /proc/loadavg",
+    "  echo @meminfo; show < /proc/meminfo",
+    "  echo @df; df -P -k 2>/dev/null",
+    "  echo @dfi; df -P -i 2>/dev/null",
+    "  echo @diskstats; show < /proc/diskstats",
+    "  echo @blocks; for block in /sys/block/*; do printf '%s\\n' \"${block##*/}\"; done",
+    "  echo @netdev; show < /proc/net/dev",
+    "  echo @sockstat; show < /proc/net/sockstat",
+    "  echo @uptime; show < /proc/uptime",
+    "  echo @boot; show < /proc/sys/kernel/random/boot_id",
+    "  echo @reboot; [ -e /var/run/reboot-required ] && echo yes",
+    "  echo @procs; set -- /proc/[0-9]*; echo $#",
+    "  echo @docker; printf '%s\\n' \"${DOCKER_HOST:-unix:///var/run/docker.sock}\"",
+    "}",
+    'mode=$1; shift',
+    'if [ "$mode" = cli ]; then',
+    "  ids=$(docker ps -aq 2>/dev/null)",
+    '  [ -n "$ids" ] && inspected=$(docker inspect --format '
     "'{{.Name}}|{{.State.Status}}|{{.RestartCount}}|{{if .State.Health}}{{.State.Health.Status}}"
     '{{end}}|{{index .Config.Labels "panel.app"}}|{{index .Config.Labels "panel.accessory"}}'
     "|{{.State.StartedAt}}|{{.State.Pid}}' $ids 2>/dev/null)",
-    'printf "%s\\n" "$inspected"',
-    # Each running container's CPU time (ns) and memory from its cgroup, found through its
-    # first process; cgroup v2 or v1, the path shortened when the host nests its cgroups.
-    "echo @cgroups",
-    "read_up() { path=$2; while :; do",
-    '  [ -r "$1$path/$3" ] && { cat "$1$path/$3"; return; }',
-    '  case $path in /*/*) path=/${path#/*/} ;; *) return ;; esac; done; }',
-    'printf "%s\\n" "$inspected" | while IFS="|" read -r name _ _ _ _ _ _ pid; do',
-    '  [ "${pid:-0}" -gt 0 ] 2>/dev/null || continue; cpu=; memory=',
-    '  while IFS=: read -r _ controllers path; do case ",$controllers," in',
-    "    ,,) cpu=${cpu:-$(read_up /sys/fs/cgroup \"$path\" cpu.stat |"
-    " awk '$1 == \"usage_usec\" { printf \"%.0f\", $2 * 1000 }')}",
-    '      memory=${memory:-$(read_up /sys/fs/cgroup "$path" memory.current)} ;;',
-    '    *,cpuacct,*) cpu=$(read_up /sys/fs/cgroup/cpuacct "$path" cpuacct.usage ||'
-    ' read_up /sys/fs/cgroup/cpu,cpuacct "$path" cpuacct.usage) ;;',
-    '    *,memory,*) memory=$(read_up /sys/fs/cgroup/memory "$path" memory.usage_in_bytes) ;;',
-    '  esac; done < "/proc/$pid/cgroup"; echo "${name#/}|$cpu|$memory"; done',
+    "fi",
+    'out=$(facts',
+    '  if [ "$mode" = cli ]; then echo @containers; printf \'%s\\n\' "$inspected"; fi',
+    "  echo @cgroups; for pid; do [ \"$pid\" -gt 0 ] 2>/dev/null && usage \"$pid\"; done",
+    '  [ "$mode" = cli ] && printf \'%s\\n\' "$inspected" |',
+    '    while IFS="|" read -r _ _ _ _ _ _ _ pid; do [ "${pid:-0}" -gt 0 ] 2>/dev/null &&'
+    ' usage "$pid"; done)',
+    "printf '%s\\n' \"$out\"",
     "exit 0",
 ])  # fmt: skip
 
 
-def collect() -> list[str]:
-    return ["sh", "-c", COLLECT]
+def collect(mode: str, pids: list[int]) -> list[str]:
+    return ["sh", "-c", COLLECT, "sh", mode, *(str(pid) for pid in pids)]
 
 
 # Lines pass only when they hold the filter ($0, a fixed string: nothing in it is special),

@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from monitoring.docker_api import socket_path
+
 SECTOR_BYTES = 512
 # Block devices that are not disks of their own.
 NOT_A_DISK = re.compile(r"^(loop|ram|zram|sr|fd|nbd|md)\d*")
@@ -89,6 +91,7 @@ class Reading:
     tcp_connections: int
     mounts: tuple[Mount, ...]
     containers: tuple[ContainerState, ...]
+    docker_socket: str = ""  # where Docker's API answers; "" when only its CLI does
     cpu_pct: float | None = None
     iowait_pct: float | None = None
     disk_read_bps: float | None = None
@@ -127,7 +130,9 @@ def read(output: str, before: Counters | None) -> Reading:
     cpu = tuple(int(n) for n in (parts.get("stat") or ["cpu"])[0].split()[1:9])
     disks = _disks(parts.get("diskstats", []), set(parts.get("blocks", [])))
     net = _interfaces(parts.get("netdev", []))
-    usage = _cgroups(parts.get("cgroups", []))
+    by_pid = _cgroups(parts.get("cgroups", []))
+    inspected = [line.split("|") for line in parts.get("containers", []) if line.count("|") >= 7]
+    usage = {words[0].lstrip("/"): by_pid.get(words[7], (None, None)) for words in inspected}
     spent = {name: cpu_ns for name, (cpu_ns, _) in usage.items() if cpu_ns is not None}
     counters = Counters(seconds=uptime, boot_id=boot_id, cpu=cpu, disks=disks, net=net,
                         containers=spent)  # fmt: skip
@@ -149,7 +154,8 @@ def read(output: str, before: Counters | None) -> Reading:
         threads=_int(load[3].split("/")[-1]) if len(load) > 3 else 0,
         tcp_connections=_tcp(parts.get("sockstat", [])),
         mounts=_mounts(parts.get("df", []), parts.get("dfi", [])),
-        containers=_containers(parts.get("containers", []), usage, shares),
+        containers=_containers(inspected, usage, shares),
+        docker_socket=socket_path((parts.get("docker") or [""])[0]),
         **rates,
     )
 
@@ -170,7 +176,7 @@ def _meminfo(lines: list[str]) -> dict[str, int]:
 
 def _tcp(lines: list[str]) -> int:
     """Open TCP sockets (`TCP: inuse N …`)."""
-    words = lines[0].split() if lines else []
+    words = next((line.split() for line in lines if line.startswith("TCP:")), [])
     return int(words[words.index("inuse") + 1]) if "inuse" in words else 0
 
 
@@ -258,12 +264,13 @@ def _rates(now: Counters, before: Counters | None) -> dict[str, float | None]:
 
 
 def _cgroups(lines: list[str]) -> dict[str, tuple[int | None, int | None]]:
-    """Each running container's CPU time (ns) and memory (bytes), when its cgroup told."""
+    """Each running container's CPU time (ns) and memory (bytes) by its first process, when
+    its cgroup told."""
     usage: dict[str, tuple[int | None, int | None]] = {}
     for line in lines:
-        name, _, rest = line.partition("|")
+        pid, _, rest = line.partition("|")
         cpu_ns, _, memory = rest.partition("|")
-        usage[name] = (_number(cpu_ns), _number(memory))
+        usage[pid] = (_number(cpu_ns), _number(memory))
     return usage
 
 
@@ -284,14 +291,11 @@ def _container_cpu(now: Counters, before: Counters | None) -> dict[str, float]:
 
 
 def _containers(
-    inspected: list[str], usage: dict[str, tuple[int | None, int | None]],
+    inspected: list[list[str]], usage: dict[str, tuple[int | None, int | None]],
     shares: dict[str, float],
 ) -> tuple[ContainerState, ...]:  # fmt: skip
     found = []
-    for line in inspected:
-        words = line.split("|")
-        if len(words) < 7:
-            continue
+    for words in inspected:
         name = words[0].lstrip("/")
         found.append(ContainerState(
             name=name, state=words[1], restarts=_int(words[2]), health=words[3], app=words[4],

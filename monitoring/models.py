@@ -37,6 +37,8 @@ class HostHealth(models.Model):
     boot_id = models.CharField(max_length=64, blank=True)
     booted_at = models.DateTimeField(null=True, blank=True)
     reboot_required = models.BooleanField(default=False)
+    # Docker's unix socket on the server, asked through SSH; "" until a round learns it.
+    docker_socket = models.CharField(max_length=255, blank=True)
     # The last reading as pages show it: cpu, memory, fullest mount, containers.
     latest = models.JSONField(default=dict, blank=True)
 

@@ -40,10 +40,10 @@ ROLLED = {"cpu": "cpu_pct", "iowait": "iowait_pct", "memory": "memory_pct", "dis
           "load": "load1", "net_in": "net_in_bps", "net_out": "net_out_bps"}  # fmt: skip
 
 
-def claim_due(now: datetime) -> list[Server]:
+def claim_due(now: datetime) -> list[HostHealth]:
     """Servers whose interval has passed since a round last took them, taken by this round
-    (a round still running elsewhere does not take them twice). A little early counts as due,
-    so that rounds a beat apart do not skip one."""
+    (a round still running elsewhere does not take them twice), with their servers. A little
+    early counts as due, so that rounds a beat apart do not skip one."""
     trusted = Server.objects.filter(host_key_state=HostKeyState.TRUSTED).exclude(host_key="")
     HostHealth.objects.bulk_create(
         [HostHealth(server_id=pk) for pk in trusted.filter(health__isnull=True).values_list(
@@ -59,13 +59,55 @@ def claim_due(now: datetime) -> list[Server]:
             or now - health.claimed_at >= timedelta(seconds=health.interval_seconds - EARLY)
         ]
         HostHealth.objects.filter(server_id__in=due).update(claimed_at=now)
-    return list(Server.objects.filter(pk__in=due).select_related("ssh_key"))
+    found = HostHealth.objects.filter(server_id__in=due).select_related("server__ssh_key")
+    return sorted(found, key=lambda health: health.server_id)
 
 
-def recorded(server: Server, reading: Reading, at: datetime) -> Sample:
-    health = HostHealth.objects.get(server=server)
+def before(health: HostHealth) -> Counters | None:
+    """What the server's next rates are computed against."""
+    return Counters.from_json(health.counters)
+
+
+# Fields a round writes on each server's state, all servers in one statement.
+RECORDED = ("status", "failures", "last_error", "seen_at", "counters", "boot_id", "booted_at",
+            "reboot_required", "docker_socket", "latest")  # fmt: skip
+
+
+def recorded(readings: list[tuple[HostHealth, Reading]], at: datetime) -> list[Sample]:
+    """The round's readings saved: a sample each, the servers' states, and the reboots and
+    returns they mean as events; a few statements whatever the number of servers."""
+    samples, events = [], []
+    for health, reading in readings:
+        sample = _sample(health.server, reading, at)
+        booted = at - timedelta(seconds=reading.uptime_seconds)
+        if health.boot_id and health.boot_id != reading.boot_id:
+            detail = f"up since {booted:%Y-%m-%d %H:%M} UTC"
+            events.append(HostEvent(server=health.server, at=at, kind=EventKind.REBOOTED,
+                                    detail=detail))  # fmt: skip
+        if health.status == HostStatus.UNREACHABLE:
+            events.append(HostEvent(server=health.server, at=at, kind=EventKind.REACHABLE))
+        health.status, health.failures, health.last_error = HostStatus.UP, 0, ""
+        health.seen_at, health.counters = at, reading.counters.as_json()
+        health.boot_id, health.booted_at = reading.boot_id, booted
+        health.reboot_required = reading.reboot_required
+        health.docker_socket = reading.docker_socket
+        fullest = reading.fullest
+        health.latest = {
+            **{name: getattr(sample, name) for name in LATEST},
+            "disk_path": fullest.path if fullest else "",
+            "containers": sample.containers, "mounts": sample.mounts,
+        }  # fmt: skip
+        samples.append(sample)
+    with transaction.atomic():
+        Sample.objects.bulk_create(samples)
+        HostEvent.objects.bulk_create(events)
+        HostHealth.objects.bulk_update([health for health, _ in readings], RECORDED)
+    return samples
+
+
+def _sample(server: Server, reading: Reading, at: datetime) -> Sample:
     fullest = reading.fullest
-    sample = Sample(
+    return Sample(
         server=server, at=at, cpu_pct=reading.cpu_pct, iowait_pct=reading.iowait_pct,
         load1=reading.load1, memory_pct=round(reading.memory_pct, 2),
         memory_used=reading.memory_used, memory_total=reading.memory_total,
@@ -78,43 +120,18 @@ def recorded(server: Server, reading: Reading, at: datetime) -> Sample:
                  "size": m.size_bytes} for m in reading.mounts],
         containers=[asdict(container) for container in reading.containers],
     )  # fmt: skip
-    booted = at - timedelta(seconds=reading.uptime_seconds)
-    with transaction.atomic():
-        sample.save()
-        if health.boot_id and health.boot_id != reading.boot_id:
-            _event(server, at, EventKind.REBOOTED, f"up since {booted:%Y-%m-%d %H:%M} UTC")
-        if health.status == HostStatus.UNREACHABLE:
-            _event(server, at, EventKind.REACHABLE, "")
-        health.status, health.failures, health.last_error = HostStatus.UP, 0, ""
-        health.seen_at, health.counters = at, reading.counters.as_json()
-        health.boot_id, health.booted_at = reading.boot_id, booted
-        health.reboot_required = reading.reboot_required
-        health.latest = {
-            **{name: getattr(sample, name) for name in LATEST},
-            "disk_path": fullest.path if fullest else "",
-            "containers": sample.containers, "mounts": sample.mounts,
-        }  # fmt: skip
-        health.save()
-    return sample
 
 
-def failed(server: Server, error: str, at: datetime) -> HostHealth:
+def failed(health: HostHealth, error: str, at: datetime) -> HostHealth:
     """A round that did not answer; the second in a row makes the server unreachable."""
     with transaction.atomic():
-        health = HostHealth.objects.select_for_update().get(server=server)
         health.failures += 1
         health.last_error = error[:2000]
         if health.failures >= UNREACHABLE_AFTER and health.status != HostStatus.UNREACHABLE:
             health.status = HostStatus.UNREACHABLE
-            _event(server, at, EventKind.UNREACHABLE, error[:500])
-        health.save()
+            _event(health.server, at, EventKind.UNREACHABLE, error[:500])
+        health.save(update_fields=["failures", "last_error", "status"])
     return health
-
-
-def counters_of(servers: list[Server]) -> dict[int, Counters | None]:
-    """What each server's next rates are computed against, in one query."""
-    rows = HostHealth.objects.filter(server__in=servers).values_list("server_id", "counters")
-    return {server_id: Counters.from_json(counters) for server_id, counters in rows}
 
 
 def rounds_stopped(now: datetime) -> tuple[bool, Round | None]:

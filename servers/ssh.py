@@ -149,6 +149,14 @@ async def http(
     )
 
 
+async def unix_get(
+    target: Target, socket_path: str, paths: Sequence[str], *, timeout: float = 10.0
+) -> list[HttpResponse]:
+    """GET requests sent together to a unix socket on the server (Docker's API) through the
+    pooled connection; their answers in order. Nothing starts on the server."""
+    return await on_pool(pool().unix_get(target, socket_path, tuple(paths), timeout))
+
+
 async def accepts(target: Target, address: str, port: int) -> bool:
     """Whether address:port, as seen from the server, accepts a TCP connection."""
     return await on_pool(pool().accepts(target, address, port))

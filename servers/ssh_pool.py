@@ -420,19 +420,37 @@ class _Pool:
                     f"{target.name}: nothing accepts connections at {address}:{port} "
                     f"({error.reason})."
                 ) from error
-            try:
-                writer.write(tunnel_http.request_bytes(method, path, address, port, body, headers))
-                raw = await asyncio.wait_for(reader.read(), timeout=timeout)
-            except TimeoutError as error:
-                raise CommandTimeout(
-                    f"{target.name}: {address}:{port} did not answer within {timeout:.0f}s."
-                ) from error
-            finally:
-                writer.close()
+            request = tunnel_http.request_bytes(method, path, address, port, body, headers)
+            raw = await _exchange(reader, writer, request, timeout, f"{target.name}: "
+                                  f"{address}:{port}")  # fmt: skip
             try:
                 return tunnel_http.parse_response(raw)
             except ValueError as error:
                 raise SshError(f"{target.name}: {address}:{port} did not answer HTTP.") from error
+
+        return await self.with_channel(target, use)
+
+    async def unix_get(
+        self, target: Target, socket_path: str, paths: tuple[str, ...], timeout: float
+    ) -> list[HttpResponse]:
+        async def use(connection: _Connection) -> list[HttpResponse]:
+            try:
+                reader, writer = await connection.conn.open_unix_connection(socket_path)
+            except asyncssh.ChannelOpenError as error:
+                raise ConnectFailed(
+                    f"{target.name}: {socket_path} cannot be reached ({error.reason})."
+                ) from error
+            last = len(paths) - 1
+            requests = b"".join(
+                tunnel_http.request_bytes("GET", path, "localhost", 80, b"", {}, last=n == last)
+                for n, path in enumerate(paths)
+            )
+            where = f"{target.name}: {socket_path}"
+            raw = await _exchange(reader, writer, requests, timeout, where)
+            try:
+                return tunnel_http.split_responses(raw, len(paths))
+            except ValueError as error:
+                raise SshError(f"{target.name}: {socket_path} did not answer HTTP.") from error
 
         return await self.with_channel(target, use)
 
@@ -455,6 +473,20 @@ class _Pool:
         for connection in list(self.connections.values()):
             connection.conn.close()
         self.connections.clear()
+
+
+async def _exchange(
+    reader: asyncssh.SSHReader[bytes], writer: asyncssh.SSHWriter[bytes], request: bytes,
+    timeout: float, where: str,
+) -> bytes:  # fmt: skip
+    """Send the request bytes and read the answer until the other side closes."""
+    try:
+        writer.write(request)
+        return await asyncio.wait_for(reader.read(), timeout=timeout)
+    except TimeoutError as error:
+        raise CommandTimeout(f"{where} did not answer within {timeout:.0f}s.") from error
+    finally:
+        writer.close()
 
 
 class _ChannelNotOpened(Exception):

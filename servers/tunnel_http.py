@@ -14,10 +14,12 @@ class HttpResponse:
 
 
 def request_bytes(
-    method: str, path: str, address: str, port: int, body: bytes, headers: dict[str, str]
-) -> bytes:
+    method: str, path: str, address: str, port: int, body: bytes, headers: dict[str, str],
+    *, last: bool = True,
+) -> bytes:  # fmt: skip
+    """One request; all but the `last` of several sent on one connection keep it open."""
     given = {name.lower() for name in headers}
-    lines = [f"{method} {path} HTTP/1.1", "Connection: close"]
+    lines = [f"{method} {path} HTTP/1.1", f"Connection: {'close' if last else 'keep-alive'}"]
     if "host" not in given:
         lines.append(f"Host: {address}:{port}")
     lines += [f"{name}: {value}" for name, value in headers.items()]
@@ -29,6 +31,13 @@ def request_bytes(
 def parse_response(raw: bytes) -> HttpResponse:
     """Raises ValueError when the bytes are not an HTTP response."""
     head, _, body = raw.partition(b"\r\n\r\n")
+    status, headers = _head(head)
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        body, _ = _chunked(body)
+    return HttpResponse(status=status, headers=headers, body=body)
+
+
+def _head(head: bytes) -> tuple[int, dict[str, str]]:
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
     parts = status_line.split(" ", 2)
     if len(parts) < 2 or not parts[1].isdigit():
@@ -37,18 +46,37 @@ def parse_response(raw: bytes) -> HttpResponse:
     for line in header_lines:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
-    if headers.get("transfer-encoding", "").lower() == "chunked":
-        body = dechunk(body)
-    return HttpResponse(status=int(parts[1]), headers=headers, body=body)
+    return int(parts[1]), headers
 
 
-def dechunk(body: bytes) -> bytes:
+def split_responses(raw: bytes, count: int) -> list[HttpResponse]:
+    """The answers to `count` requests sent on one connection, read in turn by their own
+    framing (Content-Length or chunked). Raises ValueError when fewer came."""
+    found: list[HttpResponse] = []
+    for _ in range(count):
+        head, separator, rest = raw.partition(b"\r\n\r\n")
+        if not separator:
+            raise ValueError(f"{len(found)} of {count} answers came")
+        status, headers = _head(head)
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            body, raw = _chunked(rest)
+        else:
+            length = int(headers.get("content-length") or 0)
+            body, raw = rest[:length], rest[length:]
+        found.append(HttpResponse(status, headers, body))
+    return found
+
+
+def _chunked(data: bytes) -> tuple[bytes, bytes]:
+    """A chunked body and what follows it."""
     out = bytearray()
-    while body:
-        size_line, _, rest = body.partition(b"\r\n")
+    while True:
+        size_line, separator, rest = data.partition(b"\r\n")
+        if not separator:
+            raise ValueError("a chunked body ends early")
         size = int(size_line.split(b";")[0] or b"0", 16)
         if size == 0:
-            break
+            _, _, after = rest.partition(b"\r\n")
+            return bytes(out), after
         out += rest[:size]
-        body = rest[size + 2 :]
-    return bytes(out)
+        data = rest[size + 2 :]

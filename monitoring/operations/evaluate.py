@@ -24,17 +24,18 @@ from monitoring.models import AlertKind, HostHealth, HostStatus, Sample
 from servers.models import Server
 
 
-def evaluate_servers(servers: list[Server], now: datetime) -> None:
-    healths = {h.server_id: h for h in HostHealth.objects.filter(server__in=servers)}
+def evaluate_servers(healths: list[HostHealth], now: datetime) -> None:
+    """The servers of a round, as it left their states."""
+    servers = [health.server for health in healths]
     rules: dict[int | None, dict[AlertKind, Threshold]] = {}
     for team_id in {server.team_id for server in servers}:
         ids: list[int | None] = [s.pk for s in servers if s.team_id == team_id]
         rules |= alerting.rules_of_servers(team_id, ids)
     lengths = {rules[s.pk][kind].minutes for s in servers for kind, _, _ in LEVELS}
     windows = {minutes: _windows(servers, minutes, now) for minutes in lengths}
-    for server in servers:
-        health = healths.get(server.pk)
-        if health is None or health.status == HostStatus.UNKNOWN:
+    for health in healths:
+        server = health.server
+        if health.status == HostStatus.UNKNOWN:
             continue
         if health.status == HostStatus.UNREACHABLE:
             error = health.last_error.splitlines()[-1:] if health.last_error else []

@@ -50,6 +50,9 @@ def test_a_round_reads_every_metric_of_every_host(lab_servers: list[Server]) -> 
     first = collect_round()
     assert (first.servers, first.answered) == (3, 3), first.errors
     assert collect_round().servers == 0  # not due again yet
+    # The first round learnt where Docker listens; the next ones ask its API there.
+    sockets = set(HostHealth.objects.values_list("docker_socket", flat=True))
+    assert all(socket.endswith("/docker.sock") for socket in sockets), sockets
     target = target_for(lab_servers[0])
     name = "monitored-canary"
     asyncio.run(ssh.run(target, ["docker", "rm", "--force", name], check=False))
@@ -76,6 +79,26 @@ def test_a_round_reads_every_metric_of_every_host(lab_servers: list[Server]) -> 
     canary = next(c for c in containers if c["name"] == name)
     assert canary["state"] == "running" and canary["memory_bytes"] > 0
     assert Sample.objects.count() == 6
+
+
+def test_docker_s_cli_answers_where_its_api_cannot_be_reached(lab_servers: list[Server]) -> None:
+    first = lab_servers[0]
+    target = target_for(first)
+    name = "monitored-through-cli"
+    asyncio.run(ssh.run(target, ["docker", "rm", "--force", name], check=False))
+    asyncio.run(ssh.run(target, ["docker", "run", "--detach", "--name", name, app_image("v1")]))
+    try:
+        assert collect_round().answered == 3
+        HostHealth.objects.filter(server=first).update(docker_socket="/run/no-such.sock")
+        _again()
+        assert collect_round().answered == 3
+    finally:
+        asyncio.run(ssh.run(target, ["docker", "rm", "--force", name], check=False))
+    containers = Sample.objects.filter(server=first).latest("at").containers
+    seen = next(c for c in containers if c["name"] == name)
+    assert seen["state"] == "running" and seen["memory_bytes"] > 0 and seen["started_at"]
+    # The reading says where Docker listens again, so the next round tries its API.
+    assert HostHealth.objects.get(server=first).docker_socket.endswith("/docker.sock")
 
 
 def test_a_host_cut_off_is_unreachable_after_two_rounds_and_delays_no_other(

@@ -46,11 +46,13 @@ b00t-1
 yes
 @procs
 183
+@docker
+unix:///run/docker.sock
 @containers
 /shop-web-v1|running|0|healthy|shop||2026-11-23T05:06:17Z|4242
 /panel-accessory-db|restarting|7|||db|2026-11-23T05:05:27Z|0
 @cgroups
-shop-web-v1|3000000000|13107200
+4242|3000000000|13107200
 """
 
 
@@ -70,6 +72,7 @@ def test_a_first_reading_has_levels_but_no_rates() -> None:
     assert web.memory_bytes == 13_107_200
     assert (db.state, db.restarts, db.accessory, db.memory_bytes) == ("restarting", 7, "db", None)
     assert reading.counters.containers == {"shop-web-v1": 3_000_000_000}
+    assert reading.docker_socket == "/run/docker.sock"
 
 
 def test_rates_come_from_the_round_before_of_the_same_boot() -> None:
@@ -91,5 +94,6 @@ def test_rates_come_from_the_round_before_of_the_same_boot() -> None:
 
 
 def test_a_section_that_printed_nothing_leaves_its_values_empty() -> None:
-    reading = read("@stat\ncpu 1 2 3 4 5 6 7 8\n@containers\n@cgroups\n", None)
+    reading = read("@stat\ncpu 1 2 3 4 5 6 7 8\n@docker\n@containers\n@cgroups\n", None)
     assert reading.memory_total == 0 and reading.mounts == () and reading.containers == ()
+    assert reading.docker_socket == ""

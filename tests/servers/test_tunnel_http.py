@@ -28,3 +28,17 @@ def test_a_response_is_parsed_and_a_chunked_body_joined() -> None:
     assert response.headers["x-id"] == "7"
     with pytest.raises(ValueError):
         tunnel_http.parse_response(b"SSH-2.0-OpenSSH_9.2\r\n")
+
+
+def test_answers_to_requests_sent_together_are_read_in_turn() -> None:
+    first = tunnel_http.request_bytes("GET", "/a", "docker", 80, b"", {}, last=False)
+    assert b"Connection: keep-alive\r\n" in first
+    raw = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n[]\r\n0\r\n\r\n"
+        b"HTTP/1.1 404 Not Found\r\nContent-Length: 5\r\n\r\nnope!"
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+    )
+    answers = tunnel_http.split_responses(raw, 3)
+    assert [(a.status, a.body) for a in answers] == [(200, b"[]"), (404, b"nope!"), (200, b"{}")]
+    with pytest.raises(ValueError, match="3 of 4 answers came"):
+        tunnel_http.split_responses(raw, 4)

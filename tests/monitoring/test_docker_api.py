@@ -1,0 +1,51 @@
+"""Docker's API answers read into the lines of the CLI path: which containers are inspected,
+what a container left uninspected keeps from the round before, the running ones' processes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from monitoring import docker_api
+
+LISTED = [
+    {"Id": "a1", "Names": ["/shop-web-v2"], "State": "running", "Labels": {"panel.app": "shop"}},
+    {"Id": "b2", "Names": ["/shop-web-v1"], "State": "exited", "Labels": {"panel.app": "shop"}},
+    {"Id": "c3", "Names": ["/db"], "State": "exited", "Labels": None},
+]
+BEFORE = {
+    "shop-web-v1": {"state": "exited", "restarts": 2, "started_at": "2026-11-20T10:00:00Z"},
+    "db": {"state": "running", "restarts": 0, "started_at": "2026-11-21T10:00:00Z"},
+}
+INSPECTED = {
+    "a1": {"Id": "a1", "RestartCount": 4, "Config": {"Labels": {"panel.app": "shop"}},
+           "State": {"Status": "running", "Pid": 4242, "StartedAt": "2026-11-23T05:00:00Z",
+                     "Health": {"Status": "unhealthy"}}},
+    "c3": {"Id": "c3", "RestartCount": 1, "Config": {"Labels": {"panel.accessory": "db"}},
+           "State": {"Status": "exited", "Pid": 0, "StartedAt": "2026-11-22T09:00:00Z"}},
+}  # fmt: skip
+
+
+def test_only_containers_that_may_have_changed_are_inspected() -> None:
+    assert [c["Id"] for c in docker_api.to_inspect(LISTED, BEFORE)] == ["a1", "c3"]
+    assert [c["Id"] for c in docker_api.to_inspect(LISTED, {})] == ["a1", "b2", "c3"]
+
+
+def test_the_lines_are_those_the_cli_prints() -> None:
+    lines = docker_api.lines(LISTED, INSPECTED, BEFORE)
+    assert lines == [
+        "shop-web-v2|running|4|unhealthy|shop||2026-11-23T05:00:00Z|4242",
+        "shop-web-v1|exited|2||shop||2026-11-20T10:00:00Z|0",
+        "db|exited|1|||db|2026-11-22T09:00:00Z|0",
+    ]
+    assert docker_api.pids(lines) == [4242]
+
+
+def test_only_a_unix_docker_host_is_asked_through_ssh() -> None:
+    assert docker_api.socket_path("unix:///var/run/docker.sock") == "/var/run/docker.sock"
+    assert docker_api.socket_path("tcp://10.0.0.2:2375") == ""
+    assert docker_api.socket_path("unix://relative.sock") == ""
+    assert docker_api.listing(json.dumps(LISTED).encode()) == LISTED
+    with pytest.raises(ValueError, match="not a list"):
+        docker_api.listing(b'{"message": "page not found"}')
