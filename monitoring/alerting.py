@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from monitoring.conditions import DEFAULTS, Firing, Threshold
 from monitoring.models import Alert, AlertKind, AlertRule, Channel, Notification
@@ -42,17 +42,22 @@ def rules_of_servers(
 
 def reconcile(
     team_id: int, server: Server | None, kinds: Iterable[AlertKind], firing: list[Firing],
-    now: datetime, subject: str | None = None,
+    now: datetime, subject: str | None = None, open_alerts: list[Alert] | None = None,
 ) -> tuple[list[Alert], list[Alert]]:  # fmt: skip
     """Open what fires and is not open; resolve what is open (of these kinds, on this server,
     about this subject when one is named) and no longer fires. Returns the opened and the
-    resolved."""
+    resolved. A caller that read the open alerts of many servers at once passes this one's."""
     kinds = list(kinds)
-    scope = Alert.objects.filter(team_id=team_id, server=server, kind__in=kinds, resolved_at=None)
-    if subject is not None:
-        scope = scope.filter(subject=subject)
-    open_now = {(alert.kind, alert.subject): alert for alert in scope}
+    if open_alerts is None:
+        open_alerts = list(open_of(team_id, [server], kinds))
+    open_now = {
+        (alert.kind, alert.subject): alert
+        for alert in open_alerts
+        if alert.kind in kinds and subject in (None, alert.subject)
+    }
     firing_keys = {(f.kind.value, f.subject) for f in firing}
+    if set(open_now) == firing_keys:
+        return [], []
     opened, resolved = [], []
     with transaction.atomic():
         for fired in firing:
@@ -71,6 +76,16 @@ def reconcile(
                 _notify(alert, "resolved", now)
                 resolved.append(alert)
     return opened, resolved
+
+
+def open_of(
+    team_id: int, servers: list[Server | None], kinds: Iterable[AlertKind]
+) -> QuerySet[Alert]:
+    """The open alerts of these kinds on these servers (None: the team's own)."""
+    on = Q(server__in=[s for s in servers if s is not None])
+    if None in servers:
+        on |= Q(server=None)
+    return Alert.objects.filter(on, team_id=team_id, kind__in=list(kinds), resolved_at=None)
 
 
 def _notify(alert: Alert, event: str, now: datetime) -> None:

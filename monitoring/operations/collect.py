@@ -83,12 +83,12 @@ async def _ask_all(healths: list[HostHealth]) -> list[str | BaseException]:
 
     async def ask(health: HostHealth) -> str:
         async with gate:
-            return await asyncio.wait_for(_ask(health), SERVER_TIMEOUT + 5)
+            return await asyncio.wait_for(ask(health), SERVER_TIMEOUT + 5)
 
     return await asyncio.gather(*(ask(health) for health in healths), return_exceptions=True)
 
 
-async def _ask(health: HostHealth) -> str:
+async def ask(health: HostHealth) -> str:
     """The script's answer, with Docker's part from its API when the server's socket is known
     and reachable through SSH, else from the CLI the script runs."""
     target = target_for(health.server)

@@ -20,7 +20,7 @@ from monitoring.conditions import (
     Window,
     of_server,
 )
-from monitoring.models import AlertKind, HostHealth, HostStatus, Sample
+from monitoring.models import Alert, AlertKind, HostHealth, HostStatus, Sample
 from servers.models import Server
 
 
@@ -33,6 +33,12 @@ def evaluate_servers(healths: list[HostHealth], now: datetime) -> None:
         rules |= alerting.rules_of_servers(team_id, ids)
     lengths = {rules[s.pk][kind].minutes for s in servers for kind, _, _ in LEVELS}
     windows = {minutes: _windows(servers, minutes, now) for minutes in lengths}
+    kinds = [*SERVER_KINDS, AlertKind.UNREACHABLE]
+    open_now: dict[int | None, list[Alert]] = defaultdict(list)
+    for team_id in {server.team_id for server in servers}:
+        mine: list[Server | None] = [s for s in servers if s.team_id == team_id]
+        for alert in alerting.open_of(team_id, mine, kinds):
+            open_now[alert.server_id].append(alert)
     for health in healths:
         server = health.server
         if health.status == HostStatus.UNKNOWN:
@@ -41,14 +47,15 @@ def evaluate_servers(healths: list[HostHealth], now: datetime) -> None:
             error = health.last_error.splitlines()[-1:] if health.last_error else []
             firing = [Firing(AlertKind.UNREACHABLE, "", f"{server.name} is unreachable",
                              f"Two rounds in a row failed: {' '.join(error)}")]  # fmt: skip
-            alerting.reconcile(server.team_id, server, [AlertKind.UNREACHABLE], firing, now)
+            alerting.reconcile(server.team_id, server, [AlertKind.UNREACHABLE], firing, now,
+                               open_alerts=open_now[server.pk])  # fmt: skip
             continue
         own = {
             minutes: found[server.pk] for minutes, found in windows.items() if server.pk in found
         }
         firing = of_server(server.name, rules[server.pk], own, health.latest, now)
-        kinds = [*SERVER_KINDS, AlertKind.UNREACHABLE]
-        alerting.reconcile(server.team_id, server, kinds, firing, now)
+        alerting.reconcile(server.team_id, server, kinds, firing, now,
+                           open_alerts=open_now[server.pk])  # fmt: skip
 
 
 def _windows(servers: list[Server], minutes: int, now: datetime) -> dict[int, Window]:
