@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 
 from asgiref.sync import sync_to_async
@@ -12,6 +11,7 @@ from django.http.response import HttpResponseBase
 
 from deployments.commands import accessories, containers
 from deployments.models import Accessory, App, Container
+from panel import live
 from panel.permissions import Action, get_for
 from servers import ssh
 from servers.targets import target_for
@@ -95,8 +95,7 @@ async def follow(sources: list[Source], idle: str = "No running containers.") ->
     try:
         yield "retry: 3000\n\n"
         if not tasks:
-            nothing = {"source": "", "text": idle}
-            yield f"event: line\ndata: {json.dumps(nothing)}\n\n"
+            yield live.event("line", live.log_line(idle))
             return
         while True:
             try:
@@ -104,7 +103,7 @@ async def follow(sources: list[Source], idle: str = "No running containers.") ->
             except TimeoutError:
                 yield ": keepalive\n\n"
                 continue
-            yield f"event: line\ndata: {json.dumps({'source': prefix, 'text': line})}\n\n"
+            yield live.event("line", live.log_line(line, source=prefix))
     finally:
         for task in tasks:
             task.cancel()

@@ -21,6 +21,11 @@ class ApiRequest(HttpRequest):
     api_token: ApiToken
 
 
+def asked_by_htmx(request: HttpRequest) -> bool:
+    """Whether htmx asks (a part of a page that updates itself), not a browser for a page."""
+    return bool(getattr(request, "htmx", False))
+
+
 def client_ip(request: HttpRequest) -> str | None:
     """The peer address; X-Forwarded-For counts only through proxies the operator trusts."""
     remote = request.META.get("REMOTE_ADDR") or None

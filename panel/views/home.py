@@ -11,11 +11,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from backups.models import Verification
 from deployments.models import App
+from monitoring import overview
 from monitoring import state as monitoring_state
 from monitoring.models import Alert, Delivery
 from panel.models import AuditEvent, Job
 from panel.permissions import teams_of
-from panel.requests import SESSION_TEAM_KEY, current_team
+from panel.requests import SESSION_TEAM_KEY, asked_by_htmx, current_team
 from servers.models import HostKeyState, Server
 
 
@@ -69,7 +70,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "failed_verification": verifications.filter(
             pk=Subquery(latest_of_its_accessory), passed=False
         ).first(),
+        "tiles": overview.tiles(team),
     }
+    if asked_by_htmx(request):  # the page polls the part that changes
+        return render(request, "panel/_dashboard_live.html", context)
     return render(request, "panel/dashboard.html", context)
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 
 import redis.asyncio as aioredis
@@ -12,10 +11,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
+from panel import live
 from panel.jobs import services
-from panel.jobs.log import channel_name, line_payload
+from panel.jobs.log import channel_name
 from panel.models import Job, JobLogLine
 from panel.pages import page_of
 from panel.permissions import Action, get_for
@@ -86,14 +87,18 @@ async def follow(job_id: int, cursor: int) -> AsyncIterator[str]:
         await wake.subscribe()
     try:
         yield "retry: 2000\n\n"
-        idle = 0.0
+        idle, shown = 0.0, ""
         while True:
-            lines, ended, active = await _lines_after(job_id, cursor)
-            for payload in lines:
-                cursor = int(payload["seq"])  # type: ignore[call-overload]
-                yield f"id: {cursor}\nevent: line\ndata: {json.dumps(payload)}\n\n"
+            lines, standing, active = await _lines_after(job_id, cursor)
+            if active and standing != shown:  # queued → running
+                shown = standing
+                yield live.event("status", standing)
+            for row in lines:
+                cursor = row.seq
+                html = live.log_line(row.text, kind=row.kind, seq=row.seq, at=row.at)
+                yield live.event("line", html, cursor)
             if not active and not lines:
-                yield f"event: end\ndata: {json.dumps(ended)}\n\n"
+                yield live.event("end", standing)
                 return
             if lines:
                 idle = 0.0
@@ -109,13 +114,15 @@ async def follow(job_id: int, cursor: int) -> AsyncIterator[str]:
 
 
 @sync_to_async
-def _lines_after(job_id: int, cursor: int) -> tuple[list[dict[str, object]], dict[str, str], bool]:
-    """Lines after the cursor, how the job stands (status, its label, its error) and whether
-    it is still running."""
+def _lines_after(job_id: int, cursor: int) -> tuple[list[JobLogLine], str, bool]:
+    """Lines after the cursor, how the job stands (its status, error and end, as the page
+    shows them) and whether it is still running."""
     job = Job.objects.only("status", "error").get(pk=job_id)
-    rows = JobLogLine.objects.filter(job_id=job_id, seq__gt=cursor).order_by("seq")[:500]
-    ended = {"status": job.status, "label": job.get_status_display(), "error": job.error}
-    return [line_payload(row) for row in rows], ended, job.is_active
+    rows = list(JobLogLine.objects.filter(job_id=job_id, seq__gt=cursor).order_by("seq")[:500])
+    standing = render_to_string("panel/_job_status.html", {"job": job})
+    if not job.is_active:  # the page's error, its live note and its cancel button too
+        standing += render_to_string("panel/_job_ended.html", {"job": job})
+    return rows, standing, job.is_active
 
 
 async def _sleep(seconds: float) -> float:

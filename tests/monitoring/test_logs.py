@@ -31,7 +31,7 @@ def test_bad_filters_are_refused_before_anything_runs(
     answer = client.get(reverse("server_logs_stream", args=[server.pk]), query)
     assert answer.status_code == 400
     page = client.get(reverse("server_logs", args=[server.pk]), query).content.decode()
-    assert "data-logs-url" not in page
+    assert "sse-connect" not in page
 
 
 def test_viewers_do_not_follow_a_servers_logs(crew: Crew, client: Client) -> None:
@@ -40,4 +40,4 @@ def test_viewers_do_not_follow_a_servers_logs(crew: Crew, client: Client) -> Non
     assert client.get(reverse("server_logs", args=[server.pk])).status_code == 403
     client.force_login(crew.deployer)
     page = client.get(reverse("server_logs", args=[server.pk])).content.decode()
-    assert "data-logs-url" in page and "containers=on" in page
+    assert "sse-connect" in page and "containers=on" in page

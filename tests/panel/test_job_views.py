@@ -79,10 +79,13 @@ def test_the_stream_replays_after_the_cursor_then_follows_until_the_end(crew: Cr
         return body
 
     body = asyncio.run(scenario())
-    assert '"text": "one"' not in body
-    assert body.index('"text": "two"') < body.index('"text": "three"') < body.index("event: end")
-    assert "id: 2\n" in body and '"status": "succeeded"' in body
-    assert '"label": "Succeeded"' in body and '"error": ""' in body
+    assert "<span>one</span>" not in body
+    assert body.index("<span>two</span>") < body.index("<span>three</span>")
+    assert body.index("<span>three</span>") < body.index("event: end")
+    assert 'id: 2\nevent: line\ndata: <div class="line kind-' in body
+    end = body[body.index("event: end") :]
+    assert '<span id="job-status" class="status status-succeeded">Succeeded</span>' in end
+    assert 'id="job-error" hx-swap-oob="true" hidden' in end and "Finished" in end
 
 
 def test_a_job_page_links_its_target_and_has_a_place_for_the_error(
