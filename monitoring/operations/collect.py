@@ -81,11 +81,11 @@ def heartbeat(url: str) -> bool:
 async def _ask_all(healths: list[HostHealth]) -> list[str | BaseException]:
     gate = asyncio.Semaphore(AT_ONCE)
 
-    async def ask(health: HostHealth) -> str:
+    async def bounded(health: HostHealth) -> str:
         async with gate:
             return await asyncio.wait_for(ask(health), SERVER_TIMEOUT + 5)
 
-    return await asyncio.gather(*(ask(health) for health in healths), return_exceptions=True)
+    return await asyncio.gather(*(bounded(h) for h in healths), return_exceptions=True)
 
 
 async def ask(health: HostHealth) -> str:
