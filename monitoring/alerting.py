@@ -101,6 +101,13 @@ def _notify(alert: Alert, event: str, now: datetime) -> None:
                                         body=body, next_attempt_at=now)  # fmt: skip
 
 
+def tell_deploy_followers(team_id: int, title: str, body: str, now: datetime) -> None:
+    """A message (no alert) for every channel of the team that follows deploys."""
+    for channel in Channel.objects.filter(team_id=team_id, deploys=True):
+        Notification.objects.create(channel=channel, event="deployed", title=title, body=body,
+                                    next_attempt_at=now)  # fmt: skip
+
+
 def _lasted(start: datetime, end: datetime) -> str:
     minutes = int((end - start).total_seconds() // 60)
     return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"

@@ -32,9 +32,36 @@ DEFAULTS = {
     AlertKind.BACKUP_FAILED: Threshold(0),
     AlertKind.BACKUP_AGE: Threshold(26),  # hours since the last backup that succeeded
     AlertKind.VERIFY_AGE: Threshold(8 * 24),  # hours since the last verified restore
+    AlertKind.DISK_FILL: Threshold(24),  # hours left at the current rate
+    AlertKind.REBOOTED: Threshold(0, 15),  # open for the minutes after a reboot
+    AlertKind.HOST_KEY: Threshold(0),
+    AlertKind.DEPLOY_FAILED: Threshold(0),
 }
+# What a rule's threshold and minutes mean for each kind ("" where a kind has no use for it).
+MEANINGS: dict[AlertKind, tuple[str, str]] = {
+    AlertKind.CPU: ("% busy", "minutes it must last"),
+    AlertKind.MEMORY: ("% used", "minutes it must last"),
+    AlertKind.DISK: ("% full", ""),
+    AlertKind.INODES: ("% of inodes used", ""),
+    AlertKind.IOWAIT: ("% of CPU waiting for I/O", "minutes it must last"),
+    AlertKind.UNREACHABLE: ("", ""),
+    AlertKind.CRASH_LOOP: ("restarts", "minutes since the last start"),
+    AlertKind.UNHEALTHY: ("", ""),
+    AlertKind.UPTIME: ("failed checks in a row", ""),
+    AlertKind.CERTIFICATE: ("days left", ""),
+    AlertKind.BACKUP_FAILED: ("", ""),
+    AlertKind.BACKUP_AGE: ("hours since the last good backup", ""),
+    AlertKind.VERIFY_AGE: ("hours since the last verified restore", ""),
+    AlertKind.DISK_FILL: ("hours left at the current rate", ""),
+    AlertKind.REBOOTED: ("", "minutes it stays open"),
+    AlertKind.HOST_KEY: ("", ""),
+    AlertKind.DEPLOY_FAILED: ("", ""),
+}
+PERCENT_KINDS = (AlertKind.CPU, AlertKind.MEMORY, AlertKind.DISK, AlertKind.INODES,
+                 AlertKind.IOWAIT)  # fmt: skip
 SERVER_KINDS = (AlertKind.CPU, AlertKind.MEMORY, AlertKind.DISK, AlertKind.INODES,
-                AlertKind.IOWAIT, AlertKind.CRASH_LOOP, AlertKind.UNHEALTHY)  # fmt: skip
+                AlertKind.IOWAIT, AlertKind.CRASH_LOOP, AlertKind.UNHEALTHY, AlertKind.DISK_FILL,
+                AlertKind.REBOOTED)  # fmt: skip
 BACKUP_KINDS = (AlertKind.BACKUP_FAILED, AlertKind.BACKUP_AGE, AlertKind.VERIFY_AGE)
 
 
@@ -71,10 +98,11 @@ MOUNTS = ((AlertKind.DISK, "pct", "full"), (AlertKind.INODES, "inodes_pct", "of 
 
 def of_server(
     name: str, rules: dict[AlertKind, Threshold], windows: dict[int, Window],
-    latest: dict[str, Any], now: datetime,
+    latest: dict[str, Any], now: datetime, rebooted_at: datetime | None = None,
 ) -> list[Firing]:  # fmt: skip
     """The conditions that hold on a server that answered its round. `windows` holds the
-    lowest values per rule length (minutes); `latest` is its last reading as recorded."""
+    lowest values per rule length (minutes); `latest` is its last reading as recorded;
+    `rebooted_at` when a round last saw it come back from a reboot."""
     found: list[Firing] = []
     for kind, field, words in LEVELS:
         rule = rules[kind]
@@ -92,7 +120,20 @@ def of_server(
             if rule.enabled and value is not None and value >= rule.threshold:
                 title = f"{name}: {mount['path']} is {value:.0f} % {words}"
                 found.append(Firing(kind, mount["path"], title, f"Threshold {rule.threshold:g} %."))
+        fill, hours = rules[AlertKind.DISK_FILL], mount.get("hours_left")
+        if fill.enabled and hours is not None and hours < fill.threshold:
+            title = f"{name}: {mount['path']} fills up in about {_hours(hours)} at the current rate"
+            detail = f"It is {mount['pct']:.0f} % full; threshold {fill.threshold:g} hours."
+            found.append(Firing(AlertKind.DISK_FILL, mount["path"], title, detail))
+    reboot = rules[AlertKind.REBOOTED]
+    if reboot.enabled and rebooted_at and now - rebooted_at < timedelta(minutes=reboot.minutes):
+        detail = f"A round saw a new boot at {rebooted_at:%Y-%m-%d %H:%M} UTC."
+        found.append(Firing(AlertKind.REBOOTED, "", f"{name} rebooted", detail))
     return found + _containers(name, rules, latest.get("containers", []), now)
+
+
+def _hours(hours: float) -> str:
+    return f"{hours:.0f} hours" if hours >= 2 else f"{max(1, round(hours * 60))} minutes"
 
 
 def _containers(

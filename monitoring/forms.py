@@ -1,4 +1,4 @@
-"""The form that adds a notification channel."""
+"""The forms that add a notification channel, an alert rule and an uptime check."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from deployments.forms import SecretTextarea
+from monitoring.conditions import DEFAULTS, PERCENT_KINDS
 from monitoring.models import AlertKind, Channel
 from monitoring.validators import validate_check_url
 from panel.models import Team
+from servers.models import Server
 from servers.validators import validate_name
 
 
@@ -31,6 +33,11 @@ class ChannelForm(forms.Form):
         label="Alerts it gets",
         help_text="None ticked: every kind.",
     )
+    deploys = forms.BooleanField(
+        required=False,
+        label="Every deploy that succeeds too",
+        help_text="A message per successful deploy or rollback; failed ones are alerts.",
+    )
 
     def __init__(self, *args: Any, team: Team, **kw: Any) -> None:
         super().__init__(*args, **kw)
@@ -41,6 +48,35 @@ class ChannelForm(forms.Form):
         if Channel.objects.filter(team=self.team, name=name).exists():
             raise ValidationError("Another channel of this team has that name.")
         return name
+
+
+class RuleForm(forms.Form):
+    kind = forms.ChoiceField(choices=AlertKind.choices, label="Alert")
+    server = forms.ModelChoiceField(
+        queryset=Server.objects.none(), required=False, empty_label="every server",
+        help_text="A server's own rule wins over the team's.",
+    )  # fmt: skip
+    threshold = forms.FloatField(min_value=0, max_value=1_000_000, required=False)
+    minutes = forms.IntegerField(min_value=0, max_value=7 * 24 * 60, required=False)
+    enabled = forms.BooleanField(required=False, initial=True, label="On")
+
+    def __init__(self, *args: Any, team: Team, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["server"].queryset = Server.objects.filter(team=team)  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        kind = data.get("kind")
+        if kind is None:
+            return data
+        default = DEFAULTS[AlertKind(kind)]
+        data["threshold"] = (
+            default.threshold if data.get("threshold") is None else data["threshold"]
+        )
+        data["minutes"] = default.minutes if data.get("minutes") is None else data["minutes"]
+        if kind in PERCENT_KINDS and data["threshold"] > 100:
+            self.add_error("threshold", "A percentage is 100 at most.")
+        return data
 
 
 class UptimeForm(forms.Form):

@@ -6,7 +6,7 @@ Pure: text in, values out."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from monitoring.docker_api import socket_path
@@ -18,6 +18,12 @@ NOT_A_DISK = re.compile(r"^(loop|ram|zram|sr|fd|nbd|md)\d*")
 NOT_AN_INTERFACE = re.compile(r"^(lo|veth.*|docker0|br-.*)$")
 
 
+# How a mount's fill rate is averaged (an exponential average over about this many seconds),
+# and how long it must have been watched before "full in N hours" is said.
+FILL_HORIZON = 3600.0
+FILL_WATCHED = 1800.0
+
+
 @dataclass(frozen=True)
 class Mount:
     path: str
@@ -25,6 +31,8 @@ class Mount:
     used_bytes: int
     used_pct: float
     inodes_pct: float | None
+    available_bytes: int = 0
+    hours_left: float | None = None  # until full at the current rate, when it grows
 
 
 @dataclass(frozen=True)
@@ -50,12 +58,15 @@ class Counters:
     disks: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # read, written, ms busy
     net: dict[str, tuple[int, int]] = field(default_factory=dict)  # received, sent
     containers: dict[str, int] = field(default_factory=dict)  # CPU time, ns
+    # Per mount: bytes used, their average growth (bytes/s), seconds watched.
+    fill: dict[str, tuple[int, float, float]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {"seconds": self.seconds, "boot_id": self.boot_id, "cpu": list(self.cpu),
                 "disks": {k: list(v) for k, v in self.disks.items()},
                 "net": {k: list(v) for k, v in self.net.items()},
-                "containers": self.containers}  # fmt: skip
+                "containers": self.containers,
+                "fill": {k: list(v) for k, v in self.fill.items()}}  # fmt: skip
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Counters | None:
@@ -68,6 +79,7 @@ class Counters:
             disks={k: (int(a), int(b), int(c)) for k, (a, b, c) in data.get("disks", {}).items()},
             net={k: (int(a), int(b)) for k, (a, b) in data.get("net", {}).items()},
             containers={k: int(v) for k, v in data.get("containers", {}).items()},
+            fill={k: (int(a), float(b), float(c)) for k, (a, b, c) in data.get("fill", {}).items()},
         )
 
 
@@ -134,8 +146,11 @@ def read(output: str, before: Counters | None) -> Reading:
     inspected = [line.split("|") for line in parts.get("containers", []) if line.count("|") >= 7]
     usage = {words[0].lstrip("/"): by_pid.get(words[7], (None, None)) for words in inspected}
     spent = {name: cpu_ns for name, (cpu_ns, _) in usage.items() if cpu_ns is not None}
+    mounts = _mounts(parts.get("df", []), parts.get("dfi", []))
     counters = Counters(seconds=uptime, boot_id=boot_id, cpu=cpu, disks=disks, net=net,
                         containers=spent)  # fmt: skip
+    fill = _fill(mounts, before, _elapsed(counters, before))
+    counters = replace(counters, fill=fill)
     rates = _rates(counters, before)
     shares = _container_cpu(counters, before)
     return Reading(
@@ -153,7 +168,7 @@ def read(output: str, before: Counters | None) -> Reading:
         processes=_int((parts.get("procs") or ["0"])[0]),
         threads=_int(load[3].split("/")[-1]) if len(load) > 3 else 0,
         tcp_connections=_tcp(parts.get("sockstat", [])),
-        mounts=_mounts(parts.get("df", []), parts.get("dfi", [])),
+        mounts=tuple(replace(m, hours_left=_hours_left(m, fill[m.path])) for m in mounts),
         containers=_containers(inspected, usage, shares),
         docker_socket=socket_path((parts.get("docker") or [""])[0]),
         **rates,
@@ -197,8 +212,33 @@ def _mounts(df: list[str], dfi: list[str]) -> tuple[Mount, ...]:
         path = " ".join(words[5:])
         # As df computes it: used of what non-root users may use.
         pct = 100.0 * used / (used + available) if used + available else 0.0
-        mounts[path] = Mount(path, size, used, round(pct, 2), inodes.get(path))
+        mounts[path] = Mount(path, size, used, round(pct, 2), inodes.get(path), available)
     return tuple(sorted(mounts.values(), key=lambda mount: mount.path))
+
+
+def _fill(
+    mounts: tuple[Mount, ...], before: Counters | None, elapsed: float
+) -> dict[str, tuple[int, float, float]]:
+    """Each mount's growth, averaged over about `FILL_HORIZON`; it starts again on a mount
+    not seen the round before (or after a reboot)."""
+    found = {}
+    for mount in mounts:
+        previous = before.fill.get(mount.path) if before is not None and elapsed else None
+        if previous is None:
+            found[mount.path] = (mount.used_bytes, 0.0, 0.0)
+            continue
+        used, rate, watched = previous
+        now = (mount.used_bytes - used) / elapsed
+        weight = 1.0 if not watched else min(1.0, elapsed / FILL_HORIZON)
+        found[mount.path] = (mount.used_bytes, rate + weight * (now - rate), watched + elapsed)
+    return found
+
+
+def _hours_left(mount: Mount, fill: tuple[int, float, float]) -> float | None:
+    _, rate, watched = fill
+    if rate <= 0 or watched < FILL_WATCHED:
+        return None
+    return round(mount.available_bytes / rate / 3600, 2)
 
 
 def _disks(lines: list[str], blocks: set[str]) -> dict[str, tuple[int, int, int]]:

@@ -166,6 +166,10 @@ class AlertKind(models.TextChoices):
     BACKUP_FAILED = "backup_failed", "Backup failed"
     BACKUP_AGE = "backup_age", "No recent backup"
     VERIFY_AGE = "verify_age", "No recent verified restore"
+    DISK_FILL = "disk_fill", "Disk fills up soon"
+    REBOOTED = "rebooted", "Server rebooted"
+    HOST_KEY = "host_key", "Host key changed"
+    DEPLOY_FAILED = "deploy_failed", "Deploy failed"
 
 
 class AlertRule(models.Model):
@@ -242,6 +246,7 @@ class Channel(models.Model):
     url = EncryptedTextField()
     shown = models.CharField(max_length=120)  # scheme://host, nothing secret
     kinds = models.JSONField(default=list, blank=True)  # empty: every kind
+    deploys = models.BooleanField(default=False)  # told of every deploy that succeeds too
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -13,12 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from monitoring import alerting
-from monitoring.models import Alert, AlertKind, Channel, Notification, UptimeCheck
+from monitoring.models import Alert, AlertKind, AlertRule, Channel, Notification, UptimeCheck
 from monitoring.operations.notify import deliver
 from panel import audit
 from panel.audit import Actor
 from panel.models import AuditAction, Team
 from panel.sensitive import Sensitive
+from servers.models import Server
 
 SILENCES = {"1h": timedelta(hours=1), "1d": timedelta(days=1), "7d": timedelta(days=7)}
 
@@ -30,18 +31,21 @@ def shown_url(url: str) -> str:
     return f"{parts.scheme}://{host}…" if host else f"{parts.scheme}://…"
 
 
-def create_channel(actor: Actor, team: Team, *, name: str, url: str, kinds: list[str]) -> Channel:
+def create_channel(
+    actor: Actor, team: Team, *, name: str, url: str, kinds: list[str], deploys: bool = False
+) -> Channel:
     if not apprise.Apprise().add(url):
         raise ValidationError("apprise does not know this URL (see its list of services).")
     unknown = set(kinds) - set(AlertKind.values)
     if unknown:
         raise ValidationError(f"Unknown kinds of alert: {', '.join(sorted(unknown))}.")
     with transaction.atomic():
-        channel = Channel(team=team, name=name, shown=shown_url(url), kinds=kinds)
+        channel = Channel(team=team, name=name, shown=shown_url(url), kinds=kinds, deploys=deploys)
         channel.url = Sensitive(url)
         channel.save()
         audit.record(actor, AuditAction.CHANNEL_CREATE, team=team, target=channel,
-                     details={"name": name, "where": channel.shown, "kinds": kinds})  # fmt: skip
+                     details={"name": name, "where": channel.shown, "kinds": kinds,
+                              "deploys": deploys})  # fmt: skip
     return channel
 
 
@@ -93,3 +97,30 @@ def remove_check(actor: Actor, check: UptimeCheck) -> None:
         audit.record(actor, AuditAction.UPTIME_CHECK_REMOVE, team=check.team, target=check,
                      details={"url": check.url})  # fmt: skip
         check.delete()
+
+
+def set_rule(
+    actor: Actor, team: Team, *, kind: str, server: Server | None, threshold: float,
+    minutes: int, enabled: bool,
+) -> AlertRule:  # fmt: skip
+    """The team's rule for a kind (or a server's own), replacing the one before."""
+    with transaction.atomic():
+        rule, _ = AlertRule.objects.update_or_create(
+            team=team, kind=kind, server=server,
+            defaults={"threshold": threshold, "minutes": minutes, "enabled": enabled},
+        )  # fmt: skip
+        audit.record(actor, AuditAction.ALERT_RULE_SET, team=team, target=rule, details={
+            "kind": kind, "server": server.name if server else "every server",
+            "threshold": threshold, "minutes": minutes, "enabled": enabled,
+        })  # fmt: skip
+    return rule
+
+
+def remove_rule(actor: Actor, rule: AlertRule) -> None:
+    """Back to the defaults (or, for a server's own rule, to the team's)."""
+    with transaction.atomic():
+        audit.record(actor, AuditAction.ALERT_RULE_SET, team=rule.team, target=rule, details={
+            "kind": rule.kind, "server": rule.server.name if rule.server else "every server",
+            "removed": True,
+        })  # fmt: skip
+        rule.delete()

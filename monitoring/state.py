@@ -134,7 +134,7 @@ def _sample(server: Server, reading: Reading, at: datetime) -> Sample:
         net_out_bps=reading.net_out_bps, processes=reading.processes, threads=reading.threads,
         tcp_connections=reading.tcp_connections,
         mounts=[{"path": m.path, "pct": m.used_pct, "inodes_pct": m.inodes_pct,
-                 "size": m.size_bytes} for m in reading.mounts],
+                 "size": m.size_bytes, "hours_left": m.hours_left} for m in reading.mounts],
         containers=[dict(vars(container)) for container in reading.containers],
     )  # fmt: skip
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from monitoring import state
 from monitoring.operations.collect import collect_round
-from monitoring.operations.evaluate import evaluate_backups
+from monitoring.operations.evaluate import evaluate_backups, evaluate_host_keys
 from monitoring.operations.notify import deliver_due
 from monitoring.operations.uptime import check_all
 
@@ -18,11 +18,12 @@ def collect() -> int:
 
 @shared_task(name="monitoring.roll_up", soft_time_limit=600, time_limit=660, expires=300)
 def roll_up() -> int:
-    """Rollups made, old samples pruned, the backups' alerts checked."""
+    """Rollups made, old samples pruned, the backups' and host keys' alerts checked."""
     now = timezone.now()
     made = state.roll_up(now)
     state.prune(now)
     evaluate_backups(now)
+    evaluate_host_keys(now)
     return made
 
 

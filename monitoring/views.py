@@ -16,9 +16,12 @@ from django.views.decorators.http import require_POST
 
 from monitoring import services, state
 from monitoring.charts import svg
-from monitoring.forms import ChannelForm, UptimeForm
+from monitoring.conditions import DEFAULTS, MEANINGS
+from monitoring.forms import ChannelForm, RuleForm, UptimeForm
 from monitoring.models import (
     Alert,
+    AlertKind,
+    AlertRule,
     Channel,
     Delivery,
     HostEvent,
@@ -109,7 +112,8 @@ def channel_list(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 services.create_channel(actor_of(request), team, name=data["name"],
-                                        url=data["url"].strip(), kinds=data["kinds"])  # fmt: skip
+                                        url=data["url"].strip(), kinds=data["kinds"],
+                                        deploys=data["deploys"])  # fmt: skip
             except ValidationError as error:
                 form.add_error("url", error.messages[0])
             else:
@@ -189,3 +193,42 @@ def uptime_remove(request: HttpRequest, check_id: str) -> HttpResponse:
     else:
         messages.success(request, f"The check of {check.url} is removed.")
     return redirect("uptime_list")
+
+
+@login_required
+def rule_list(request: HttpRequest) -> HttpResponse:
+    """Every kind of alert with what the team set (or the default), each server's own rules,
+    and (admins) a form to set one."""
+    team = team_of(request)
+    form = RuleForm(request.POST or None, team=team)
+    if request.method == "POST":
+        require(request.user, team, Action.MANAGE_ALERTS)
+        if form.is_valid():
+            data = form.cleaned_data
+            services.set_rule(actor_of(request), team, kind=data["kind"], server=data["server"],
+                              threshold=data["threshold"], minutes=data["minutes"],
+                              enabled=data["enabled"])  # fmt: skip
+            messages.success(request, "The rule is set; the next round uses it.")
+            return redirect("rule_list")
+    rules = AlertRule.objects.filter(team=team).select_related("server")
+    own = {rule.kind: rule for rule in rules if rule.server_id is None}
+    rows = [
+        {"kind": kind, "rule": own.get(kind.value) or DEFAULTS[kind], "set": kind.value in own,
+         "means": MEANINGS[kind]}
+        for kind in AlertKind
+    ]  # fmt: skip
+    return render(request, "monitoring/rule_list.html", {
+        "form": form, "rows": rows,
+        "servers_own": [rule for rule in rules if rule.server_id is not None],
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+def rule_remove(request: HttpRequest, rule_id: int) -> HttpResponse:
+    team = team_of(request)
+    require(request.user, team, Action.MANAGE_ALERTS)
+    rule = get_object_or_404(AlertRule.objects.select_related("server"), pk=rule_id, team=team)
+    services.remove_rule(actor_of(request), rule)
+    messages.success(request, "The rule is removed: the default applies again.")
+    return redirect("rule_list")

@@ -24,7 +24,7 @@ from backups.models import Backup, ScratchCopy, Upgrade
 from deployments import accessory_services
 from deployments.models import AccessoryLink, App, EnvVar, Release, ReleaseStatus, Role
 from monitoring import services as monitoring_services
-from monitoring.models import Alert, UptimeCheck
+from monitoring.models import Alert, AlertRule, UptimeCheck
 from panel.api import tokens
 from panel.audit import Actor
 from panel.models import ApiToken, Job, LoginFailure
@@ -111,7 +111,9 @@ def world(crew: Crew) -> World:
         kinds=[],
     )  # fmt: skip
     check = UptimeCheck.objects.create(team=crew.team, url="https://status.example.com/")
+    rule = AlertRule.objects.create(team=crew.team, kind="cpu", threshold=95, minutes=5)
     values = {
+        "rule_id": str(rule.pk),
         "check_id": str(check.pk),
         "alert_id": str(alert.pk),
         "channel_id": str(channel.pk),

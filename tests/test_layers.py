@@ -32,7 +32,7 @@ def layer_of(module: str) -> str:
         return "services"
     if parts[-1] == "tasks":
         return "tasks"
-    if "operations" in parts or module == "deployments.signals":
+    if "operations" in parts or parts[-1] == "signals":
         return "operations"
     view_parts = {"views", "api", "urls", "middleware", "context_processors", "logs", "forms"}
     if view_parts & set(parts[1:]) or parts[-1].endswith(("_views", "_forms")):

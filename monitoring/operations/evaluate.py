@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Q
 
 from backups.models import Backup, Policy, Verification
 from monitoring import alerting
@@ -20,8 +20,17 @@ from monitoring.conditions import (
     Window,
     of_server,
 )
-from monitoring.models import Alert, AlertKind, HostHealth, HostStatus, Sample
-from servers.models import Server
+from monitoring.models import (
+    Alert,
+    AlertKind,
+    EventKind,
+    HostEvent,
+    HostHealth,
+    HostStatus,
+    Sample,
+)
+from panel.models import Job, JobKind, JobStatus
+from servers.models import HostKeyState, Server
 
 
 def evaluate_servers(healths: list[HostHealth], now: datetime) -> None:
@@ -34,6 +43,12 @@ def evaluate_servers(healths: list[HostHealth], now: datetime) -> None:
     lengths = {rules[s.pk][kind].minutes for s in servers for kind, _, _ in LEVELS}
     windows = {minutes: _windows(servers, minutes, now) for minutes in lengths}
     kinds = [*SERVER_KINDS, AlertKind.UNREACHABLE]
+    longest = max(rules[s.pk][AlertKind.REBOOTED].minutes for s in servers)
+    reboots = dict(
+        HostEvent.objects.filter(server__in=servers, kind=EventKind.REBOOTED,
+                                 at__gte=now - timedelta(minutes=longest))
+        .values("server_id").annotate(last=Max("at")).values_list("server_id", "last")
+    )  # fmt: skip
     open_now: dict[int | None, list[Alert]] = defaultdict(list)
     for team_id in {server.team_id for server in servers}:
         mine: list[Server | None] = [s for s in servers if s.team_id == team_id]
@@ -53,7 +68,8 @@ def evaluate_servers(healths: list[HostHealth], now: datetime) -> None:
         own = {
             minutes: found[server.pk] for minutes, found in windows.items() if server.pk in found
         }
-        firing = of_server(server.name, rules[server.pk], own, health.latest, now)
+        firing = of_server(server.name, rules[server.pk], own, health.latest, now,
+                           reboots.get(server.pk))  # fmt: skip
         alerting.reconcile(server.team_id, server, kinds, firing, now,
                            open_alerts=open_now[server.pk])  # fmt: skip
 
@@ -113,3 +129,42 @@ def _too_old(
 def _unique(found: list[Firing]) -> list[Firing]:
     """One per kind and accessory, when two policies name the same accessory."""
     return list({(f.kind, f.subject): f for f in found}.values())
+
+
+DEPLOYS = (JobKind.APP_DEPLOY, JobKind.APP_REDEPLOY, JobKind.APP_ROLLBACK)
+
+
+def deploy_finished(job: Job, now: datetime) -> None:
+    """A deploy (or rollback) that failed opens its app's alert; one that succeeded resolves
+    it and tells the channels that follow deploys."""
+    if job.kind not in DEPLOYS or job.status not in (JobStatus.SUCCEEDED, JobStatus.FAILED):
+        return
+    app, rule = job.target_label, alerting.rules_for(job.team_id, None)[AlertKind.DEPLOY_FAILED]
+    firing = []
+    if job.status == JobStatus.FAILED and rule.enabled:
+        title = f"The {job.get_kind_display().lower()} of {app} failed"
+        firing.append(Firing(AlertKind.DEPLOY_FAILED, app, title, job.error[:500]))
+    alerting.reconcile(job.team_id, None, [AlertKind.DEPLOY_FAILED], firing, now, subject=app)
+    if job.status == JobStatus.SUCCEEDED:
+        version = job.params.get("version", "")
+        title = f"[Deployed] {app} {version}".strip()
+        body = f"{job.get_kind_display()} of {app} {version} by {job.actor_label} succeeded."
+        alerting.tell_deploy_followers(job.team_id, title, body, now)
+
+
+def evaluate_host_keys(now: datetime) -> None:
+    """A server whose host key no longer matches the trusted one has an alert until someone
+    trusts the new key (or the old one answers again)."""
+    changed = Server.objects.filter(host_key_state=HostKeyState.CHANGED)
+    open_now = Alert.objects.filter(kind=AlertKind.HOST_KEY, resolved_at=None)
+    servers = Server.objects.filter(Q(pk__in=changed) | Q(pk__in=open_now.values("server_id")))
+    for server in servers:
+        firing = []
+        rule = alerting.rules_for(server.team_id, server.pk)[AlertKind.HOST_KEY]
+        if server.host_key_state == HostKeyState.CHANGED and rule.enabled:
+            detail = ("The server presents another host key than the one trusted: it may have "
+                      "been reinstalled, or someone is in between. Nothing runs on it until an "
+                      "admin checks and trusts the new key.")  # fmt: skip
+            firing.append(Firing(AlertKind.HOST_KEY, "", f"{server.name}: host key changed",
+                                 detail))  # fmt: skip
+        alerting.reconcile(server.team_id, server, [AlertKind.HOST_KEY], firing, now)

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import django.dispatch
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -23,6 +24,9 @@ from panel.jobs.log import JobLog, publish
 from panel.log_kinds import LogKind
 from panel.models import Job, JobStatus
 from panel.sensitive import Sensitive
+
+# Sent with `job_id` once a job's end is recorded (succeeded, failed or cancelled).
+job_finished = django.dispatch.Signal()
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +134,10 @@ def finish(job_id: int, token: uuid.UUID | None, status: str, error: str) -> boo
     ended = rows.update(status=status, finished_at=timezone.now(), error=error) == 1
     locks.release_all(job_id)
     publish(job_id, [], end=True)
+    if ended:
+        for receiver, failure in job_finished.send_robust(sender=Job, job_id=job_id):
+            if isinstance(failure, Exception):
+                logger.error("after job %s ended, %s failed: %r", job_id, receiver, failure)
     return ended
 
 

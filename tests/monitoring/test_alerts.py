@@ -112,6 +112,24 @@ def test_levels_must_hold_for_their_minutes_and_containers_that_loop_are_named()
                      (AlertKind.UNHEALTHY, "shop-web-v1")}  # fmt: skip
 
 
+def test_a_disk_filling_within_a_day_and_a_recent_reboot_alert() -> None:
+    rules, now = dict(DEFAULTS), timezone.now()
+    latest: dict[str, Any] = {"mounts": [
+        {"path": "/", "pct": 60.0, "hours_left": 5.2},
+        {"path": "/srv", "pct": 70.0, "hours_left": 30.0},
+        {"path": "/tmp", "pct": 10.0, "hours_left": None},
+    ]}  # fmt: skip
+    booted = now - timedelta(minutes=3)
+    fill, reboot = of_server("web-1", rules, {}, latest, now, rebooted_at=booted)
+    assert (fill.kind, fill.subject) == (AlertKind.DISK_FILL, "/")
+    assert fill.title == "web-1: / fills up in about 5 hours at the current rate"
+    assert (reboot.kind, reboot.title) == (AlertKind.REBOOTED, "web-1 rebooted")
+    later = now + timedelta(minutes=20)  # past the rule's 15 minutes: resolved
+    assert [f.kind for f in of_server("web-1", rules, {}, latest, later, booted)] == [
+        AlertKind.DISK_FILL
+    ]
+
+
 def test_channels_keep_their_url_secret_and_only_admins_manage_them(
     crew: Crew, client: Client
 ) -> None:

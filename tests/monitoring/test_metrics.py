@@ -93,6 +93,20 @@ def test_rates_come_from_the_round_before_of_the_same_boot() -> None:
     assert read(OUTPUT, rebooted).cpu_pct is None
 
 
+def test_a_mount_growing_steadily_says_when_it_will_be_full() -> None:
+    now = read(OUTPUT, None).counters
+    assert now.fill["/"] == (900 * 1024, 0.0, 0.0)
+    # Watched half an hour, growing 1 KiB/s; 100 KiB are left.
+    steady = dataclasses.replace(now, seconds=1000.0, fill={"/": (870 * 1024, 1024.0, 1800.0)})
+    root = read(OUTPUT, steady).mounts[0]
+    assert (root.path, root.available_bytes, root.hours_left) == ("/", 100 * 1024, 0.03)
+    assert read(OUTPUT, steady).counters.fill["/"] == (900 * 1024, 1024.0, 1830.0)
+    young = dataclasses.replace(steady, fill={"/": (870 * 1024, 1024.0, 600.0)})
+    assert read(OUTPUT, young).mounts[0].hours_left is None  # not watched long enough
+    shrinking = dataclasses.replace(steady, fill={"/": (950 * 1024, -10.0, 7200.0)})
+    assert read(OUTPUT, shrinking).mounts[0].hours_left is None
+
+
 def test_a_section_that_printed_nothing_leaves_its_values_empty() -> None:
     reading = read("@stat\ncpu 1 2 3 4 5 6 7 8\n@docker\n@containers\n@cgroups\n", None)
     assert reading.memory_total == 0 and reading.mounts == () and reading.containers == ()
