@@ -25,6 +25,7 @@ DEFAULTS = {
     AlertKind.INODES: Threshold(90),
     AlertKind.IOWAIT: Threshold(30, 10),
     AlertKind.UNREACHABLE: Threshold(0),
+    AlertKind.CONTAINER_DOWN: Threshold(0),
     AlertKind.CRASH_LOOP: Threshold(3, 10),  # restarts, the last within the minutes
     AlertKind.UNHEALTHY: Threshold(0),
     AlertKind.UPTIME: Threshold(2),  # checks failed in a row
@@ -45,6 +46,7 @@ MEANINGS: dict[AlertKind, tuple[str, str]] = {
     AlertKind.INODES: ("% of inodes used", ""),
     AlertKind.IOWAIT: ("% of CPU waiting for I/O", "minutes it must last"),
     AlertKind.UNREACHABLE: ("", ""),
+    AlertKind.CONTAINER_DOWN: ("", ""),
     AlertKind.CRASH_LOOP: ("restarts", "minutes since the last start"),
     AlertKind.UNHEALTHY: ("", ""),
     AlertKind.UPTIME: ("failed checks in a row", ""),
@@ -60,8 +62,8 @@ MEANINGS: dict[AlertKind, tuple[str, str]] = {
 PERCENT_KINDS = (AlertKind.CPU, AlertKind.MEMORY, AlertKind.DISK, AlertKind.INODES,
                  AlertKind.IOWAIT)  # fmt: skip
 SERVER_KINDS = (AlertKind.CPU, AlertKind.MEMORY, AlertKind.DISK, AlertKind.INODES,
-                AlertKind.IOWAIT, AlertKind.CRASH_LOOP, AlertKind.UNHEALTHY, AlertKind.DISK_FILL,
-                AlertKind.REBOOTED)  # fmt: skip
+                AlertKind.IOWAIT, AlertKind.CONTAINER_DOWN, AlertKind.CRASH_LOOP,
+                AlertKind.UNHEALTHY, AlertKind.DISK_FILL, AlertKind.REBOOTED)  # fmt: skip
 BACKUP_KINDS = (AlertKind.BACKUP_FAILED, AlertKind.BACKUP_AGE, AlertKind.VERIFY_AGE)
 
 
@@ -99,10 +101,12 @@ MOUNTS = ((AlertKind.DISK, "pct", "full"), (AlertKind.INODES, "inodes_pct", "of 
 def of_server(
     name: str, rules: dict[AlertKind, Threshold], windows: dict[int, Window],
     latest: dict[str, Any], now: datetime, rebooted_at: datetime | None = None,
+    expected: frozenset[str] = frozenset(),
 ) -> list[Firing]:  # fmt: skip
     """The conditions that hold on a server that answered its round. `windows` holds the
     lowest values per rule length (minutes); `latest` is its last reading as recorded;
-    `rebooted_at` when a round last saw it come back from a reboot."""
+    `rebooted_at` when a round last saw it come back from a reboot; `expected` the containers
+    the panel runs there (its live releases' and accessories')."""
     found: list[Firing] = []
     for kind, field, words in LEVELS:
         rule = rules[kind]
@@ -129,7 +133,30 @@ def of_server(
     if reboot.enabled and rebooted_at and now - rebooted_at < timedelta(minutes=reboot.minutes):
         detail = f"A round saw a new boot at {rebooted_at:%Y-%m-%d %H:%M} UTC."
         found.append(Firing(AlertKind.REBOOTED, "", f"{name} rebooted", detail))
-    return found + _containers(name, rules, latest.get("containers", []), now)
+    containers = latest.get("containers", [])
+    return (
+        found + _down(name, rules, containers, expected) + _containers(name, rules, containers, now)
+    )
+
+
+def _down(
+    name: str, rules: dict[AlertKind, Threshold], containers: list[dict[str, Any]],
+    expected: frozenset[str],
+) -> list[Firing]:  # fmt: skip
+    """Expected containers not running (one restarting is a crash loop's business)."""
+    if not rules[AlertKind.CONTAINER_DOWN].enabled:
+        return []
+    states = {container["name"]: container.get("state", "") for container in containers}
+    return [
+        Firing(
+            AlertKind.CONTAINER_DOWN,
+            wanted,
+            f"{name}: {wanted} is not running",
+            f"Its state: {states.get(wanted) or 'gone (removed)'}.",
+        )
+        for wanted in sorted(expected)
+        if states.get(wanted) not in ("running", "restarting")
+    ]
 
 
 def _hours(hours: float) -> str:

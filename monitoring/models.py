@@ -159,6 +159,7 @@ class AlertKind(models.TextChoices):
     INODES = "inodes", "Inodes almost used up"
     IOWAIT = "iowait", "I/O wait high"
     UNREACHABLE = "unreachable", "Server unreachable"
+    CONTAINER_DOWN = "container_down", "Container not running"
     CRASH_LOOP = "crash_loop", "Container restarting in a loop"
     UNHEALTHY = "unhealthy", "Health check failing"
     UPTIME = "uptime", "Uptime check failing"

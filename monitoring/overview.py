@@ -34,17 +34,10 @@ class Tile:
 def tiles(team: Team) -> list[Tile]:
     servers = list(Server.objects.filter(team=team).order_by("name"))
     healths = {h.server_id: h for h in HostHealth.objects.filter(server__in=servers)}
-    expected: dict[int, set[str]] = defaultdict(set)
-    live = Container.objects.filter(
-        server__in=servers, running=True, release__status=ReleaseStatus.LIVE
-    ).values_list("server_id", "name")
-    for server_id, name in live:
-        expected[server_id].add(name)
     accessories = list(
         Accessory.objects.filter(server__in=servers).values_list("server_id", "name", "pk")
     )
-    for server_id, name, _ in accessories:
-        expected[server_id].add(accessory_container(name))
+    expected = expected_containers(servers)
     backed_up = _latest(Backup.objects.filter(succeeded=True), accessories)
     verified = _latest(Verification.objects.filter(passed=True), accessories)
     found = []
@@ -60,6 +53,21 @@ def tiles(team: Team) -> list[Tile]:
             last_verified=verified.get(server.pk),
         ))  # fmt: skip
     return found
+
+
+def expected_containers(servers: list[Server]) -> dict[int, frozenset[str]]:
+    """Per server, the containers the panel runs there: its live releases' and accessories'."""
+    found: dict[int, set[str]] = defaultdict(set)
+    live = Container.objects.filter(
+        server__in=servers, running=True, release__status=ReleaseStatus.LIVE
+    ).values_list("server_id", "name")
+    for server_id, name in live:
+        found[server_id].add(name)
+    for server_id, name in Accessory.objects.filter(server__in=servers).values_list(
+        "server_id", "name"
+    ):
+        found[server_id].add(accessory_container(name))
+    return defaultdict(frozenset, {pk: frozenset(names) for pk, names in found.items()})
 
 
 def _latest(rows: Any, accessories: list[tuple[int, str, Any]]) -> dict[int, datetime]:

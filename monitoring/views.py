@@ -43,10 +43,15 @@ def server_health(request: HttpRequest, server_id: int) -> HttpResponse:
     span = span if span in RANGES else "24h"
     now = timezone.now()
     points = series(server.pk, span, now)
+    health = HostHealth.objects.filter(server=server).first()
     charts = [svg(points[field], title, unit, top) for field, _, title, unit, top in CHARTS]
     return render(request, "monitoring/server_health.html", {
         "server": server,
-        "health": HostHealth.objects.filter(server=server).first(),
+        "health": health,
+        "containers": sorted(  # running ones first: a host keeps many stopped ones
+            health.latest.get("containers", []) if health else [],
+            key=lambda c: (c.get("state") != "running", c.get("name", "")),
+        ),
         "charts": charts,
         "span": span,
         "spans": list(RANGES),

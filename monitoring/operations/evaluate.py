@@ -29,6 +29,7 @@ from monitoring.models import (
     HostStatus,
     Sample,
 )
+from monitoring.overview import expected_containers
 from panel.models import Job, JobKind, JobStatus
 from servers.models import HostKeyState, Server
 
@@ -43,6 +44,7 @@ def evaluate_servers(healths: list[HostHealth], now: datetime) -> None:
     lengths = {rules[s.pk][kind].minutes for s in servers for kind, _, _ in LEVELS}
     windows = {minutes: _windows(servers, minutes, now) for minutes in lengths}
     kinds = [*SERVER_KINDS, AlertKind.UNREACHABLE]
+    expected = expected_containers(servers)
     longest = max(rules[s.pk][AlertKind.REBOOTED].minutes for s in servers)
     reboots = dict(
         HostEvent.objects.filter(server__in=servers, kind=EventKind.REBOOTED,
@@ -69,7 +71,7 @@ def evaluate_servers(healths: list[HostHealth], now: datetime) -> None:
             minutes: found[server.pk] for minutes, found in windows.items() if server.pk in found
         }
         firing = of_server(server.name, rules[server.pk], own, health.latest, now,
-                           reboots.get(server.pk))  # fmt: skip
+                           reboots.get(server.pk), expected[server.pk])  # fmt: skip
         alerting.reconcile(server.team_id, server, kinds, firing, now,
                            open_alerts=open_now[server.pk])  # fmt: skip
 

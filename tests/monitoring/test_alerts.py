@@ -112,13 +112,29 @@ def test_levels_must_hold_for_their_minutes_and_containers_that_loop_are_named()
                      (AlertKind.UNHEALTHY, "shop-web-v1")}  # fmt: skip
 
 
-def test_a_disk_filling_within_a_day_and_a_recent_reboot_alert() -> None:
+def test_a_disk_filling_a_recent_reboot_and_containers_down_alert() -> None:
     rules, now = dict(DEFAULTS), timezone.now()
     latest: dict[str, Any] = {"mounts": [
         {"path": "/", "pct": 60.0, "hours_left": 5.2},
         {"path": "/srv", "pct": 70.0, "hours_left": 30.0},
         {"path": "/tmp", "pct": 10.0, "hours_left": None},
     ]}  # fmt: skip
+    down = of_server("web-1", rules, {}, {"containers": [
+        {"name": "shop-web-v2", "state": "exited"}, {"name": "db", "state": "restarting"},
+        {"name": "cache", "state": "running"}]}, now,
+        expected=frozenset({"shop-web-v2", "db", "cache", "gone"}))  # fmt: skip
+    assert [(f.subject, f.detail) for f in down] == [
+        ("gone", "Its state: gone (removed)."),
+        ("shop-web-v2", "Its state: exited."),
+    ]
+    down = of_server("web-1", rules, {}, {"containers": [
+        {"name": "shop-web-v2", "state": "exited"}, {"name": "db", "state": "restarting"},
+        {"name": "cache", "state": "running"}]}, now,
+        expected=frozenset({"shop-web-v2", "db", "cache", "gone"}))  # fmt: skip
+    assert [(f.subject, f.detail) for f in down] == [
+        ("gone", "Its state: gone (removed)."),
+        ("shop-web-v2", "Its state: exited."),
+    ]
     booted = now - timedelta(minutes=3)
     fill, reboot = of_server("web-1", rules, {}, latest, now, rebooted_at=booted)
     assert (fill.kind, fill.subject) == (AlertKind.DISK_FILL, "/")
