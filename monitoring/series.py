@@ -48,3 +48,31 @@ def series(server_id: int, span: str, now: datetime) -> dict[str, list[Point]]:
                   if row[mid] is not None]  # fmt: skip
         charts[field] = regrouped(points)
     return charts
+
+
+APP_RANGES = ("1h", "24h")  # containers are kept in the samples (48 h), not in the rollups
+APP_CHARTS = (("cpu_pct", "CPU", "% of a core", None), ("memory_bytes", "Memory", "B", None))
+ROUND = 30  # seconds: samples of the app's servers within one are added up
+
+
+def app_series(
+    app_name: str, server_ids: list[int], span: str, now: datetime
+) -> dict[str, list[Point]]:
+    """The app's containers on all its servers, added up per round: CPU (percent of one
+    core, as `docker stats`) and memory."""
+    rows = (
+        Sample.objects.filter(server_id__in=server_ids, at__gte=now - RANGES[span])
+        .order_by("at")
+        .values_list("at", "containers")
+    )
+    totals: dict[str, dict[datetime, float]] = {field: {} for field, *_ in APP_CHARTS}
+    for at, containers in rows.iterator():
+        mine = [c for c in containers if c.get("app") == app_name and c.get("state") == "running"]
+        if not mine:
+            continue
+        when = at - timedelta(seconds=at.timestamp() % ROUND, microseconds=at.microsecond)
+        for field, *_ in APP_CHARTS:
+            values = [c[field] for c in mine if c.get(field) is not None]
+            if values:
+                totals[field][when] = totals[field].get(when, 0.0) + sum(values)
+    return {field: downsample(sorted(points.items())) for field, points in totals.items()}

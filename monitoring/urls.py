@@ -9,6 +9,7 @@ urlpatterns = [
     path("servers/<int:server_id>/health", views.server_health, name="server_health"),
     path("servers/<int:server_id>/logs", logs.server_logs, name="server_logs"),
     path("servers/<int:server_id>/logs/stream", logs.server_logs_stream, name="server_logs_stream"),
+    path("apps/<uuid:app_id>/resources", views.app_resources, name="app_resources"),
     path("alerts/", views.alert_list, name="alert_list"),
     path("alerts/<int:alert_id>/acknowledge", views.alert_acknowledge, name="alert_acknowledge"),
     path("alerts/<int:alert_id>/silence", views.alert_silence, name="alert_silence"),

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from deployments.models import App
 from monitoring import services, state
 from monitoring.charts import svg
 from monitoring.conditions import DEFAULTS, MEANINGS
@@ -29,7 +30,7 @@ from monitoring.models import (
     Notification,
     UptimeCheck,
 )
-from monitoring.series import CHARTS, RANGES, series
+from monitoring.series import APP_CHARTS, APP_RANGES, CHARTS, RANGES, app_series, series
 from panel.permissions import Action, get_for, require
 from panel.requests import actor_of, team_of
 from servers.models import Server
@@ -237,3 +238,25 @@ def rule_remove(request: HttpRequest, rule_id: int) -> HttpResponse:
     services.remove_rule(actor_of(request), rule)
     messages.success(request, "The rule is removed: the default applies again.")
     return redirect("rule_list")
+
+
+@login_required
+def app_resources(request: HttpRequest, app_id: str) -> HttpResponse:
+    """A part of the app's page: its containers' CPU and memory over an hour or a day, and
+    each running container as the last round saw it (restarts, health)."""
+    app = get_for(request.user, App.objects.select_related("team"), app_id)
+    span = request.GET.get("range", "24h")
+    span = span if span in APP_RANGES else "24h"
+    server_ids = list(app.roles.values_list("servers", flat=True).exclude(servers=None))
+    points = app_series(app.name, server_ids, span, timezone.now())
+    charts = [svg(points[field], title, unit, None) for field, title, unit, _ in APP_CHARTS]
+    now_running = [
+        {**container, "server": health.server.name}
+        for health in HostHealth.objects.filter(server__in=server_ids).select_related("server")
+        for container in health.latest.get("containers", [])
+        if container.get("app") == app.name and container.get("state") != "exited"
+    ]
+    return render(request, "monitoring/_app_resources.html", {
+        "app": app, "charts": charts, "span": span, "spans": APP_RANGES,
+        "containers": now_running,
+    })  # fmt: skip

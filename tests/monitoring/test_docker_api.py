@@ -4,21 +4,22 @@ what a container left uninspected keeps from the round before, the running ones'
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from monitoring import docker_api
 
-LISTED = [
+LISTED: list[dict[str, Any]] = [
     {"Id": "a1", "Names": ["/shop-web-v2"], "State": "running", "Labels": {"panel.app": "shop"}},
     {"Id": "b2", "Names": ["/shop-web-v1"], "State": "exited", "Labels": {"panel.app": "shop"}},
     {"Id": "c3", "Names": ["/db"], "State": "exited", "Labels": None},
 ]
-BEFORE = {
+BEFORE: dict[str, dict[str, Any]] = {
     "shop-web-v1": {"state": "exited", "restarts": 2, "started_at": "2026-11-20T10:00:00Z"},
     "db": {"state": "running", "restarts": 0, "started_at": "2026-11-21T10:00:00Z"},
 }
-INSPECTED = {
+INSPECTED: dict[str, dict[str, Any]] = {
     "a1": {"Id": "a1", "RestartCount": 4, "Config": {"Labels": {"panel.app": "shop"}},
            "State": {"Status": "running", "Pid": 4242, "StartedAt": "2026-11-23T05:00:00Z",
                      "Health": {"Status": "unhealthy"}}},
