@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from monitoring.docker_api import started_at
 from monitoring.models import AlertKind
 
 
@@ -169,7 +170,7 @@ def _containers(
     found = []
     loop, unhealthy = rules[AlertKind.CRASH_LOOP], rules[AlertKind.UNHEALTHY]
     for container in containers:
-        started = _time(container.get("started_at", ""))
+        started = started_at(container.get("started_at", ""))
         recent = started is not None and now - started < timedelta(minutes=loop.minutes)
         restarts, state = int(container.get("restarts", 0)), container.get("state")
         subject = container["name"]
@@ -182,10 +183,3 @@ def _containers(
             title = f"{name}: {subject} fails its health check"
             found.append(Firing(AlertKind.UNHEALTHY, subject, title, ""))
     return found
-
-
-def _time(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text[:26].rstrip("Z") + "+00:00") if text else None
-    except ValueError:
-        return None

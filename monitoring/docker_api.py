@@ -6,6 +6,8 @@ inspected, and the answers turned into the lines the script's `cli` path prints
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime
 from typing import Any
 
 LIST = "/containers/json?all=1"
@@ -32,15 +34,21 @@ def inspect_path(container: dict[str, Any]) -> str:
 
 
 def to_inspect(
-    containers: list[dict[str, Any]], before: dict[str, dict[str, Any]]
+    containers: list[dict[str, Any]], before: dict[str, dict[str, Any]], now: datetime
 ) -> list[dict[str, Any]]:
-    """All but the containers that were stopped the round before and still are."""
-    return [
-        container
-        for container in containers
-        if container.get("State") not in STOPPED
-        or before.get(_name(container), {}).get("state") != container.get("State")
-    ]
+    """The containers whose details may have changed since the round before: new ones, those
+    whose state changed, young ones, and running ones up for less time than they were (they
+    restarted). A container that stays as it was keeps what the round before read."""
+    return [c for c in containers if _changed(c, before.get(_name(c)), now)]
+
+
+def _changed(container: dict[str, Any], known: dict[str, Any] | None, now: datetime) -> bool:
+    state = container.get("State")
+    if known is None or known.get("state") != state:
+        return True
+    if state in STOPPED:
+        return False
+    return not known.get("pid") or _restarted(container, known, now)
 
 
 def lines(
@@ -60,11 +68,57 @@ def lines(
                       state.get("StartedAt", ""), str(state.get("Pid", 0))]  # fmt: skip
         else:
             known = before.get(name, {})
-            fields = [container.get("State", ""), str(known.get("restarts", 0)), "",
-                      *_owners(container.get("Labels")), known.get("started_at", ""),
-                      "0"]  # fmt: skip
+            fields = [container.get("State", ""), str(known.get("restarts", 0)),
+                      _health(container.get("Status", "")), *_owners(container.get("Labels")),
+                      known.get("started_at", ""), str(known.get("pid", 0))]  # fmt: skip
         found.append("|".join([name, *fields]))
     return found
+
+
+YOUNG = 120.0  # seconds: a container up for less is asked about every round
+HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
+UP = re.compile(r"^Up (.+?)(?: \(|$)")
+# Docker's words for a time up to the next unit, as the longest it may stand for (seconds).
+SPANS = (("Less than a second", 1.0), ("About a minute", 120.0), ("About an hour", 7200.0))
+UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800,
+         "month": 2_678_400, "year": 31_622_400}  # fmt: skip
+
+
+def _restarted(container: dict[str, Any], known: dict[str, Any], now: datetime) -> bool:
+    """Whether the list's "Up …" says less than the round before's start time allows (the
+    words are rounded down, so the longest they stand for is compared); young ones always."""
+    up = _longest_up(container.get("Status", ""))
+    started = started_at(known.get("started_at", ""))
+    if up is None or started is None or up < YOUNG:
+        return True
+    return up + 5 < (now - started).total_seconds()
+
+
+def _longest_up(status: str) -> float | None:
+    match = UP.match(status)
+    if match is None:
+        return None
+    words = match.group(1)
+    for text, longest in SPANS:
+        if words == text:
+            return longest
+    number, _, unit = words.partition(" ")
+    if not number.isdigit() or unit.rstrip("s") not in UNITS:
+        return None
+    return (int(number) + 1) * UNITS[unit.rstrip("s")]
+
+
+def _health(status: str) -> str:
+    match = HEALTH.search(status)
+    return "" if match is None else match.group(1).removeprefix("health: ")
+
+
+def started_at(text: str) -> datetime | None:
+    """Docker's start time (nanoseconds, a Z) as a datetime; None when empty or unreadable."""
+    try:
+        return datetime.fromisoformat(text[:26].rstrip("Z") + "+00:00") if text else None
+    except ValueError:
+        return None
 
 
 def pids(found_lines: list[str]) -> list[int]:

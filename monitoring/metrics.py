@@ -46,6 +46,7 @@ class ContainerState:
     started_at: str
     cpu_pct: float | None = None
     memory_bytes: int | None = None
+    pid: int = 0  # its first process while it runs
 
 
 @dataclass(frozen=True)
@@ -340,6 +341,6 @@ def _containers(
         found.append(ContainerState(
             name=name, state=words[1], restarts=_int(words[2]), health=words[3], app=words[4],
             accessory=words[5], started_at=words[6], cpu_pct=shares.get(name),
-            memory_bytes=usage.get(name, (None, None))[1],
+            memory_bytes=usage.get(name, (None, None))[1], pid=_int(words[7]),
         ))  # fmt: skip
     return tuple(sorted(found, key=lambda container: container.name))

@@ -119,7 +119,7 @@ async def _containers(target: ssh.Target, health: HostHealth) -> list[str]:
         raise RuntimeError(f"Docker's API answered {answer.status}")
     containers = docker_api.listing(answer.body)
     before = {c["name"]: c for c in health.latest.get("containers", [])}
-    wanted = docker_api.to_inspect(containers, before)
+    wanted = docker_api.to_inspect(containers, before, timezone.now())
     inspected = {}
     if wanted:
         paths = [docker_api.inspect_path(container) for container in wanted]
