@@ -11,6 +11,7 @@ from django.db import transaction
 from deployments import registry, releases
 from deployments.models import App, Container, EnvVar, Release, Role
 from deployments.tasks import (
+    clean_up_server,
     deploy_app,
     exec_in_app,
     remove_app,
@@ -24,6 +25,7 @@ from panel.jobs import locks
 from panel.jobs import services as jobs
 from panel.models import AuditAction, Job, JobKind, Team
 from panel.sensitive import Sensitive
+from servers.models import Server
 
 
 class DeployKind(StrEnum):
@@ -302,3 +304,20 @@ def _describe(fields: dict[str, Any], roles: dict[str, Any]) -> dict[str, Any]:
         for name, spec in roles.items()
     }
     return details
+
+
+def start_cleanup(
+    actor: Actor, server: Server, *, items: list[str], cache_days: int, volumes: list[str]
+) -> Job:
+    """Docker cleanup of the items previewed (keys such as `image:sha256:…`); refused while an
+    app on the server is deploying, whose images it could take."""
+    for app in App.objects.filter(roles__servers=server).distinct():
+        holder = locks.holder_of(app.lock_name)
+        if holder is not None:
+            raise DeployRefused(f"{app.name} is busy with job #{holder.pk} on {server.name}; "
+                                "clean up when it ends.")  # fmt: skip
+    return jobs.enqueue(
+        kind=JobKind.SERVER_CLEANUP, team=server.team, actor=actor, task=clean_up_server,
+        target=server,
+        params={"items": items, "cache_days": cache_days, "volumes": volumes},
+    )  # fmt: skip

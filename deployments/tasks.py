@@ -4,6 +4,7 @@ from celery import shared_task
 
 from deployments.operations import accessories, accessory_links, lifecycle
 from deployments.operations.app_exec import app_exec
+from deployments.operations.cleanup import cleanup
 from deployments.operations.deploy import deploy
 from deployments.operations.link_rotation import rotate
 from deployments.operations.remove import remove
@@ -83,3 +84,8 @@ def unlink_accessory(job_id: int) -> str | None:
 @shared_task(name="deployments.accessory_rotate", soft_time_limit=1800, time_limit=1860)
 def rotate_link(job_id: int) -> str | None:
     return run_job(job_id, rotate)
+
+
+@shared_task(name="deployments.cleanup", soft_time_limit=1800, time_limit=1860)
+def clean_up_server(job_id: int) -> str | None:
+    return run_job(job_id, cleanup)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from monitoring.docker_api import started_at
 from monitoring.models import AlertKind
+from servers.docker_values import docker_time
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,7 @@ def _containers(
     found = []
     loop, unhealthy = rules[AlertKind.CRASH_LOOP], rules[AlertKind.UNHEALTHY]
     for container in containers:
-        started = started_at(container.get("started_at", ""))
+        started = docker_time(container.get("started_at", ""))
         recent = started is not None and now - started < timedelta(minutes=loop.minutes)
         restarts, state = int(container.get("restarts", 0)), container.get("state")
         subject = container["name"]

@@ -10,16 +10,11 @@ import re
 from datetime import datetime
 from typing import Any
 
+from servers.docker_values import docker_time
+
 LIST = "/containers/json?all=1"
 # States in which a container's restart count, start time and first process stay as they were.
 STOPPED = frozenset({"exited", "created", "dead"})
-
-
-def socket_path(docker_host: str) -> str:
-    """The unix socket Docker listens on, from the host's DOCKER_HOST; "" when it is not one
-    (a TCP or SSH address: the round asks the CLI)."""
-    scheme, _, path = docker_host.strip().partition("://")
-    return path if scheme == "unix" and path.startswith("/") else ""
 
 
 def listing(body: bytes) -> list[dict[str, Any]]:
@@ -88,7 +83,7 @@ def _restarted(container: dict[str, Any], known: dict[str, Any], now: datetime) 
     """Whether the list's "Up …" says less than the round before's start time allows (the
     words are rounded down, so the longest they stand for is compared); young ones always."""
     up = _longest_up(container.get("Status", ""))
-    started = started_at(known.get("started_at", ""))
+    started = docker_time(known.get("started_at", ""))
     if up is None or started is None or up < YOUNG:
         return True
     return up + 5 < (now - started).total_seconds()
@@ -111,14 +106,6 @@ def _longest_up(status: str) -> float | None:
 def _health(status: str) -> str:
     match = HEALTH.search(status)
     return "" if match is None else match.group(1).removeprefix("health: ")
-
-
-def started_at(text: str) -> datetime | None:
-    """Docker's start time (nanoseconds, a Z) as a datetime; None when empty or unreadable."""
-    try:
-        return datetime.fromisoformat(text[:26].rstrip("Z") + "+00:00") if text else None
-    except ValueError:
-        return None
 
 
 def pids(found_lines: list[str]) -> list[int]:

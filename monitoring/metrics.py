@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from monitoring.docker_api import socket_path
+from servers.docker_values import socket_path
 
 SECTOR_BYTES = 512
 # Block devices that are not disks of their own.

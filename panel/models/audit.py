@@ -93,6 +93,7 @@ class AuditAction(models.TextChoices):
     JOB_SERVER_CHECK = "job.server.check", "Check started"
     JOB_SERVER_BOOTSTRAP = "job.server.bootstrap", "Bootstrap started"
     JOB_SERVER_EXEC = "job.server.exec", "Server command started"
+    JOB_SERVER_CLEANUP = "job.server.cleanup", "Docker cleanup started"
     JOB_APP_DEPLOY = "job.app.deploy", "Deploy started"
     JOB_APP_REDEPLOY = "job.app.redeploy", "Redeploy started"
     JOB_APP_ROLLBACK = "job.app.rollback", "Rollback started"

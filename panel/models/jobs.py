@@ -25,6 +25,7 @@ class JobKind(models.TextChoices):
     SERVER_CHECK = "server.check", "Check"
     SERVER_BOOTSTRAP = "server.bootstrap", "Bootstrap"
     SERVER_EXEC = "server.exec", "Server command"
+    SERVER_CLEANUP = "server.cleanup", "Docker cleanup"
     APP_DEPLOY = "app.deploy", "Deploy"
     APP_REDEPLOY = "app.redeploy", "Redeploy"
     APP_ROLLBACK = "app.rollback", "Rollback"

@@ -53,3 +53,8 @@ def container_logs(name: str, tail: int = 30) -> list[str]:
 
 def _privileged(argv: list[str], *, sudo: bool) -> list[str]:
     return ["sudo", "-n", "--", *argv] if sudo else argv
+
+
+def docker_host() -> list[str]:
+    """Where the server's Docker clients connect (its DOCKER_HOST, or Docker's default)."""
+    return ["sh", "-c", 'printf "%s\\n" "${DOCKER_HOST:-unix:///var/run/docker.sock}"']

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from monitoring import docker_api
+from servers.docker_values import socket_path
 
 LISTED: list[dict[str, Any]] = [
     {"Id": "a1", "Names": ["/shop-web-v2"], "State": "running", "Labels": {"panel.app": "shop"}},
@@ -76,9 +77,9 @@ def test_the_lines_are_those_the_cli_prints() -> None:
 
 
 def test_only_a_unix_docker_host_is_asked_through_ssh() -> None:
-    assert docker_api.socket_path("unix:///var/run/docker.sock") == "/var/run/docker.sock"
-    assert docker_api.socket_path("tcp://10.0.0.2:2375") == ""
-    assert docker_api.socket_path("unix://relative.sock") == ""
+    assert socket_path("unix:///var/run/docker.sock") == "/var/run/docker.sock"
+    assert socket_path("tcp://10.0.0.2:2375") == ""
+    assert socket_path("unix://relative.sock") == ""
     assert docker_api.listing(json.dumps(LISTED).encode()) == LISTED
     with pytest.raises(ValueError, match="not a list"):
         docker_api.listing(b'{"message": "page not found"}')

@@ -1,0 +1,72 @@
+"""A server's disk as Docker accounts for it, and its cleanup: the preview lists every item
+that would go (and why), the button runs exactly those."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from deployments import services
+from deployments.cleanup_forms import CleanupForm, item_keys
+from deployments.operations.cleanup import found_now
+from deployments.services import DeployRefused
+from panel.permissions import Action, get_for, require
+from panel.requests import actor_of
+from servers import ssh
+from servers.cleanup import usage
+from servers.models import Server
+from servers.operations.docker_disk import read_df
+from servers.targets import target_for
+
+BIGGEST = 10
+
+
+@login_required
+def server_disk(request: HttpRequest, server_id: int) -> HttpResponse:
+    server = get_for(request.user, Server.objects.select_related("team", "ssh_key"), server_id)
+    if request.method == "POST":
+        require(request.user, server.team, Action.MANAGE_SERVERS)
+        form = CleanupForm(request.POST)
+        if form.is_valid():
+            try:
+                job = services.start_cleanup(
+                    actor_of(request), server, items=item_keys(request.POST.getlist("items")),
+                    cache_days=form.cleaned_data["cache_days"],
+                    volumes=form.cleaned_data["volumes"],
+                )  # fmt: skip
+            except (ValidationError, DeployRefused) as refused:
+                messages.error(request, " ".join(getattr(refused, "messages", [str(refused)])))
+            else:
+                return redirect("job_detail", job_id=job.pk)
+    else:
+        form = CleanupForm(request.GET or None, initial={"cache_days": 7})
+    return render(request, "deployments/server_disk.html", {
+        "server": server, "form": form, **_report(server, form),
+    })  # fmt: skip
+
+
+def _report(server: Server, form: CleanupForm) -> dict[str, Any]:
+    if not server.is_trusted:
+        return {"error": "Its host key is not trusted yet."}
+    try:
+        df = asyncio.run(read_df(target_for(server)))
+    except ssh.SshError as error:
+        return {"error": str(error)}
+    options = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    found = found_now(server, df, {"cache_days": options.get("cache_days", 7),
+                                   "volumes": options.get("volumes", [])})  # fmt: skip
+    return {
+        "usage": usage(df),
+        "items": found,
+        "freed": sum(item.size for item in found),
+        "images": sorted(df.get("Images") or [], key=lambda i: -int(i.get("Size") or 0))[:BIGGEST],
+        "volumes": sorted(
+            df.get("Volumes") or [], key=lambda v: -int((v.get("UsageData") or {}).get("Size") or 0)
+        )[:BIGGEST],
+    }
