@@ -5,20 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cron_descriptor import get_description
-from croniter import croniter
 from django.db.models import QuerySet
 
 from backups.models import PanelPolicy, Policy
-
-
-def next_run(schedule: str, after: datetime) -> datetime:
-    found: datetime = croniter(schedule, after).get_next(datetime)
-    return found
-
-
-def in_words(schedule: str) -> str:
-    return str(get_description(schedule))
+from panel.schedules import next_run
 
 
 def due(now: datetime) -> list[Policy]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from croniter import croniter
 from django.core.exceptions import ValidationError
 
+from panel.schedules import validate_schedule as validate_schedule  # named by migrations
 from servers.validators import validate_host
 
 FOLDER_RE = re.compile(r"^/[A-Za-z0-9_./@+-]*$")
@@ -55,11 +55,3 @@ def validate_region(value: str) -> None:
 def validate_access_key(value: str) -> None:
     if not ACCESS_KEY_RE.fullmatch(value):
         raise ValidationError("An access key is letters, digits and + / = . _ -.")
-
-
-def validate_schedule(value: str) -> None:
-    """Five cron fields (minute hour day month weekday), as croniter reads them."""
-    if len(value.split()) != 5 or not croniter.is_valid(value):
-        raise ValidationError(
-            f"“{value[:40]}” is not a schedule: five cron fields, e.g. 0 3 * * * (at 03:00)."
-        )

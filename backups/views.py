@@ -32,13 +32,13 @@ from backups.models import (
     Upgrade,
 )
 from backups.operations import panel_backup
-from backups.schedule import in_words, next_run
 from deployments.models import Accessory
 from deployments.services import DeployRefused
 from panel.audit import Actor
 from panel.models import Job
 from panel.permissions import Action, get_for, require
 from panel.requests import actor_of, team_of
+from panel.schedules import in_words, next_run
 
 
 @login_required

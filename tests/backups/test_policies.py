@@ -12,10 +12,10 @@ from django.urls import reverse
 from backups import services as backup_services
 from backups.models import Policy, Repository
 from backups.operations.verify import compared
-from backups.schedule import in_words
 from deployments import accessory_services
 from deployments.models import Accessory
 from panel.models import AuditEvent, Job
+from panel.schedules import in_words
 from servers.models import Server
 from tests.conftest import Crew
 
