@@ -11,13 +11,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from deployments import services
-from deployments.cleanup_forms import CleanupForm, item_keys
+from deployments.cleanup_forms import CleanupForm, CleanupScheduleForm, item_keys
+from deployments.models import CleanupSchedule
 from deployments.operations.cleanup import found_now
 from deployments.services import DeployRefused
 from panel.permissions import Action, get_for, require
 from panel.requests import actor_of
+from panel.schedules import in_words
 from servers import ssh
 from servers.cleanup import usage
 from servers.models import Server
@@ -46,9 +49,33 @@ def server_disk(request: HttpRequest, server_id: int) -> HttpResponse:
                 return redirect("job_detail", job_id=job.pk)
     else:
         form = CleanupForm(request.GET or None, initial={"cache_days": 7})
+    planned = CleanupSchedule.objects.filter(server=server).first()
     return render(request, "deployments/server_disk.html", {
-        "server": server, "form": form, **_report(server, form),
+        "server": server, "form": form, **_report(server, form), "planned": planned,
+        "words": in_words(planned.schedule) if planned else "",
+        "schedule_form": CleanupScheduleForm(
+            initial={"schedule": planned.schedule, "cache_days": planned.cache_days}
+            if planned else {"cache_days": 7}
+        ),
     })  # fmt: skip
+
+
+@login_required
+@require_POST
+def server_cleanup_schedule(request: HttpRequest, server_id: int) -> HttpResponse:
+    server = get_for(request.user, Server.objects.select_related("team"), server_id,
+                     Action.MANAGE_SERVERS)  # fmt: skip
+    form = CleanupScheduleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("server_disk", server_id=server.pk)
+    schedule, cache_days = form.cleaned_data["schedule"].strip(), form.cleaned_data["cache_days"]
+    services.schedule_cleanup(actor_of(request), server, schedule=schedule, cache_days=cache_days)
+    if schedule:
+        messages.success(request, f"{server.name} is cleaned up {in_words(schedule).lower()}.")
+    else:
+        messages.success(request, f"{server.name} is no longer cleaned up on a schedule.")
+    return redirect("server_disk", server_id=server.pk)
 
 
 def _report(server: Server, form: CleanupForm) -> dict[str, Any]:

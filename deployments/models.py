@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from panel.fields import EncryptedTextField
+from panel.schedules import validate_schedule
 from panel.validators import validate_image_reference
 from servers.validators import validate_name
 
@@ -277,3 +278,20 @@ class AccessoryLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.app} → {self.accessory} ({self.variable})"
+
+
+class CleanupSchedule(models.Model):
+    """A server's Docker cleanup on a schedule: every candidate at the time it runs (the
+    preview on the disk page shows them), build cache older than `cache_days`; never volumes."""
+
+    server = models.OneToOneField(
+        "servers.Server", on_delete=models.CASCADE, primary_key=True, related_name="cleanup"
+    )
+    team = models.ForeignKey("panel.Team", on_delete=models.CASCADE, related_name="+")
+    schedule = models.CharField(max_length=100, validators=[validate_schedule])
+    cache_days = models.PositiveIntegerField(default=7, validators=[MaxValueValidator(3650)])
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"cleanup of {self.server_id}: {self.schedule}"

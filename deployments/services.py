@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from celery import shared_task
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from deployments import registry, releases
-from deployments.models import App, Container, EnvVar, Release, Role
+from deployments.models import App, CleanupSchedule, Container, EnvVar, Release, Role
 from deployments.tasks import (
     clean_up_server,
     deploy_app,
@@ -24,6 +27,7 @@ from panel.fields import is_set
 from panel.jobs import locks
 from panel.jobs import services as jobs
 from panel.models import AuditAction, Job, JobKind, Team
+from panel.schedules import next_run
 from panel.sensitive import Sensitive
 from servers.models import Server
 
@@ -307,10 +311,12 @@ def _describe(fields: dict[str, Any], roles: dict[str, Any]) -> dict[str, Any]:
 
 
 def start_cleanup(
-    actor: Actor, server: Server, *, items: list[str], cache_days: int, volumes: list[str]
-) -> Job:
-    """Docker cleanup of the items previewed (keys such as `image:sha256:…`); refused while an
-    app on the server is deploying, whose images it could take."""
+    actor: Actor, server: Server, *, items: list[str], cache_days: int, volumes: list[str],
+    every: bool = False,
+) -> Job:  # fmt: skip
+    """Docker cleanup of the items previewed (keys such as `image:sha256:…`), or (`every`, a
+    schedule's) of every candidate when it runs; refused while an app on the server is
+    deploying, whose images it could take."""
     for app in App.objects.filter(roles__servers=server).distinct():
         holder = locks.holder_of(app.lock_name)
         if holder is not None:
@@ -319,5 +325,48 @@ def start_cleanup(
     return jobs.enqueue(
         kind=JobKind.SERVER_CLEANUP, team=server.team, actor=actor, task=clean_up_server,
         target=server,
-        params={"items": items, "cache_days": cache_days, "volumes": volumes},
+        params={"items": items, "every": every, "cache_days": cache_days, "volumes": volumes},
     )  # fmt: skip
+
+
+def schedule_cleanup(actor: Actor, server: Server, *, schedule: str, cache_days: int) -> None:
+    """Clean the server up on a schedule ("" stops it); audited."""
+    with transaction.atomic():
+        if schedule:
+            CleanupSchedule.objects.update_or_create(
+                server=server,
+                defaults={"team": server.team, "schedule": schedule, "cache_days": cache_days},
+            )
+        else:
+            CleanupSchedule.objects.filter(server=server).delete()
+        details = {"schedule": schedule or "none", "cache_days": cache_days}
+        audit.record(actor, AuditAction.CLEANUP_SCHEDULED, team=server.team, target=server,
+                     details=details)  # fmt: skip
+
+
+def start_due_cleanups(now: datetime) -> list[Job]:
+    """A cleanup of every candidate on each server whose schedule is due; once per tick,
+    however many beats see it; a server where an app is deploying waits for the next tick."""
+    started = []
+    for planned in CleanupSchedule.objects.select_related("server__team", "server__ssh_key"):
+        if next_run(planned.schedule, planned.last_started_at or planned.created_at) > now:
+            continue
+        mine = CleanupSchedule.objects.filter(
+            pk=planned.pk, last_started_at=planned.last_started_at
+        )
+        if not mine.update(last_started_at=now):
+            continue  # another beat took this tick
+        try:
+            started.append(start_cleanup(Actor.system("schedule"), planned.server, items=[],
+                                         cache_days=planned.cache_days, volumes=[],
+                                         every=True))  # fmt: skip
+        except DeployRefused:  # at the next tick
+            CleanupSchedule.objects.filter(pk=planned.pk).update(
+                last_started_at=planned.last_started_at
+            )
+    return started
+
+
+@shared_task(name="deployments.start_due_cleanups")
+def start_due_cleanups_now() -> int:
+    return len(start_due_cleanups(timezone.now()))

@@ -6,6 +6,11 @@ from deployments import accessory_views, cleanup_views, logs, views
 
 urlpatterns = [
     path("servers/<int:server_id>/disk", cleanup_views.server_disk, name="server_disk"),
+    path(
+        "servers/<int:server_id>/disk/schedule",
+        cleanup_views.server_cleanup_schedule,
+        name="server_cleanup_schedule",
+    ),
     path("apps/", views.app_list, name="app_list"),
     path("apps/new", views.app_new, name="app_new"),
     path("apps/<uuid:app_id>", views.app_detail, name="app_detail"),

@@ -79,6 +79,13 @@ class RuleForm(forms.Form):
         return data
 
 
+class IntervalForm(forms.Form):
+    interval_seconds = forms.IntegerField(
+        min_value=10, max_value=3600, label="Collect every (seconds)",
+        help_text="10 to 3600; each round asks the server once over its SSH connection.",
+    )  # fmt: skip
+
+
 class UptimeForm(forms.Form):
     url = forms.CharField(
         max_length=500,

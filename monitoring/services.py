@@ -13,7 +13,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from monitoring import alerting
-from monitoring.models import Alert, AlertKind, AlertRule, Channel, Notification, UptimeCheck
+from monitoring.models import (
+    Alert,
+    AlertKind,
+    AlertRule,
+    Channel,
+    HostHealth,
+    Notification,
+    UptimeCheck,
+)
 from monitoring.operations.notify import deliver
 from panel import audit
 from panel.audit import Actor
@@ -97,6 +105,13 @@ def remove_check(actor: Actor, check: UptimeCheck) -> None:
         audit.record(actor, AuditAction.UPTIME_CHECK_REMOVE, team=check.team, target=check,
                      details={"url": check.url})  # fmt: skip
         check.delete()
+
+
+def set_interval(actor: Actor, server: Server, seconds: int) -> None:
+    with transaction.atomic():
+        HostHealth.objects.update_or_create(server=server, defaults={"interval_seconds": seconds})
+        audit.record(actor, AuditAction.COLLECTION_INTERVAL, team=server.team, target=server,
+                     details={"seconds": seconds})  # fmt: skip
 
 
 def set_rule(

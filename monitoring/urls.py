@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/v1/metrics", api.metrics, name="api_metrics"),
     path("servers/<int:server_id>/health", views.server_health, name="server_health"),
     path("servers/<int:server_id>/logs", logs.server_logs, name="server_logs"),
+    path("servers/<int:server_id>/interval", views.server_interval, name="server_interval"),
     path("servers/<int:server_id>/logs/stream", logs.server_logs_stream, name="server_logs_stream"),
     path("apps/<uuid:app_id>/resources", views.app_resources, name="app_resources"),
     path("alerts/", views.alert_list, name="alert_list"),

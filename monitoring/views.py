@@ -18,7 +18,7 @@ from deployments.models import App
 from monitoring import services, state
 from monitoring.charts import svg
 from monitoring.conditions import DEFAULTS, MEANINGS
-from monitoring.forms import ChannelForm, RuleForm, UptimeForm
+from monitoring.forms import ChannelForm, IntervalForm, RuleForm, UptimeForm
 from monitoring.models import (
     Alert,
     AlertKind,
@@ -57,8 +57,26 @@ def server_health(request: HttpRequest, server_id: int) -> HttpResponse:
         "span": span,
         "spans": list(RANGES),
         "events": HostEvent.objects.filter(server=server)[:20],
+        "interval_form": IntervalForm(
+            initial={"interval_seconds": health.interval_seconds if health else 30}
+        ),
         "alerts": Alert.objects.filter(server=server, resolved_at=None),
     })  # fmt: skip
+
+
+@login_required
+@require_POST
+def server_interval(request: HttpRequest, server_id: int) -> HttpResponse:
+    server = get_for(request.user, Server.objects.select_related("team"), server_id,
+                     Action.MANAGE_SERVERS)  # fmt: skip
+    form = IntervalForm(request.POST)
+    if form.is_valid():
+        seconds = form.cleaned_data["interval_seconds"]
+        services.set_interval(actor_of(request), server, seconds)
+        messages.success(request, f"{server.name} is collected every {seconds} s from now on.")
+    else:
+        messages.error(request, "Collect every 10 to 3600 seconds.")
+    return redirect("server_health", server_id=server.pk)
 
 
 @login_required

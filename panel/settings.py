@@ -158,6 +158,7 @@ CELERY_BEAT_SCHEDULE = {
     "reap-stale-jobs": {"task": "panel.reap_stale_jobs", "schedule": 15.0},
     "prune-job-logs": {"task": "panel.prune_job_logs", "schedule": 3600.0},
     "start-due-backups": {"task": "backups.start_due", "schedule": 60.0},
+    "start-due-cleanups": {"task": "deployments.start_due_cleanups", "schedule": 60.0},
     # Each server is collected at its own interval (30 s by default); a round takes those due.
     "collect-metrics": {"task": "monitoring.collect", "schedule": 10.0},
     "roll-up-metrics": {"task": "monitoring.roll_up", "schedule": 60.0},

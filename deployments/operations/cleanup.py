@@ -29,6 +29,8 @@ def cleanup(ctx: JobContext) -> None:
     target = target_for(server)
     before = _df(target)
     found = found_now(server, before, params)
+    if params.get("every"):  # a schedule's: what is a candidate now
+        params = {**params, "items": [item.key for item in found]}
     chosen = [item for item in found if item.key in set(params["items"])]
     for key in sorted(set(params["items"]) - {item.key for item in found}):
         ctx.log(f"Left alone: {key} is no longer a candidate (needed or gone since the preview).")

@@ -94,6 +94,8 @@ class AuditAction(models.TextChoices):
     JOB_SERVER_BOOTSTRAP = "job.server.bootstrap", "Bootstrap started"
     JOB_SERVER_EXEC = "job.server.exec", "Server command started"
     JOB_SERVER_CLEANUP = "job.server.cleanup", "Docker cleanup started"
+    CLEANUP_SCHEDULED = "server.cleanup.scheduled", "Docker cleanup scheduled"
+    COLLECTION_INTERVAL = "server.collection.interval", "Collection interval set"
     JOB_APP_DEPLOY = "job.app.deploy", "Deploy started"
     JOB_APP_REDEPLOY = "job.app.redeploy", "Redeploy started"
     JOB_APP_ROLLBACK = "job.app.rollback", "Rollback started"

@@ -1,7 +1,8 @@
 """Docker cleanup on a lab host: after v1 and v2 of an app are deployed, an image of the app's
 repository that no release uses, an untagged image and a container of the app left behind
 are removed and the space is reported; the retained releases' images, other software's
-images and a volume not listed stay; a rollback to v1 works afterwards."""
+images and a volume not listed stay; a schedule's cleanup takes what is a candidate when it
+runs; a rollback to v1 works afterwards."""
 
 from __future__ import annotations
 
@@ -68,6 +69,16 @@ def test_cleanup_removes_only_what_no_release_needs(
     assert _on(server, "docker", "image", "inspect", "--format", "ok", f"{app.image}:v1") == "ok"
     assert _on(server, "docker", "volume", "inspect", "--format", "ok", volume) == "ok"
     _on(server, "docker", "volume", "rm", volume)
+
+    # A schedule's cleanup takes every candidate of the moment it runs.
+    _on(server, "docker", "create", "--name", "tidy-web-older", "--label", "panel.app=tidy",
+        f"{app.image}:v1")  # fmt: skip
+    scheduled = services.start_cleanup(crew.actor(crew.admin), server, items=[], cache_days=7,
+                                       volumes=[], every=True)  # fmt: skip
+    assert run_job(scheduled.pk, cleanup) == "succeeded", log_of(scheduled)
+    assert "tidy-web-older" in log_of(scheduled)
+    names = _on(server, "docker", "ps", "-a", "--format", "{{.Names}}")
+    assert "tidy-web-older" not in names.split()
 
     outcome, back = deploy_version(crew, app, "v1", kind="rollback")
     assert outcome == "succeeded", back.log  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from monitoring import alerting
-from monitoring.models import AlertKind, AlertRule
+from monitoring.models import AlertKind, AlertRule, HostHealth
 from panel.models import AuditAction, AuditEvent
 from tests.conftest import Crew, new_server
 
@@ -36,3 +36,16 @@ def test_admins_set_rules_that_the_rounds_use(crew: Crew, client: Client) -> Non
     assert alerting.rules_for(crew.team.pk, None)[AlertKind.CPU].threshold == 90
     events = AuditEvent.objects.filter(action=AuditAction.ALERT_RULE_SET)
     assert events.count() == 3 and events.filter(details__removed=True).exists()
+
+
+def test_admins_set_how_often_a_server_is_collected(crew: Crew, client: Client) -> None:
+    server = new_server(crew)
+    url = reverse("server_interval", args=[server.pk])
+    client.force_login(crew.deployer)
+    assert client.post(url, {"interval_seconds": 60}).status_code == 403
+    client.force_login(crew.admin)
+    client.post(url, {"interval_seconds": 5})
+    assert not HostHealth.objects.exists()
+    client.post(url, {"interval_seconds": 120})
+    assert HostHealth.objects.get(server=server).interval_seconds == 120
+    assert AuditEvent.objects.filter(action=AuditAction.COLLECTION_INTERVAL).exists()
