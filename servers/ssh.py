@@ -177,6 +177,12 @@ async def fetch_host_key(host: str, port: int, timeout: float = CONNECT_TIMEOUT)
     return await on_pool(fetch_key(host, port, timeout))
 
 
+def run_on_pool(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on the pool's own loop and wait for it, from code that is not async:
+    the executor calls it makes need no hand-over between threads (a round of many servers)."""
+    return pool_loop().submit(coroutine).result()
+
+
 async def close_all() -> None:
     await on_pool(pool().close_all())
 

@@ -41,7 +41,7 @@ class RoundResult:
 def collect_round() -> RoundResult:
     started, clock = timezone.now(), time.monotonic()
     healths = state.claim_due(started)
-    answers = asyncio.run(_ask_all(healths)) if healths else []
+    answers = ssh.run_on_pool(_ask_all(healths)) if healths else []
     errors: dict[str, str] = {}
     readings = []
     for health, answer in zip(healths, answers, strict=True):
