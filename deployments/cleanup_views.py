@@ -92,7 +92,14 @@ def _report(server: Server, form: CleanupForm) -> dict[str, Any]:
         "usage": usage(df),
         "items": found,
         "freed": sum(item.size for item in found),
-        "images": sorted(df.get("Images") or [], key=lambda i: -int(i.get("Size") or 0))[:BIGGEST],
+        "images": [
+            {
+                "tags": (image.get("RepoTags") or [])[:3],
+                "more": max(0, len(image.get("RepoTags") or []) - 3),
+                "size": image.get("Size"),
+            }
+            for image in sorted(df.get("Images") or [], key=lambda i: -int(i.get("Size") or 0))
+        ][:BIGGEST],
         "volumes": sorted(
             df.get("Volumes") or [], key=lambda v: -int((v.get("UsageData") or {}).get("Size") or 0)
         )[:BIGGEST],
