@@ -172,7 +172,7 @@ def plan_start(spec: DeploySpec) -> Plan:
     lanes = []
     for placement in spec.placements:
         start = Run(placement.host, tuple(containers.start(placement.name)), "start")
-        lanes.append(lane(start, _wait(spec, placement)))
+        lanes.append(lane(start, health_gate(spec, placement)))
     phases = [Phase("Start the containers", tuple(lanes))]
     web = [p for p in spec.placements if p.proxied]
     if web:
@@ -339,7 +339,7 @@ def _start_lanes(
         for placement in server_placements:
             steps += [*_env_file(spec, server, placement.role, placement.env_names)]
             steps.append(_run(spec, placement))
-        steps += [_wait(spec, p) for p in server_placements]
+        steps += [health_gate(spec, p) for p in server_placements]
         lanes.append(tuple(steps))
     return tuple(lanes)
 
@@ -403,7 +403,8 @@ def _run(spec: DeploySpec, placement: Placement) -> Run:
     return Run(placement.host, tuple(argv), f"start {placement.role}", starts=starts)
 
 
-def _wait(spec: DeploySpec, placement: Placement) -> WaitHealthy:
+def health_gate(spec: DeploySpec, placement: Placement) -> WaitHealthy:
+    """Wait until a container of the release answers its health check (or just runs)."""
     return WaitHealthy(
         placement.host,
         placement.name,

@@ -317,16 +317,21 @@ def start_cleanup(
     """Docker cleanup of the items previewed (keys such as `image:sha256:…`), or (`every`, a
     schedule's) of every candidate when it runs; refused while an app on the server is
     deploying, whose images it could take."""
-    for app in App.objects.filter(roles__servers=server).distinct():
-        holder = locks.holder_of(app.lock_name)
-        if holder is not None:
-            raise DeployRefused(f"{app.name} is busy with job #{holder.pk} on {server.name}; "
-                                "clean up when it ends.")  # fmt: skip
+    refuse_while_deploying(server, "clean up")
     return jobs.enqueue(
         kind=JobKind.SERVER_CLEANUP, team=server.team, actor=actor, task=clean_up_server,
         target=server,
         params={"items": items, "every": every, "cache_days": cache_days, "volumes": volumes},
     )  # fmt: skip
+
+
+def refuse_while_deploying(server: Server, what: str) -> None:
+    """Work on a server that must not overlap an app's deploy there waits for its end."""
+    for app in App.objects.filter(roles__servers=server).distinct():
+        holder = locks.holder_of(app.lock_name)
+        if holder is not None:
+            raise DeployRefused(f"{app.name} is busy with job #{holder.pk} on {server.name}; "
+                                f"{what} when it ends.")  # fmt: skip
 
 
 def schedule_cleanup(actor: Actor, server: Server, *, schedule: str, cache_days: int) -> None:

@@ -7,6 +7,7 @@ from deployments.operations.app_exec import app_exec
 from deployments.operations.cleanup import cleanup
 from deployments.operations.deploy import deploy
 from deployments.operations.link_rotation import rotate
+from deployments.operations.os_upkeep import reboot, upgrade
 from deployments.operations.remove import remove
 from panel.jobs.runner import run_job
 
@@ -89,3 +90,13 @@ def rotate_link(job_id: int) -> str | None:
 @shared_task(name="deployments.cleanup", soft_time_limit=1800, time_limit=1860)
 def clean_up_server(job_id: int) -> str | None:
     return run_job(job_id, cleanup)
+
+
+@shared_task(name="deployments.os_upgrade", soft_time_limit=7200, time_limit=7260)
+def upgrade_server(job_id: int) -> str | None:
+    return run_job(job_id, upgrade)
+
+
+@shared_task(name="deployments.reboot", soft_time_limit=3600, time_limit=3660)
+def reboot_server(job_id: int) -> str | None:
+    return run_job(job_id, reboot)

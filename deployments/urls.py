@@ -2,10 +2,18 @@ from __future__ import annotations
 
 from django.urls import path
 
-from deployments import accessory_views, cleanup_views, logs, views
+from deployments import accessory_views, cleanup_views, logs, upkeep_views, views
 
 urlpatterns = [
     path("servers/<int:server_id>/disk", cleanup_views.server_disk, name="server_disk"),
+    path("servers/<int:server_id>/updates", upkeep_views.server_updates, name="server_updates"),
+    path(
+        "servers/<int:server_id>/updates/check",
+        upkeep_views.server_updates_check,
+        name="server_updates_check",
+    ),
+    path("servers/<int:server_id>/upgrade", upkeep_views.server_upgrade, name="server_upgrade"),
+    path("servers/<int:server_id>/reboot", upkeep_views.server_reboot, name="server_reboot"),
     path(
         "servers/<int:server_id>/disk/schedule",
         cleanup_views.server_cleanup_schedule,

@@ -8,14 +8,16 @@ import asyncio
 import json
 import shlex
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
 from panel.errors import PanelError
 from panel.log_kinds import LogKind
 from panel.sensitive import Sensitive
+from panel.units import duration
 from servers import ssh
-from servers.commands import docker, proxy, routes
+from servers.commands import apt, docker, proxy, routes
 from servers.plans import (
     Host,
     Pause,
@@ -24,6 +26,7 @@ from servers.plans import (
     PointRoute,
     ProxyCall,
     Put,
+    Reboot,
     Route,
     Run,
     Step,
@@ -31,9 +34,11 @@ from servers.plans import (
     WaitHealthy,
 )
 from servers.proxy_api import admin
+from servers.updates import Boot, parse_boot
 
 PARALLEL_LANES = 10
 LOG_TAIL_LINES = 30
+REBOOT_POLL = 3.0  # seconds between attempts to reach a rebooting server
 
 
 class StepFailed(PanelError):
@@ -108,6 +113,8 @@ class StepRunner:
             await self.point(step)
         elif isinstance(step, ProxyCall):
             await self.proxy_call(step)
+        elif isinstance(step, Reboot):
+            await self.reboot(step)
         elif isinstance(step, Pause):
             self.log(
                 f"Waiting {step.seconds:g}s{': ' + step.title if step.title else ''}", LogKind.INFO
@@ -252,6 +259,36 @@ class StepRunner:
         found = await ssh.run(target, docker.container_address(step.container), check=False)
         address = found.stdout.strip()
         return bool(address) and await ssh.accepts(target, address, step.port)
+
+    async def reboot(self, step: Reboot) -> Boot:
+        """Reboot, then wait for the server's return: a fresh connection each attempt (the
+        pooled one died with the old boot), until one finds a new boot id. Returns it."""
+        target, name = self.target(step.host), step.host.name
+        before = parse_boot((await ssh.run(target, apt.boot(), timeout=15)).stdout)
+        self.log(f"[{name}] boot id before: {before.id}", LogKind.INFO)
+        with suppress(ssh.ConnectionDropped):  # it went down before answering
+            await ssh.run(target, step.argv, timeout=30, log=self.log)
+        self.log(f"[{name}] rebooting; waiting for SSH (at most {step.timeout:g}s)", LogKind.INFO)
+        loop = asyncio.get_running_loop()
+        started, reason = loop.time(), "no answer yet"
+        while loop.time() - started < step.timeout:
+            self.check_cancelled()
+            await asyncio.sleep(REBOOT_POLL)
+            await ssh.forget(target)
+            try:
+                output = await asyncio.wait_for(ssh.run(target, apt.boot(), timeout=10), 15)
+            except ssh.HostKeyMismatch:
+                raise
+            except (ssh.SshError, TimeoutError) as error:
+                reason = str(error) or "no answer"
+                continue
+            boot = parse_boot(output.stdout)
+            if boot.id and boot.id != before.id:
+                self.log(f"[{name}] back after {loop.time() - started:.0f}s: boot id {boot.id}, "
+                         f"up {duration(boot.uptime)}", LogKind.INFO)  # fmt: skip
+                return boot
+            reason = "it still runs the old boot"
+        raise StepFailed(f"{name} did not come back within {step.timeout:g}s ({reason}).")
 
     async def log_tail(self, target: ssh.Target, container: str, label: str) -> None:
         logs = await ssh.run(target, docker.container_logs(container, LOG_TAIL_LINES), check=False)

@@ -92,3 +92,20 @@ class Server(models.Model):
     @property
     def is_trusted(self) -> bool:
         return self.host_key_state == HostKeyState.TRUSTED and bool(self.host_key)
+
+
+class ServerUpdates(models.Model):
+    """The last check for updates of a server: what apt would upgrade (`servers.updates`),
+    with the counts the dashboard sums kept beside it."""
+
+    server = models.OneToOneField(
+        Server, primary_key=True, on_delete=models.CASCADE, related_name="updates"
+    )
+    checked_at = models.DateTimeField()
+    report = models.JSONField(default=dict)
+    pending = models.PositiveIntegerField(default=0)
+    security = models.PositiveIntegerField(default=0)
+    reboot_required = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"updates of {self.server_id}"

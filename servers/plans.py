@@ -192,8 +192,24 @@ class Pause:
         return [f"wait {self.seconds:g}s"]
 
 
-Step = Run | Put | Pipe | PointRoute | WaitHealthy | WaitFor | ProxyCall | Pause
-COMMAND_STEPS = (Run, Pipe)
+@dataclass(frozen=True)
+class Reboot:
+    """Reboot the server with a command, then wait until SSH answers with a new boot id."""
+
+    host: Host
+    argv: tuple[str, ...]
+    timeout: float  # for SSH to come back
+    title: str = ""
+
+    def lines(self) -> list[str]:
+        return [
+            f"$ {shlex.join(self.argv)}",
+            f"wait until SSH answers with a new boot id (at most {self.timeout:g}s)",
+        ]
+
+
+Step = Run | Put | Pipe | PointRoute | WaitHealthy | WaitFor | ProxyCall | Pause | Reboot
+COMMAND_STEPS = (Run, Pipe, Reboot)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from panel.jobs import services as jobs
 from panel.models import AuditAction, Job, JobKind, Team
 from servers import keys, ssh
 from servers.models import HostKeyState, Server, SshKey
-from servers.tasks import bootstrap_server, check_server, exec_on_servers
+from servers.tasks import bootstrap_server, check_server, check_server_updates, exec_on_servers
 
 HOST_KEY_FETCH_TIMEOUT = 8.0
 
@@ -187,6 +187,11 @@ def start_check(actor: Actor, server: Server) -> Job:
     return jobs.enqueue(
         kind=JobKind.SERVER_CHECK, team=server.team, actor=actor, task=check_server, target=server
     )
+
+
+def start_updates_check(actor: Actor, server: Server) -> Job:
+    return jobs.enqueue(kind=JobKind.SERVER_UPDATES, team=server.team, actor=actor,
+                        task=check_server_updates, target=server)  # fmt: skip
 
 
 def start_bootstrap(actor: Actor, server: Server) -> Job:

@@ -187,6 +187,12 @@ async def close_all() -> None:
     await on_pool(pool().close_all())
 
 
+async def forget(target: Target) -> None:
+    """Drop the pooled connection to the server (it is going down): the next call connects
+    afresh instead of waiting for the old connection's keepalives to give up."""
+    await on_pool(pool().forget(target))
+
+
 def run_sync(coroutine: Coroutine[Any, Any, T], timeout: float = DEFAULT_TIMEOUT) -> T:
     """For sync code (views): run a coroutine of this module on the pool's loop."""
     return pool_loop().submit(coroutine).result(timeout)

@@ -469,6 +469,11 @@ class _Pool:
         connection = await self.connection(target)
         return await connection.conn.forward_local_port("127.0.0.1", 0, address, port)
 
+    async def forget(self, target: Target) -> None:
+        connection = self.connections.pop(target.pool_key(), None)
+        if connection is not None:
+            connection.conn.abort()
+
     async def close_all(self) -> None:
         for connection in list(self.connections.values()):
             connection.conn.close()

@@ -6,6 +6,7 @@ from panel.jobs.runner import run_job
 from servers.operations.bootstrap import bootstrap
 from servers.operations.check import check
 from servers.operations.exec import exec_on_servers as exec_operation
+from servers.operations.updates import check_updates
 
 
 @shared_task(name="servers.check", soft_time_limit=120, time_limit=150)
@@ -21,3 +22,8 @@ def bootstrap_server(job_id: int) -> str | None:
 @shared_task(name="servers.exec", soft_time_limit=3600, time_limit=3660)
 def exec_on_servers(job_id: int) -> str | None:
     return run_job(job_id, exec_operation)
+
+
+@shared_task(name="servers.updates", soft_time_limit=1200, time_limit=1260)
+def check_server_updates(job_id: int) -> str | None:
+    return run_job(job_id, check_updates)

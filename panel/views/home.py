@@ -42,6 +42,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         total=Count("id"),
         reachable=Count("id", filter=Q(reachable=True)),
         changed=Count("id", filter=Q(host_key_state=HostKeyState.CHANGED)),
+        security=Count("id", filter=Q(updates__security__gt=0)),
+        reboot=Count("id", filter=Q(updates__reboot_required=True)),
     )
     apps = App.objects.filter(team=team).aggregate(
         total=Count("id"),

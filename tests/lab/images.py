@@ -51,8 +51,8 @@ def build_all() -> None:
     for name in SERVICES:
         beside = {"caddy": caddy_binary()} if name == "caddy" else {}
         arguments = {"CADDY_VERSION": CADDY_VERSION} if name == "caddy" else None
-        _build(service_image(name), HERE / name, arguments, beside)
-    _build(POSTGRES_NEXT, HERE / "postgres", {"SUITE": NEXT_SUITE, "MAJOR": "17"})
+        build(service_image(name), HERE / name, arguments, beside)
+    build(POSTGRES_NEXT, HERE / "postgres", {"SUITE": NEXT_SUITE, "MAJOR": "17"})
     build_apps()
 
 
@@ -159,7 +159,7 @@ def push_to_registry(via: HostSpec, image: str, name: str) -> str:
     return ref
 
 
-def _build(
+def build(
     tag: str,
     context: Path,
     arguments: dict[str, str] | None = None,

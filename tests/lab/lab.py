@@ -6,8 +6,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.lab import engine, hosts, images, registry, services
+from tests.lab import debhost, engine, hosts, images, registry, services
 from tests.lab.config import HOSTS, REGISTRY_ADDRESS, RUN_DIR, HostSpec
+from tests.lab.debhost import DebianHost
 from tests.lab.proc import LabError, read_pid, sh
 
 STARTED_MARK = RUN_DIR / "started-host-dockerd"
@@ -38,6 +39,7 @@ class Lab:
     s3_endpoint: str
     app_images: dict[str, str] = field(default_factory=dict)
     dbapp_image: str = ""  # reports whether it reaches DATABASE_URL and REDIS_URL (at /db)
+    debian: DebianHost | None = None  # a host with its own apt and network, to upgrade
 
 
 def up() -> Lab:
@@ -68,10 +70,12 @@ def up() -> Lab:
     for variant in images.APP_VARIANTS:
         images.push_to_registry(HOSTS[0], images.app_image(variant), f"lab/app:{variant}")
     images.push_to_registry(HOSTS[0], images.service_image("dbapp"), images.DBAPP)
+    debhost.up()
     return describe()
 
 
 def down() -> None:
+    debhost.down()
     services.stop_all()
     if hosts.small_disk_mounted():
         sh("umount", str(hosts.SMALL_DISK))
@@ -94,6 +98,7 @@ def is_up() -> bool:
         )
         and all(services.receiver_up(kind) for kind in services.RECEIVERS)
         and hosts.small_disk_mounted()
+        and debhost.is_up()
     )
 
 
@@ -120,6 +125,7 @@ def describe() -> Lab:
         s3_endpoint=services.S3_ENDPOINT,
         app_images={v: registry.image(f"lab/app:{v}") for v in images.APP_VARIANTS},
         dbapp_image=registry.image(images.DBAPP),
+        debian=debhost.describe(),
     )
 
 
@@ -130,4 +136,5 @@ def status() -> dict[str, bool]:
     report["redis"] = read_pid(services.REDIS_PIDFILE) is not None
     report["s3"] = read_pid(services.S3_PIDFILE) is not None
     report["postgresql"] = services.postgres_pid() is not None
+    report[f"{debhost.NAME} ({debhost.ADDRESS})"] = debhost.is_up()
     return report

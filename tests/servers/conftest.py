@@ -6,11 +6,12 @@ from panel.sensitive import Sensitive
 from servers import keys
 from servers.models import HostKeyState, Server, SshKey
 from tests.conftest import Crew
+from tests.lab.debhost import DebianHost
 from tests.lab.images import service_image
 from tests.lab.lab import Lab, LabHost
 
 
-def lab_key(crew: Crew, host: LabHost) -> SshKey:
+def lab_key(crew: Crew, host: LabHost | DebianHost) -> SshKey:
     pair = keys.import_private(host.client_key.read_text())
     key, _ = SshKey.objects.get_or_create(
         team=crew.team,
@@ -24,7 +25,9 @@ def lab_key(crew: Crew, host: LabHost) -> SshKey:
     return key
 
 
-def lab_server(crew: Crew, host: LabHost, name: str | None = None) -> Server:
+def lab_server(
+    crew: Crew, host: LabHost | DebianHost, name: str | None = None, user: str = ""
+) -> Server:
     """A server record for a lab host, its host key confirmed as a user would."""
     public = keys.public_key_line(host.host_public_key)
     return Server.objects.create(
@@ -32,7 +35,7 @@ def lab_server(crew: Crew, host: LabHost, name: str | None = None) -> Server:
         name=name or host.name,
         host=host.address,
         port=host.port,
-        user=host.user,
+        user=user or host.user,
         ssh_key=lab_key(crew, host),
         proxy_image=service_image("caddy"),
         host_key_state=HostKeyState.TRUSTED,

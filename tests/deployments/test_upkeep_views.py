@@ -1,0 +1,103 @@
+"""The updates page and its writes: anyone of the team sees the last check, deployers start
+a check, only admins upgrade or reboot, and only from a check that says the login may; an
+upgrade runs exactly the versions of the check the person saw."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.test import Client
+from django.urls import reverse
+
+from panel.models import AuditAction, AuditEvent, Job, JobKind
+from servers.models import Server, ServerUpdates
+from servers.operations.updates import record
+from servers.updates import parse
+from tests.conftest import Crew, new_server
+
+CHECK = """os_id=debian
+os=Debian GNU/Linux 12 (bookworm)
+privilege={privilege}
+refreshed=yes
+--- simulated upgrade
+Inst panel-demo [1.0] (1.1 PanelLab-Security:12/bookworm-security [all])
+Inst docker.io [20.10.24] (20.10.25 Debian:12.6/stable [amd64])
+--- end
+reboot_required=yes
+reboot_package=panel-demo
+"""
+
+
+def _checked(server: Server, privilege: str = "sudo") -> ServerUpdates:
+    record(server, parse(CHECK.format(privilege=privilege)))
+    return ServerUpdates.objects.get(server=server)
+
+
+def test_the_page_shows_the_check_and_who_may_do_what(crew: Crew, client: Client) -> None:
+    server = new_server(crew)
+    url = reverse("server_updates", args=[server.pk])
+    client.force_login(crew.viewer)
+    assert "Not checked yet" in client.get(url).content.decode()
+    _checked(server)
+    page = client.get(url).content.decode()
+    assert "panel-demo" in page and "security" in page and "can restart docker" in page
+    assert "A reboot is required for panel-demo" in page
+    assert 'id="upgrade-form"' not in page and 'id="reboot-form"' not in page  # a viewer
+    client.force_login(crew.admin)
+    page = client.get(url).content.decode()
+    assert 'id="upgrade-form"' in page and 'id="reboot-form"' in page
+    assert "install --only-upgrade" in page  # the exact commands, before anything runs
+    detail = client.get(reverse("server_detail", args=[server.pk])).content.decode()
+    assert "1 security update, reboot required" in detail
+    dashboard = client.get(reverse("dashboard")).content.decode()
+    assert "1 has security updates" in dashboard and "1 needs a reboot" in dashboard
+    client.force_login(crew.outsider)
+    assert client.get(url).status_code == 404
+
+
+def test_only_admins_upgrade_and_only_what_they_saw(
+    crew: Crew, client: Client, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    server = new_server(crew)
+    stored = _checked(server)
+    form = {
+        "scope": "security",
+        "reboot": "if-required",
+        "checked_at": stored.checked_at.isoformat(),
+    }
+    url = reverse("server_upgrade", args=[server.pk])
+    client.force_login(crew.deployer)
+    assert client.post(url, form).status_code == 403
+    with django_capture_on_commit_callbacks(execute=False):
+        check = client.post(reverse("server_updates_check", args=[server.pk]))
+    assert check.status_code == 302 and Job.objects.get().kind == JobKind.SERVER_UPDATES
+    client.force_login(crew.admin)
+    with django_capture_on_commit_callbacks(execute=False):
+        for bad in ({"scope": "everything"}, {"reboot": "maybe"}, {"checked_at": "2020-01-01"}):
+            refused = client.post(url, {**form, **bad}, follow=True).content.decode()
+            assert "review it again" in refused or "Choose which updates" in refused
+        started = client.post(url, form)
+    job = Job.objects.get(kind=JobKind.SERVER_UPGRADE)
+    assert started.status_code == 302
+    assert job.params == {**form, "packages": ["panel-demo=1.1"]}
+    assert AuditEvent.objects.filter(action=AuditAction.JOB_SERVER_UPGRADE).exists()
+    with django_capture_on_commit_callbacks(execute=False):
+        busy = client.post(reverse("server_reboot", args=[server.pk]), follow=True)
+    assert f"busy with job #{job.pk}" in busy.content.decode()
+
+
+def test_no_upgrade_or_reboot_without_a_check_that_allows_it(
+    crew: Crew, client: Client, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    server = new_server(crew)
+    client.force_login(crew.admin)
+    reboot = reverse("server_reboot", args=[server.pk])
+    with django_capture_on_commit_callbacks(execute=False):
+        assert "Check for updates first" in client.post(reboot, follow=True).content.decode()
+        _checked(server, privilege="none")
+        page = client.get(reverse("server_updates", args=[server.pk])).content.decode()
+        assert "can check, not upgrade or reboot" in page and 'id="reboot-form"' not in page
+        refused = client.post(reboot, follow=True).content.decode()
+        assert "neither root nor allowed sudo" in refused
+    assert not Job.objects.exists()

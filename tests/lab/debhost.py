@@ -1,0 +1,124 @@
+"""The Debian lab host: a container of this machine's Docker Engine running sshd, with its
+own apt state (it sees only the lab's apt repository) and its own network stack, so OS
+upgrades, reboots and firewall rules are real and never touch the machine the tests run on.
+Its "reboot" ends the container's first process; Docker starts it again, the connection
+drops and returns, with a new boot id.
+
+It sits on a network of its own (`10.213.8.0/24`), routed to the lab hosts' bridge."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.lab import apt_repo, images
+from tests.lab.config import BRIDGE, STATE_DIR
+from tests.lab.hosts import client_key
+from tests.lab.proc import ok, sh, wait_for
+
+NAME = "deb1"
+CONTAINER = "panel-lab-deb1"
+IMAGE = "panel-lab/debhost:latest"
+NETWORK, NETWORK_BRIDGE = "panellab-deb", "panellabdeb"
+SUBNET, ADDRESS = "10.213.8.0/24", "10.213.8.10"
+SUDO_USER, PLAIN_USER = "panel", "plain"  # passwordless sudo; no sudo at all
+STATE = STATE_DIR / NAME
+HOST_KEY = STATE / "ssh_host_ed25519_key"
+
+
+@dataclass(frozen=True)
+class DebianHost:
+    name: str
+    address: str
+    port: int
+    user: str
+    plain_user: str
+    client_key: Path
+    host_public_key: str
+
+
+def up() -> DebianHost:
+    build()
+    _up_network()
+    if not _running():
+        start()
+    return describe()
+
+
+def build() -> None:
+    repo = apt_repo.build()
+    images.build(IMAGE, images.HERE / "debhost", {"DEMO": apt_repo.OLD},
+                 {"panel-demo.deb": repo / "pool" / apt_repo.deb_name(apt_repo.OLD)})  # fmt: skip
+
+
+def start() -> None:
+    """A fresh host from the image: the demo package at its old version, nothing pending."""
+    sh("docker", "rm", "--force", CONTAINER, check=False)
+    STATE.mkdir(parents=True, exist_ok=True)
+    if not HOST_KEY.exists():
+        sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", NAME, "-f", str(HOST_KEY))
+    sh("docker", "run", "--detach", "--name", CONTAINER, "--hostname", NAME,
+       # Not --privileged: this machine may lack a capability that asks for. Its own network
+       # rules (NET_ADMIN) and its boot id (a bind mount, SYS_ADMIN) are all it needs.
+       "--cap-add", "NET_ADMIN", "--cap-add", "SYS_ADMIN", "--security-opt", "apparmor=unconfined",
+       "--restart", "unless-stopped", "--network", NETWORK, "--ip", ADDRESS, "--tmpfs", "/run",
+       "--volume", f"{apt_repo.REPO}:/srv/lab-apt:ro",
+       "--volume", f"{client_key()}.pub:/lab/authorized_keys:ro",
+       "--volume", f"{HOST_KEY}:/etc/ssh/ssh_host_ed25519_key:ro",
+       "--volume", f"{HOST_KEY}.pub:/etc/ssh/ssh_host_ed25519_key.pub:ro",
+       IMAGE)  # fmt: skip
+    wait_for(answers, f"sshd on {NAME}", 30)
+
+
+def down() -> None:
+    sh("docker", "rm", "--force", CONTAINER, check=False)
+    for rule in _forwarding("-D"):
+        sh("iptables", *rule, check=False)
+
+
+def is_up() -> bool:
+    return _running() and answers()
+
+
+def answers() -> bool:
+    """Its sshd greets (a refused or silent port is not up yet)."""
+    try:
+        with socket.create_connection((ADDRESS, 22), timeout=1) as connection:
+            return connection.recv(4).startswith(b"SSH-")
+    except OSError:
+        return False
+
+
+def describe() -> DebianHost:
+    return DebianHost(
+        name=NAME,
+        address=ADDRESS,
+        port=22,
+        user=SUDO_USER,
+        plain_user=PLAIN_USER,
+        client_key=client_key(),
+        host_public_key=Path(f"{HOST_KEY}.pub").read_text().strip(),
+    )
+
+
+def _running() -> bool:
+    state = sh("docker", "inspect", "--format", "{{.State.Running}}", CONTAINER, check=False)
+    return state.stdout.strip() == b"true"
+
+
+def _up_network() -> None:
+    if not ok("docker", "network", "inspect", NETWORK):
+        sh("docker", "network", "create", "--subnet", SUBNET, "--opt",
+           f"com.docker.network.bridge.name={NETWORK_BRIDGE}", NETWORK)  # fmt: skip
+    # The lab hosts reach this one, and it them, as servers on one private network do.
+    for rule in _forwarding("-C"):
+        if not ok("iptables", *rule):
+            sh("iptables", "-I", *rule[1:])
+
+
+def _forwarding(verb: str) -> list[tuple[str, ...]]:
+    return [
+        (verb, "FORWARD", "-i", inside, "-o", outside, "-j", "ACCEPT")
+        for inside, outside in ((BRIDGE, NETWORK_BRIDGE), (NETWORK_BRIDGE, BRIDGE))
+    ]
