@@ -194,6 +194,17 @@ def start_updates_check(actor: Actor, server: Server) -> Job:
                         task=check_server_updates, target=server)  # fmt: skip
 
 
+def start_updates_checks(actor: Actor, team: Team) -> Job | None:
+    """One job checking every server of the team whose host key is trusted, side by side."""
+    trusted = Server.objects.filter(team=team, host_key_state=HostKeyState.TRUSTED)
+    ids = list(trusted.order_by("name").values_list("pk", flat=True))
+    if not ids:
+        return None
+    return jobs.enqueue(kind=JobKind.SERVER_UPDATES, team=team, actor=actor,
+                        task=check_server_updates, target_label=f"{len(ids)} servers",
+                        params={"servers": ids})  # fmt: skip
+
+
 def start_bootstrap(actor: Actor, server: Server) -> Job:
     return jobs.enqueue(
         kind=JobKind.SERVER_BOOTSTRAP,

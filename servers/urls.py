@@ -8,6 +8,7 @@ urlpatterns = [
     path("servers/", views.server_list, name="server_list"),
     path("servers/new", views.server_new, name="server_new"),
     path("servers/exec", views.server_exec, name="server_exec"),
+    path("servers/updates/check", views.server_updates_checks, name="server_updates_checks"),
     path("servers/<int:server_id>", views.server_detail, name="server_detail"),
     path("servers/<int:server_id>/edit", views.server_edit, name="server_edit"),
     path("servers/<int:server_id>/delete", views.server_delete, name="server_delete"),

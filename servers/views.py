@@ -23,7 +23,7 @@ SERVER_FIELDS = ("name", "host", "port", "user", "ssh_key", "labels", "proxy_ima
 def server_list(request: HttpRequest) -> HttpResponse:
     team = team_of(request)
     search = request.GET.get("q", "").strip()
-    servers = Server.objects.filter(team=team).select_related("ssh_key").order_by("name")
+    servers = Server.objects.filter(team=team).select_related("ssh_key", "updates").order_by("name")
     if search:
         servers = servers.filter(Q(name__icontains=search) | Q(host__icontains=search))
     return render(
@@ -122,6 +122,18 @@ def server_check(request: HttpRequest, server_id: int) -> HttpResponse:
         request.user, Server.objects.select_related("team"), server_id, Action.CHECK_SERVER
     )
     job = services.start_check(actor_of(request), server)
+    return redirect("job_detail", job_id=job.pk)
+
+
+@login_required
+@require_POST
+def server_updates_checks(request: HttpRequest) -> HttpResponse:
+    team = team_of(request)
+    require(request.user, team, Action.CHECK_SERVER)
+    job = services.start_updates_checks(actor_of(request), team)
+    if job is None:
+        messages.info(request, "No server with a trusted host key to check.")
+        return redirect("server_list")
     return redirect("job_detail", job_id=job.pk)
 
 

@@ -16,44 +16,67 @@ from servers.models import Server, ServerUpdates
 from servers.targets import target_for
 from servers.updates import Package, Updates, parse
 
+PARALLEL_CHECKS = 20
+
 
 def check_updates(ctx: JobContext) -> None:
-    server = Server.objects.select_related("ssh_key").get(pk=ctx.job.target_id, team=ctx.job.team)
-    ctx.log(f"Checking {server.name} for updates: apt's lists refreshed, then a simulated "
-            "upgrade (nothing is installed).")  # fmt: skip
-    found = read_updates(server, ctx)
-    for line in describe(found):
-        ctx.log(line)
-    if not found.supported:
-        raise JobFailed(f"{found.os}: only Debian and Ubuntu are supported.")
-    if found.refreshed == "failed":
-        raise JobFailed("apt could not refresh its lists (its output is above); the packages "
-                        "listed are from the lists it had.")  # fmt: skip
+    """The job's server, or (`servers` in its parameters) several side by side; each one's
+    finding is recorded even when another's check fails."""
+    ids = ctx.job.params.get("servers") or [int(ctx.job.target_id)]
+    servers = Server.objects.select_related("ssh_key").filter(team=ctx.job.team, pk__in=ids)
+    outcomes = asyncio.run(_check_all(list(servers.order_by("name")), ctx))
+    failed = []
+    for server, outcome in outcomes:
+        if isinstance(outcome, ssh.SshError):
+            ctx.log(f"[{server.name}] {outcome}", LogKind.ERROR)
+            failed.append(server.name)
+            continue
+        record(server, outcome)
+        for line in describe(outcome):
+            ctx.log(f"[{server.name}] {line}")
+        if not outcome.supported or outcome.refreshed == "failed":
+            failed.append(server.name)
+    if failed:
+        raise JobFailed(f"The check did not complete on {', '.join(failed)} (see above).")
 
 
 def read_updates(server: Server, ctx: JobContext) -> Updates:
-    """Run the check (apt's own output into the job log as it comes) and record what it
-    found on the server."""
-    ctx.log(f"[{server.name}] {apt.check()[0]} -c <check for updates>", LogKind.COMMAND)
-    answer: list[str] = []
+    """Check one server (apt's own output into the job log as it comes) and record it."""
     try:
-        asyncio.run(_collect(target_for(server), ctx, server.name, answer))
+        found = asyncio.run(_check(server, ctx))
     except ssh.SshError as error:
         raise JobFailed(str(error)) from error
-    found = parse("\n".join(answer))
     record(server, found)
     return found
 
 
-async def _collect(target: ssh.Target, ctx: JobContext, name: str, answer: list[str]) -> None:
+async def _check_all(
+    servers: list[Server], ctx: JobContext
+) -> list[tuple[Server, Updates | ssh.SshError]]:
+    gate = asyncio.Semaphore(PARALLEL_CHECKS)
+
+    async def one(server: Server) -> tuple[Server, Updates | ssh.SshError]:
+        async with gate:
+            try:
+                return server, await _check(server, ctx)
+            except ssh.SshError as error:
+                return server, error
+
+    return await asyncio.gather(*(one(server) for server in servers))
+
+
+async def _check(server: Server, ctx: JobContext) -> Updates:
+    ctx.log(f"[{server.name}] {apt.check()[0]} -c <check for updates>", LogKind.COMMAND)
+    answer: list[str] = []
     async for stream, line in ssh.stream(
-        target, apt.check(), timeout=apt.LOCK_WAIT + 300, terminal=False
+        target_for(server), apt.check(), timeout=apt.LOCK_WAIT + 300, terminal=False
     ):
         if stream == "out":
             answer.append(line)
         elif line.strip():
-            ctx.log(f"[{name}] {line}", LogKind.OUTPUT)
+            ctx.log(f"[{server.name}] {line}", LogKind.OUTPUT)
         ctx.check_cancelled()
+    return parse("\n".join(answer))
 
 
 def record(server: Server, found: Updates) -> None:
@@ -70,14 +93,19 @@ def record(server: Server, found: Updates) -> None:
 
 
 def describe(found: Updates) -> list[str]:
+    """What a check found, in the words of the job log."""
     may = {
         "root": "root",
         "sudo": "sudo without a password",
         "none": "neither root nor sudo without a password: it can check, not upgrade",
     }
+    if not found.supported:
+        return [f"System: {found.os}: not supported (only Debian and Ubuntu are)."]
     lines = [f"System: {found.os}", f"The login is {may.get(found.privilege, found.privilege)}."]
     if found.refreshed == "no":
         lines.append("apt's lists were not refreshed (that needs root): they may be old.")
+    elif found.refreshed == "failed":
+        lines.append("apt could not refresh its lists (its output is above): they may be old.")
     lines.append(
         f"{len(found.packages)} upgradable, {len(found.security)} of them security updates."
         if found.packages else "Nothing to upgrade."

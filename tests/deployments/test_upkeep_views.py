@@ -101,3 +101,24 @@ def test_no_upgrade_or_reboot_without_a_check_that_allows_it(
         refused = client.post(reboot, follow=True).content.decode()
         assert "neither root nor allowed sudo" in refused
     assert not Job.objects.exists()
+
+
+def test_deployers_check_every_trusted_server_at_once(
+    crew: Crew, client: Client, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    first, second = new_server(crew, "web-1"), new_server(crew, "web-2")
+    untrusted = new_server(crew, "new-1")
+    untrusted.host_key_state = "unconfirmed"
+    untrusted.save()
+    url = reverse("server_updates_checks")
+    client.force_login(crew.viewer)
+    assert client.post(url).status_code == 403
+    client.force_login(crew.deployer)
+    with django_capture_on_commit_callbacks(execute=False):
+        started = client.post(url)
+    job = Job.objects.get(kind=JobKind.SERVER_UPDATES)
+    assert started["Location"] == reverse("job_detail", args=[job.pk])
+    assert job.params == {"servers": sorted([first.pk, second.pk])}
+    assert job.target_label == "2 servers"
+    listing = client.get(reverse("server_list")).content.decode()
+    assert 'id="check-all-updates"' in listing

@@ -18,13 +18,11 @@ from tests.lab.hosts import client_key
 from tests.lab.proc import ok, sh, wait_for
 
 NAME = "deb1"
-CONTAINER = "panel-lab-deb1"
 IMAGE = "panel-lab/debhost:latest"
 NETWORK, NETWORK_BRIDGE = "panellab-deb", "panellabdeb"
 SUBNET, ADDRESS = "10.213.8.0/24", "10.213.8.10"
 SUDO_USER, PLAIN_USER = "panel", "plain"  # passwordless sudo; no sudo at all
-STATE = STATE_DIR / NAME
-HOST_KEY = STATE / "ssh_host_ed25519_key"
+HOST_KEY = STATE_DIR / NAME / "ssh_host_ed25519_key"  # one for all: they are copies
 
 
 @dataclass(frozen=True)
@@ -41,9 +39,18 @@ class DebianHost:
 def up() -> DebianHost:
     build()
     _up_network()
-    if not _running():
+    if not _running(NAME):
         start()
     return describe()
+
+
+def container(name: str) -> str:
+    return f"panel-lab-{name}"
+
+
+def address_of(index: int) -> str:
+    """deb1 at .10; more copies (for benchmarks) after it."""
+    return f"10.213.8.{9 + index}"
 
 
 def build() -> None:
@@ -52,48 +59,54 @@ def build() -> None:
                  {"panel-demo.deb": repo / "pool" / apt_repo.deb_name(apt_repo.OLD)})  # fmt: skip
 
 
-def start() -> None:
+def start(index: int = 1) -> DebianHost:
     """A fresh host from the image: the demo package at its old version, nothing pending."""
-    sh("docker", "rm", "--force", CONTAINER, check=False)
-    STATE.mkdir(parents=True, exist_ok=True)
+    name, address = f"deb{index}", address_of(index)
+    sh("docker", "rm", "--force", container(name), check=False)
+    HOST_KEY.parent.mkdir(parents=True, exist_ok=True)
     if not HOST_KEY.exists():
         sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", NAME, "-f", str(HOST_KEY))
-    sh("docker", "run", "--detach", "--name", CONTAINER, "--hostname", NAME,
+    sh("docker", "run", "--detach", "--name", container(name), "--hostname", name,
        # Not --privileged: this machine may lack a capability that asks for. Its own network
        # rules (NET_ADMIN) and its boot id (a bind mount, SYS_ADMIN) are all it needs.
        "--cap-add", "NET_ADMIN", "--cap-add", "SYS_ADMIN", "--security-opt", "apparmor=unconfined",
-       "--restart", "unless-stopped", "--network", NETWORK, "--ip", ADDRESS, "--tmpfs", "/run",
+       "--restart", "unless-stopped", "--network", NETWORK, "--ip", address, "--tmpfs", "/run",
        "--volume", f"{apt_repo.REPO}:/srv/lab-apt:ro",
        "--volume", f"{client_key()}.pub:/lab/authorized_keys:ro",
        "--volume", f"{HOST_KEY}:/etc/ssh/ssh_host_ed25519_key:ro",
        "--volume", f"{HOST_KEY}.pub:/etc/ssh/ssh_host_ed25519_key.pub:ro",
        IMAGE)  # fmt: skip
-    wait_for(answers, f"sshd on {NAME}", 30)
+    wait_for(lambda: answers(address), f"sshd on {name}", 30)
+    return describe(index)
+
+
+def remove(index: int) -> None:
+    sh("docker", "rm", "--force", container(f"deb{index}"), check=False)
 
 
 def down() -> None:
-    sh("docker", "rm", "--force", CONTAINER, check=False)
+    remove(1)
     for rule in _forwarding("-D"):
         sh("iptables", *rule, check=False)
 
 
 def is_up() -> bool:
-    return _running() and answers()
+    return _running(NAME) and answers(ADDRESS)
 
 
-def answers() -> bool:
+def answers(address: str) -> bool:
     """Its sshd greets (a refused or silent port is not up yet)."""
     try:
-        with socket.create_connection((ADDRESS, 22), timeout=1) as connection:
+        with socket.create_connection((address, 22), timeout=1) as connection:
             return connection.recv(4).startswith(b"SSH-")
     except OSError:
         return False
 
 
-def describe() -> DebianHost:
+def describe(index: int = 1) -> DebianHost:
     return DebianHost(
-        name=NAME,
-        address=ADDRESS,
+        name=f"deb{index}",
+        address=address_of(index),
         port=22,
         user=SUDO_USER,
         plain_user=PLAIN_USER,
@@ -102,8 +115,8 @@ def describe() -> DebianHost:
     )
 
 
-def _running() -> bool:
-    state = sh("docker", "inspect", "--format", "{{.State.Running}}", CONTAINER, check=False)
+def _running(name: str) -> bool:
+    state = sh("docker", "inspect", "--format", "{{.State.Running}}", container(name), check=False)
     return state.stdout.strip() == b"true"
 
 
