@@ -5,11 +5,16 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.dispatch import Signal
 
 from panel import audit
 from panel.audit import Actor
 from panel.models import AuditAction, Membership, Role, Team
 from panel.permissions import Action, can
+
+# Sent inside the removal's transaction (actor, team, user): what the member could reach
+# through the team goes with them.
+member_removed = Signal()
 
 
 def create_team(actor: Actor, *, name: str, slug: str, owner: User) -> Team:
@@ -59,6 +64,7 @@ def remove_member(actor: Actor, team: Team, user: User) -> None:
         if current.role == Role.OWNER:
             _keep_one_owner(team, leaving=user)
         current.delete()
+        member_removed.send(sender=Team, actor=actor, team=team, user=user)
         audit.record(
             actor,
             AuditAction.MEMBER_REMOVE,

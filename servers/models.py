@@ -109,3 +109,68 @@ class ServerUpdates(models.Model):
 
     def __str__(self) -> str:
         return f"updates of {self.server_id}"
+
+
+class MemberKey(models.Model):
+    """A person's own public SSH key; on the servers an admin grants them, it is in the
+    panel's block of the login's `authorized_keys`."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ssh_public_keys"
+    )
+    name = models.CharField(max_length=63, validators=[validate_name])
+    public_key = models.TextField()  # `type base64`
+    fingerprint = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="member_key_name"),
+            models.UniqueConstraint(fields=["user", "fingerprint"], name="member_key_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.fingerprint})"
+
+
+class ServerAccess(models.Model):
+    """An admin's grant: this member logs in to this server as `login` with their keys."""
+
+    team = models.ForeignKey("panel.Team", on_delete=models.CASCADE, related_name="+")
+    server = models.ForeignKey(Server, on_delete=models.CASCADE, related_name="access")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    login = models.CharField(max_length=32, validators=[validate_posix_user])
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["login", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["server", "user", "login"], name="access_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} as {self.login} on {self.server_id}"
+
+
+class ManagedLogin(models.Model):
+    """A login whose `authorized_keys` holds the panel's block: the keys written last, and
+    keys found outside the block that the panel does not know (drift)."""
+
+    server = models.ForeignKey(Server, on_delete=models.CASCADE, related_name="managed_logins")
+    login = models.CharField(max_length=32, validators=[validate_posix_user])
+    fingerprints = models.JSONField(default=list)
+    outside = models.JSONField(default=list)  # [{"fingerprint", "comment"}]
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["login"]
+        constraints = [
+            models.UniqueConstraint(fields=["server", "login"], name="managed_login_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.login} on {self.server_id}"

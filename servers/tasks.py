@@ -3,6 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from panel.jobs.runner import run_job
+from servers.operations.access import sync_access
 from servers.operations.bootstrap import bootstrap
 from servers.operations.check import check
 from servers.operations.exec import exec_on_servers as exec_operation
@@ -27,3 +28,8 @@ def exec_on_servers(job_id: int) -> str | None:
 @shared_task(name="servers.updates", soft_time_limit=1200, time_limit=1260)
 def check_server_updates(job_id: int) -> str | None:
     return run_job(job_id, check_updates)
+
+
+@shared_task(name="servers.access", soft_time_limit=600, time_limit=660)
+def sync_server_access(job_id: int) -> str | None:
+    return run_job(job_id, sync_access)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from servers import views
+from servers import access_views, views
 
 urlpatterns = [
     path("servers/", views.server_list, name="server_list"),
@@ -16,6 +16,23 @@ urlpatterns = [
     path("servers/<int:server_id>/host-key/trust", views.host_key_trust, name="host_key_trust"),
     path("servers/<int:server_id>/check", views.server_check, name="server_check"),
     path("servers/<int:server_id>/bootstrap", views.server_bootstrap, name="server_bootstrap"),
+    path("servers/<int:server_id>/access", access_views.server_access, name="server_access"),
+    path(
+        "servers/<int:server_id>/access/sync",
+        access_views.server_access_sync,
+        name="server_access_sync",
+    ),
+    path(
+        "servers/<int:server_id>/access/<int:access_id>/revoke",
+        access_views.server_access_revoke,
+        name="server_access_revoke",
+    ),
+    path("account/ssh-keys", access_views.member_keys, name="member_keys"),
+    path(
+        "account/ssh-keys/<int:member_key_id>/delete",
+        access_views.member_key_delete,
+        name="member_key_delete",
+    ),
     path("keys/", views.key_list, name="key_list"),
     path("keys/new", views.key_new, name="key_new"),
     path("keys/<uuid:key_id>", views.key_detail, name="key_detail"),

@@ -28,6 +28,7 @@ from monitoring.models import Alert, AlertRule, UptimeCheck
 from panel.api import tokens
 from panel.audit import Actor
 from panel.models import ApiToken, Job, LoginFailure
+from servers.models import MemberKey, ServerAccess
 from tests.conftest import Crew, new_server
 
 # As a browser sends them, form-encoded: NUL, ESC, DEL, a lone surrogate (its CESU-8 bytes),
@@ -112,7 +113,13 @@ def world(crew: Crew) -> World:
     )  # fmt: skip
     check = UptimeCheck.objects.create(team=crew.team, url="https://status.example.com/")
     rule = AlertRule.objects.create(team=crew.team, kind="cpu", threshold=95, minutes=5)
+    member_key = MemberKey.objects.create(user=crew.owner, name="laptop", public_key=key.public_key,
+                                          fingerprint=key.fingerprint)  # fmt: skip
+    access = ServerAccess.objects.create(team=crew.team, server=server, user=crew.viewer,
+                                         login="deploy")  # fmt: skip
     values = {
+        "member_key_id": str(member_key.pk),
+        "access_id": str(access.pk),
         "rule_id": str(rule.pk),
         "check_id": str(check.pk),
         "alert_id": str(alert.pk),

@@ -29,6 +29,7 @@ class JobKind(models.TextChoices):
     SERVER_UPDATES = "server.updates", "Check for updates"
     SERVER_UPGRADE = "server.upgrade", "OS upgrade"
     SERVER_REBOOT = "server.reboot", "Reboot"
+    SERVER_ACCESS = "server.access", "Team SSH access"
     APP_DEPLOY = "app.deploy", "Deploy"
     APP_REDEPLOY = "app.redeploy", "Redeploy"
     APP_ROLLBACK = "app.rollback", "Rollback"

@@ -1,17 +1,23 @@
 """In Chromium, on the Debian lab host: add it, check for updates (the demo package, a
 security update), upgrade with "reboot if required", watch apt's output and the reboot in
-the job log, and find the server back and up to date."""
+the job log, and find the server back and up to date; then upload one's own SSH key, grant
+oneself a login on the server, and log in with that key."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import asyncssh
 import pytest
 
 from tests.browser.conftest import RunningPanel
 from tests.browser.steps import import_lab_key, wait_for_job
 from tests.lab import debhost
+from tests.lab.debhost import DebianHost
 from tests.lab.lab import Lab
 
 pytestmark = pytest.mark.browser
@@ -58,3 +64,34 @@ def test_check_upgrade_reboot_and_back(
     expect(page.locator("#updates-summary")).to_contain_text("up to date")
     expect(page.locator("#reboot-required")).to_have_count(0)
     page.screenshot(path=str(artifacts / "upkeep-after.png"), full_page=True)
+
+    own_key = asyncssh.generate_private_key("ssh-ed25519")
+    page.locator("#ssh-keys").click()
+    page.get_by_label("Name", exact=True).fill("laptop")
+    page.get_by_label("Public key").fill(own_key.export_public_key().decode())
+    page.get_by_role("button", name="Add key").click()
+    expect(page.locator("#member-key-table")).to_contain_text("laptop")
+    page.goto(updates_url.replace("/updates", "/access"))
+    page.get_by_label("Member").select_option(label=panel.admin_user)
+    page.get_by_label("Login").fill(host.plain_user)
+    page.get_by_role("button", name="Grant").click()
+    deadline = time.monotonic() + 60
+    while not page.locator("#access-logins").get_by_text("1 key in the panel's block").count():
+        assert time.monotonic() < deadline, "the grant did not reach the server in 60 s"
+        time.sleep(1)
+        page.reload()
+    expect(page.locator(f"#drift-{host.plain_user}")).to_have_count(0)
+    page.screenshot(path=str(artifacts / "upkeep-access.png"), full_page=True)
+    assert _logs_in(host, host.plain_user, own_key)
+
+
+def _logs_in(host: DebianHost, login: str, key: asyncssh.SSHKey) -> bool:
+    async def attempt() -> bool:
+        known = asyncssh.import_known_hosts(f"{host.address} {host.host_public_key}\n")
+        async with asyncssh.connect(host.address, username=login, client_keys=[key],
+                                    known_hosts=known, config=None, agent_path=None,
+                                    connect_timeout=10) as connection:  # fmt: skip
+            return (await connection.run("true", check=False)).exit_status == 0
+
+    with ThreadPoolExecutor(1) as aside:  # Playwright holds this thread's event loop
+        return aside.submit(asyncio.run, attempt()).result()
