@@ -295,3 +295,30 @@ class CleanupSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"cleanup of {self.server_id}: {self.schedule}"
+
+
+class UpgradeWindow(models.Model):
+    """A server's upgrade window: at each tick a fresh check, then the upgrade of what it
+    found (security updates alone by default), and a reboot if one is required and allowed;
+    the reboot waits for the next window while alerts are open on the server."""
+
+    server = models.OneToOneField(
+        "servers.Server", on_delete=models.CASCADE, primary_key=True, related_name="upgrade_window"
+    )
+    team = models.ForeignKey("panel.Team", on_delete=models.CASCADE, related_name="+")
+    schedule = models.CharField(max_length=100, validators=[validate_schedule])
+    scope = models.CharField(
+        max_length=16,
+        default="security",
+        choices=[("security", "Security updates only"), ("all", "All updates")],
+    )
+    reboot = models.CharField(
+        max_length=16,
+        default="no",
+        choices=[("no", "Never reboot"), ("if-required", "Reboot if required")],
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"upgrade window of {self.server_id}: {self.schedule}"

@@ -27,7 +27,7 @@ from panel.fields import is_set
 from panel.jobs import locks
 from panel.jobs import services as jobs
 from panel.models import AuditAction, Job, JobKind, Team
-from panel.schedules import next_run
+from panel.schedules import claim_due, give_back
 from panel.sensitive import Sensitive
 from servers.models import Server
 
@@ -353,22 +353,14 @@ def start_due_cleanups(now: datetime) -> list[Job]:
     """A cleanup of every candidate on each server whose schedule is due; once per tick,
     however many beats see it; a server where an app is deploying waits for the next tick."""
     started = []
-    for planned in CleanupSchedule.objects.select_related("server__team", "server__ssh_key"):
-        if next_run(planned.schedule, planned.last_started_at or planned.created_at) > now:
-            continue
-        mine = CleanupSchedule.objects.filter(
-            pk=planned.pk, last_started_at=planned.last_started_at
-        )
-        if not mine.update(last_started_at=now):
-            continue  # another beat took this tick
+    planned = CleanupSchedule.objects.select_related("server__team", "server__ssh_key")
+    for due in claim_due(planned, now):
         try:
-            started.append(start_cleanup(Actor.system("schedule"), planned.server, items=[],
-                                         cache_days=planned.cache_days, volumes=[],
+            started.append(start_cleanup(Actor.system("schedule"), due.server, items=[],
+                                         cache_days=due.cache_days, volumes=[],
                                          every=True))  # fmt: skip
         except DeployRefused:  # at the next tick
-            CleanupSchedule.objects.filter(pk=planned.pk).update(
-                last_started_at=planned.last_started_at
-            )
+            give_back(due)
     return started
 
 

@@ -13,13 +13,16 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from deployments import upkeep_services
+from deployments.models import UpgradeWindow
 from deployments.reboot_plans import back_checks, only_web_server, plan_reboot
 from deployments.services import DeployRefused
 from deployments.spec import host_of
+from deployments.upkeep_forms import UpgradeWindowForm
 from deployments.upkeep_services import REBOOT_CHOICES
 from monitoring.models import Alert
 from panel.permissions import Action, get_for
 from panel.requests import actor_of
+from panel.schedules import in_words
 from servers import services as server_services
 from servers.models import Server, ServerUpdates
 from servers.os_plans import SCOPES, chosen, plan_upgrade
@@ -44,6 +47,12 @@ def server_updates(request: HttpRequest, server_id: int) -> HttpResponse:
     context["alone"] = only_web_server(server)
     context["back"] = back_checks(server)
     context["open_alerts"] = Alert.objects.filter(server=server, resolved_at=None)
+    window = UpgradeWindow.objects.filter(server=server).first()
+    context["window"], context["window_words"] = window, in_words(window.schedule) if window else ""
+    context["window_form"] = UpgradeWindowForm(
+        initial={"schedule": window.schedule, "scope": window.scope, "reboot": window.reboot}
+        if window else None
+    )  # fmt: skip
     return render(request, "deployments/server_updates.html", context)
 
 
@@ -86,3 +95,23 @@ def server_reboot(request: HttpRequest, server_id: int) -> HttpResponse:
         messages.error(request, str(refused))
         return redirect("server_updates", server_id=server.pk)
     return redirect("job_detail", job_id=job.pk)
+
+
+@login_required
+@require_POST
+def server_upgrade_window(request: HttpRequest, server_id: int) -> HttpResponse:
+    server = get_for(request.user, Server.objects.select_related("team"), server_id,
+                     Action.MANAGE_SERVERS)  # fmt: skip
+    form = UpgradeWindowForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("server_updates", server_id=server.pk)
+    schedule = form.cleaned_data["schedule"].strip()
+    upkeep_services.set_window(actor_of(request), server, schedule=schedule,
+                               scope=form.cleaned_data["scope"],
+                               reboot=form.cleaned_data["reboot"])  # fmt: skip
+    if schedule:
+        messages.success(request, f"{server.name} is upgraded {in_words(schedule).lower()}.")
+    else:
+        messages.success(request, f"{server.name} has no upgrade window any more.")
+    return redirect("server_updates", server_id=server.pk)

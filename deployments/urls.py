@@ -15,6 +15,11 @@ urlpatterns = [
     path("servers/<int:server_id>/upgrade", upkeep_views.server_upgrade, name="server_upgrade"),
     path("servers/<int:server_id>/reboot", upkeep_views.server_reboot, name="server_reboot"),
     path(
+        "servers/<int:server_id>/upgrade-window",
+        upkeep_views.server_upgrade_window,
+        name="server_upgrade_window",
+    ),
+    path(
         "servers/<int:server_id>/disk/schedule",
         cleanup_views.server_cleanup_schedule,
         name="server_cleanup_schedule",

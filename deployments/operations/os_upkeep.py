@@ -16,6 +16,7 @@ import time
 
 from deployments.reboot_plans import BACK, plan_reboot
 from deployments.spec import host_of
+from monitoring.models import Alert
 from panel.jobs import locks
 from panel.jobs.runner import JobContext, JobFailed
 from panel.log_kinds import LogKind
@@ -34,7 +35,12 @@ LOCK_POLL = 5.0
 
 def upgrade(ctx: JobContext) -> None:
     server = _server(ctx)
-    found = _previewed(server, ctx.job.params["checked_at"])
+    window = bool(ctx.job.params.get("window"))
+    found = (
+        _check_again(server, ctx) if window else _previewed(server, ctx.job.params["checked_at"])
+    )
+    if not found.can_upgrade:
+        raise JobFailed(f"{server.name} cannot be upgraded by the panel (see the check above).")
     scope, reboot = ctx.job.params["scope"], ctx.job.params.get("reboot", "no")
     plan = plan_upgrade(host_of(server), found, scope)
     if not plan.phases:
@@ -55,6 +61,8 @@ def upgrade(ctx: JobContext) -> None:
         ctx.log(f"  {name} {old} → {new}")
     after = _check_again(server, ctx)
     if reboot == "always" or (reboot == "if-required" and after.reboot_required):
+        if window and _deferred(server, ctx):
+            return
         _reboot(ctx, server, after.privilege)
     elif after.reboot_required:
         ctx.log("A reboot is required; this upgrade was asked not to reboot.", LogKind.INFO)
@@ -103,6 +111,17 @@ def _not_back(runner: StepRunner, plan: Plan, ctx: JobContext) -> list[str]:
             ctx.log(str(outcome), LogKind.ERROR)
             failed.append(check.title or check.container)
     return failed
+
+
+def _deferred(server: Server, ctx: JobContext) -> bool:
+    """A window's reboot waits while alerts are open on the server: someone may be looking
+    into what they say, and a reboot would hide it."""
+    open_alerts = Alert.objects.filter(server=server, resolved_at=None)
+    titles = list(open_alerts.values_list("title", flat=True))
+    if titles:
+        ctx.log(f"The reboot waits for the next window: {len(titles)} alert(s) open on "
+                f"{server.name}: {'; '.join(titles)}.", LogKind.INFO)  # fmt: skip
+    return bool(titles)
 
 
 def _take_reboot_lock(ctx: JobContext, server: Server) -> None:

@@ -102,6 +102,7 @@ class AuditAction(models.TextChoices):
     MEMBER_KEY_REMOVE = "account.ssh_key.remove", "Own SSH key removed"
     ACCESS_GRANT = "server.access.grant", "SSH access granted"
     ACCESS_REVOKE = "server.access.revoke", "SSH access revoked"
+    UPGRADE_WINDOW_SET = "server.upgrade_window", "Upgrade window set"
     CLEANUP_SCHEDULED = "server.cleanup.scheduled", "Docker cleanup scheduled"
     COLLECTION_INTERVAL = "server.collection.interval", "Collection interval set"
     JOB_APP_DEPLOY = "job.app.deploy", "Deploy started"

@@ -8,11 +8,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from django.utils import timezone
 
 from deployments import upkeep_services
 from deployments.operations.os_upkeep import reboot, upgrade
 from deployments.services import DeployRefused
+from monitoring.models import Alert
 from panel.jobs.runner import run_job
+from panel.models import Job, JobKind
 from servers import services as server_services
 from servers import ssh
 from servers.models import Server, ServerUpdates
@@ -104,3 +107,22 @@ def test_a_login_without_sudo_may_check_but_not_upgrade(crew: Crew, debian: Debi
     with pytest.raises(DeployRefused, match="neither root nor allowed sudo"):
         upkeep_services.start_upgrade(crew.actor(crew.admin), server, scope="all", reboot="no",
                                       checked_at="")  # fmt: skip
+
+
+def test_a_window_checks_upgrades_and_defers_its_reboot_while_an_alert_is_open(
+    crew: Crew, debian: DebianHost
+) -> None:
+    server = lab_server(crew, debian)
+    Alert.objects.create(team=crew.team, kind="cpu", server=server, title="deb1: CPU at 97 %",
+                         opened_at=timezone.now())  # fmt: skip
+    params = {"scope": "security", "reboot": "if-required", "window": True}
+    job = Job.objects.create(kind=JobKind.SERVER_UPGRADE, team=crew.team, actor_label="window",
+                             target_type="servers.server", target_id=str(server.pk),
+                             params=params)  # fmt: skip
+    before = _on(server, "cat", BOOT_ID)
+    assert run_job(job.pk, upgrade) == "succeeded", log_of(job)
+    log = log_of(job)
+    assert "panel-demo 1.0 → 1.1" in log
+    assert "The reboot waits for the next window: 1 alert(s) open" in log
+    assert _on(server, "cat", BOOT_ID) == before
+    assert ServerUpdates.objects.get(server=server).reboot_required

@@ -5,11 +5,14 @@ upgrade runs exactly the versions of the check the person saw."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.test import Client
 from django.urls import reverse
 
+from deployments import upkeep_services
+from deployments.models import UpgradeWindow
 from panel.models import AuditAction, AuditEvent, Job, JobKind
 from servers.models import Server, ServerUpdates
 from servers.operations.updates import record
@@ -122,3 +125,39 @@ def test_deployers_check_every_trusted_server_at_once(
     assert job.target_label == "2 servers"
     listing = client.get(reverse("server_list")).content.decode()
     assert 'id="check-all-updates"' in listing
+
+
+def test_an_upgrade_window_opens_once_per_tick_and_waits_while_the_server_is_busy(
+    crew: Crew, client: Client, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    server = new_server(crew)
+    url = reverse("server_upgrade_window", args=[server.pk])
+    client.force_login(crew.deployer)
+    assert (
+        client.post(url, {"schedule": "0 4 * * 2", "scope": "all", "reboot": "no"}).status_code
+        == 403
+    )
+    client.force_login(crew.admin)
+    bad = client.post(url, {"schedule": "tuesdays", "scope": "all", "reboot": "no"}, follow=True)
+    assert "is not a schedule" in bad.content.decode()
+    client.post(url, {"schedule": "0 4 * * 2", "scope": "security", "reboot": "if-required"})
+    window = UpgradeWindow.objects.get(server=server)
+    assert AuditEvent.objects.filter(action=AuditAction.UPGRADE_WINDOW_SET).count() == 1
+    page = client.get(reverse("server_updates", args=[server.pk])).content.decode()
+    assert "At 04:00 AM, only on Tuesday".lower() in page.lower()
+
+    tuesday = datetime(2030, 1, 1, 4, 0, 30, tzinfo=UTC)
+    UpgradeWindow.objects.filter(pk=window.pk).update(created_at=tuesday - timedelta(days=7))
+    with django_capture_on_commit_callbacks(execute=False):
+        started = upkeep_services.start_due_upgrades(tuesday)
+        assert upkeep_services.start_due_upgrades(tuesday) == []  # this tick is taken
+    assert [job.params for job in started] == [
+        {"scope": "security", "reboot": "if-required", "window": True}
+    ]
+    next_week = tuesday + timedelta(days=7)
+    with django_capture_on_commit_callbacks(execute=False):
+        assert upkeep_services.start_due_upgrades(next_week) == []  # the first one still runs
+    window.refresh_from_db()
+    assert window.last_started_at == tuesday  # given back: the next tick tries again
+    client.post(url, {"schedule": "", "scope": "security", "reboot": "no"})
+    assert not UpgradeWindow.objects.exists()
