@@ -14,7 +14,13 @@ from panel.jobs import services as jobs
 from panel.models import AuditAction, Job, JobKind, Team
 from servers import keys, ssh
 from servers.models import HostKeyState, Server, SshKey
-from servers.tasks import bootstrap_server, check_server, check_server_updates, exec_on_servers
+from servers.tasks import (
+    bootstrap_server,
+    check_server,
+    check_server_updates,
+    exec_on_servers,
+    harden_server_ssh,
+)
 
 HOST_KEY_FETCH_TIMEOUT = 8.0
 
@@ -203,6 +209,11 @@ def start_updates_checks(actor: Actor, team: Team) -> Job | None:
     return jobs.enqueue(kind=JobKind.SERVER_UPDATES, team=team, actor=actor,
                         task=check_server_updates, target_label=f"{len(ids)} servers",
                         params={"servers": ids})  # fmt: skip
+
+
+def start_ssh_hardening(actor: Actor, server: Server) -> Job:
+    return jobs.enqueue(kind=JobKind.SERVER_HARDEN, team=server.team, actor=actor,
+                        task=harden_server_ssh, target=server)  # fmt: skip
 
 
 def start_bootstrap(actor: Actor, server: Server) -> Job:

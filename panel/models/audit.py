@@ -98,6 +98,7 @@ class AuditAction(models.TextChoices):
     JOB_SERVER_UPGRADE = "job.server.upgrade", "OS upgrade started"
     JOB_SERVER_REBOOT = "job.server.reboot", "Reboot started"
     JOB_SERVER_ACCESS = "job.server.access", "Team SSH access sync started"
+    JOB_SERVER_HARDEN = "job.server.harden", "SSH hardening started"
     MEMBER_KEY_ADD = "account.ssh_key.add", "Own SSH key added"
     MEMBER_KEY_REMOVE = "account.ssh_key.remove", "Own SSH key removed"
     ACCESS_GRANT = "server.access.grant", "SSH access granted"

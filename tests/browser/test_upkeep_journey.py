@@ -1,7 +1,7 @@
 """In Chromium, on the Debian lab host: add it, check for updates (the demo package, a
 security update), upgrade with "reboot if required", watch apt's output and the reboot in
 the job log, and find the server back and up to date; then upload one's own SSH key, grant
-oneself a login on the server, and log in with that key."""
+oneself a login on the server, and log in with that key; read its security report."""
 
 from __future__ import annotations
 
@@ -83,6 +83,12 @@ def test_check_upgrade_reboot_and_back(
     expect(page.locator(f"#drift-{host.plain_user}")).to_have_count(0)
     page.screenshot(path=str(artifacts / "upkeep-access.png"), full_page=True)
     assert _logs_in(host, host.plain_user, own_key)
+
+    page.get_by_role("link", name=f"Back to {SERVER}").click()
+    page.locator("#security-link").click()
+    expect(page.locator("#finding-ssh-passwords")).to_contain_text("SSH accepts passwords")
+    expect(page.locator("#finding-updates")).to_contain_text("No security update pending")
+    page.screenshot(path=str(artifacts / "upkeep-security.png"), full_page=True)
 
 
 def _logs_in(host: DebianHost, login: str, key: asyncssh.SSHKey) -> bool:
