@@ -46,7 +46,7 @@ def test_the_readme_from_a_fresh_panel_to_a_deploy_from_the_api(
 
         # 1. SSH key: Servers → SSH keys → Add a key.
         page.get_by_role("link", name="Servers", exact=True).click()
-        page.get_by_role("link", name="SSH keys").click()
+        page.get_by_role("link", name="SSH keys", exact=True).click()
         page.get_by_role("link", name="Add a key").click()
         page.get_by_label("Name").fill("main")
         page.get_by_label("Private key to import").fill(host.client_key.read_text())
