@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from panel.schedules import validate_schedule
+from panel.forms import schedule_field
 
 VOLUME_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
 ITEM_KEY = re.compile(r"^(container|image|cache|volume):[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$")
@@ -50,10 +50,7 @@ def item_keys(given: list[str]) -> list[str]:
 
 
 class CleanupScheduleForm(forms.Form):
-    schedule = forms.CharField(
-        required=False, max_length=100, validators=[validate_schedule],
-        help_text="Five cron fields, e.g. 0 4 * * 0 (Sundays at 04:00). Empty: no schedule.",
-    )  # fmt: skip
+    schedule = schedule_field("0 4 * * 0", "Sundays at 04:00", "no schedule")
     cache_days = forms.IntegerField(
         min_value=0, max_value=3650, initial=7, label="Build cache unused for more than (days)"
     )

@@ -18,6 +18,7 @@ from deployments.cleanup_forms import CleanupForm, CleanupScheduleForm, item_key
 from deployments.models import CleanupSchedule
 from deployments.operations.cleanup import found_now
 from deployments.services import DeployRefused
+from panel.forms import errors_in_words
 from panel.permissions import Action, get_for, require
 from panel.requests import actor_of
 from panel.schedules import in_words
@@ -67,7 +68,7 @@ def server_cleanup_schedule(request: HttpRequest, server_id: int) -> HttpRespons
                      Action.MANAGE_SERVERS)  # fmt: skip
     form = CleanupScheduleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        messages.error(request, errors_in_words(form))
         return redirect("server_disk", server_id=server.pk)
     schedule, cache_days = form.cleaned_data["schedule"].strip(), form.cleaned_data["cache_days"]
     services.schedule_cleanup(actor_of(request), server, schedule=schedule, cache_days=cache_days)

@@ -2,14 +2,11 @@ from __future__ import annotations
 
 from django import forms
 
-from panel.schedules import validate_schedule
+from panel.forms import schedule_field
 
 
 class UpgradeWindowForm(forms.Form):
-    schedule = forms.CharField(
-        required=False, max_length=100, validators=[validate_schedule],
-        help_text="Five cron fields, e.g. 0 4 * * 2 (Tuesdays at 04:00). Empty: no window.",
-    )  # fmt: skip
+    schedule = schedule_field("0 4 * * 2", "Tuesdays at 04:00", "no window")
     scope = forms.ChoiceField(
         choices=[("security", "Security updates only"), ("all", "All updates")],
         initial="security", label="Which updates",

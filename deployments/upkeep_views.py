@@ -4,6 +4,7 @@ commands, and the reboot with what it takes down and what must run again after i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -20,6 +21,8 @@ from deployments.spec import host_of
 from deployments.upkeep_forms import UpgradeWindowForm
 from deployments.upkeep_services import REBOOT_CHOICES
 from monitoring.models import Alert
+from panel.forms import errors_in_words
+from panel.models import Job
 from panel.permissions import Action, get_for
 from panel.requests import actor_of
 from panel.schedules import in_words
@@ -70,16 +73,10 @@ def server_updates_check(request: HttpRequest, server_id: int) -> HttpResponse:
 def server_upgrade(request: HttpRequest, server_id: int) -> HttpResponse:
     server = get_for(request.user, Server.objects.select_related("team"), server_id,
                      Action.MANAGE_SERVERS)  # fmt: skip
-    try:
-        job = upkeep_services.start_upgrade(
-            actor_of(request), server, scope=request.POST.get("scope", ""),
-            reboot=request.POST.get("reboot", ""),
-            checked_at=request.POST.get("checked_at", ""),
-        )  # fmt: skip
-    except DeployRefused as refused:
-        messages.error(request, str(refused))
-        return redirect("server_updates", server_id=server.pk)
-    return redirect("job_detail", job_id=job.pk)
+    return _started(request, server, lambda: upkeep_services.start_upgrade(
+        actor_of(request), server, scope=request.POST.get("scope", ""),
+        reboot=request.POST.get("reboot", ""), checked_at=request.POST.get("checked_at", ""),
+    ))  # fmt: skip
 
 
 @login_required
@@ -87,14 +84,10 @@ def server_upgrade(request: HttpRequest, server_id: int) -> HttpResponse:
 def server_reboot(request: HttpRequest, server_id: int) -> HttpResponse:
     server = get_for(request.user, Server.objects.select_related("team"), server_id,
                      Action.MANAGE_SERVERS)  # fmt: skip
-    try:
-        job = upkeep_services.start_reboot(
-            actor_of(request), server, only_if_required=bool(request.POST.get("only_if_required"))
-        )
-    except DeployRefused as refused:
-        messages.error(request, str(refused))
-        return redirect("server_updates", server_id=server.pk)
-    return redirect("job_detail", job_id=job.pk)
+    only_if_required = bool(request.POST.get("only_if_required"))
+    return _started(request, server, lambda: upkeep_services.start_reboot(
+        actor_of(request), server, only_if_required=only_if_required
+    ))  # fmt: skip
 
 
 @login_required
@@ -104,7 +97,7 @@ def server_upgrade_window(request: HttpRequest, server_id: int) -> HttpResponse:
                      Action.MANAGE_SERVERS)  # fmt: skip
     form = UpgradeWindowForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        messages.error(request, errors_in_words(form))
         return redirect("server_updates", server_id=server.pk)
     schedule = form.cleaned_data["schedule"].strip()
     upkeep_services.set_window(actor_of(request), server, schedule=schedule,
@@ -115,3 +108,13 @@ def server_upgrade_window(request: HttpRequest, server_id: int) -> HttpResponse:
     else:
         messages.success(request, f"{server.name} has no upgrade window any more.")
     return redirect("server_updates", server_id=server.pk)
+
+
+def _started(request: HttpRequest, server: Server, start: Callable[[], Job]) -> HttpResponse:
+    """The started job's page, or back to the updates page saying why it did not start."""
+    try:
+        job = start()
+    except DeployRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("server_updates", server_id=server.pk)
+    return redirect("job_detail", job_id=job.pk)

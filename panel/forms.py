@@ -13,6 +13,20 @@ from django.utils import timezone
 from panel.models import LoginFailure, Role
 from panel.models.teams import slug_validator
 from panel.requests import client_ip
+from panel.schedules import validate_schedule
+
+
+def errors_in_words(form: forms.BaseForm) -> str:
+    """Every error of a form in one line, for a message above the page it came from."""
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)
+
+
+def schedule_field(example: str, meaning: str, empty: str) -> forms.CharField:
+    """Five cron fields, optional: `example` (`meaning`), or empty for `empty`."""
+    return forms.CharField(
+        required=False, max_length=100, validators=[validate_schedule],
+        help_text=f"Five cron fields, e.g. {example} ({meaning}). Empty: {empty}.",
+    )  # fmt: skip
 
 
 def only_choice(queryset: Any) -> Any:

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from panel.forms import errors_in_words
 from panel.models import Job
 from panel.pages import page_of
 from panel.permissions import Action, get_for, require
@@ -105,7 +106,7 @@ def host_key_trust(request: HttpRequest, server_id: int) -> HttpResponse:
     )
     form = ConfirmHostKeyForm(request.POST, mismatch=bool(server.expected_host_key_fingerprint))
     if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        messages.error(request, errors_in_words(form))
     else:
         try:
             services.trust_host_key(actor_of(request), server, form.cleaned_data["fingerprint"])
