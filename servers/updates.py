@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from servers.commands.apt import CHECK_MARK, END_MARK
@@ -49,7 +49,6 @@ class Updates:
     packages: tuple[Package, ...] = ()
     reboot_required: bool = False
     reboot_packages: tuple[str, ...] = ()
-    problems: tuple[str, ...] = field(default=())
 
     @property
     def security(self) -> list[Package]:
@@ -100,9 +99,8 @@ def from_json(data: dict[str, Any]) -> Updates:
     packages = tuple(
         Package(**{**p, "origins": tuple(p.get("origins", ()))}) for p in data.get("packages", [])
     )
-    return Updates(**{**data, "packages": packages,
-                      "reboot_packages": tuple(data.get("reboot_packages", ())),
-                      "problems": tuple(data.get("problems", ()))})  # fmt: skip
+    reboot_packages = tuple(data.get("reboot_packages", ()))
+    return Updates(**{**data, "packages": packages, "reboot_packages": reboot_packages})
 
 
 def _package(line: str) -> Package | None:
