@@ -174,3 +174,24 @@ class ManagedLogin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.login} on {self.server_id}"
+
+
+class Firewall(models.Model):
+    """A server's allowed ports (`servers.firewall.Rule` as dicts), and what the panel applied
+    last: its rules and the live state right after, which drift is measured against."""
+
+    server = models.OneToOneField(
+        Server, primary_key=True, on_delete=models.CASCADE, related_name="firewall"
+    )
+    rules = models.JSONField(default=list)
+    applied_rules = models.JSONField(default=list)
+    applied_state = models.JSONField(default=list)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"firewall of {self.server_id}"
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.rules != self.applied_rules)

@@ -28,7 +28,7 @@ class Finding:
     level: str  # ok, warn, bad, unknown
     title: str
     why: str
-    fix: str = ""  # a fix the panel runs: "ssh-hardening", "upgrade", "reboot"
+    fix: str = ""  # a fix the panel runs: "ssh-hardening", "upgrade", "reboot", "firewall"
 
 
 @dataclass(frozen=True)
@@ -176,12 +176,14 @@ def _firewall(facts: dict[str, str]) -> Finding:
             "warn" if docker_note else "ok",
             f"A firewall filters incoming traffic ({'ufw' if ufw == 'active' else 'iptables'})",
             "Ports nobody opened on purpose stay closed." + docker_note,
+            fix="firewall",
         )
     return Finding(
         "firewall",
         "warn",
         "No firewall filters incoming traffic",
         "Every port a service opens is reachable from anywhere." + docker_note,
+        fix="firewall",
     )
 
 

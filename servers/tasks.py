@@ -7,6 +7,7 @@ from servers.operations.access import sync_access
 from servers.operations.bootstrap import bootstrap
 from servers.operations.check import check
 from servers.operations.exec import exec_on_servers as exec_operation
+from servers.operations.firewall import apply_firewall
 from servers.operations.hardening import harden_ssh
 from servers.operations.updates import check_updates
 
@@ -39,3 +40,8 @@ def sync_server_access(job_id: int) -> str | None:
 @shared_task(name="servers.harden", soft_time_limit=300, time_limit=330)
 def harden_server_ssh(job_id: int) -> str | None:
     return run_job(job_id, harden_ssh)
+
+
+@shared_task(name="servers.firewall", soft_time_limit=600, time_limit=660)
+def apply_server_firewall(job_id: int) -> str | None:
+    return run_job(job_id, apply_firewall)

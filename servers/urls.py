@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from servers import access_views, security_views, views
+from servers import access_views, firewall_views, security_views, views
 
 urlpatterns = [
     path("servers/", views.server_list, name="server_list"),
@@ -16,6 +16,19 @@ urlpatterns = [
     path("servers/<int:server_id>/host-key/trust", views.host_key_trust, name="host_key_trust"),
     path("servers/<int:server_id>/check", views.server_check, name="server_check"),
     path("servers/<int:server_id>/bootstrap", views.server_bootstrap, name="server_bootstrap"),
+    path(
+        "servers/<int:server_id>/firewall", firewall_views.server_firewall, name="server_firewall"
+    ),
+    path(
+        "servers/<int:server_id>/firewall/live",
+        firewall_views.server_firewall_live,
+        name="server_firewall_live",
+    ),
+    path(
+        "servers/<int:server_id>/firewall/apply",
+        firewall_views.server_firewall_apply,
+        name="server_firewall_apply",
+    ),
     path(
         "servers/<int:server_id>/security", security_views.server_security, name="server_security"
     ),

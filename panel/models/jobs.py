@@ -31,6 +31,7 @@ class JobKind(models.TextChoices):
     SERVER_REBOOT = "server.reboot", "Reboot"
     SERVER_ACCESS = "server.access", "Team SSH access"
     SERVER_HARDEN = "server.harden", "SSH hardening"
+    SERVER_FIREWALL = "server.firewall", "Firewall"
     APP_DEPLOY = "app.deploy", "Deploy"
     APP_REDEPLOY = "app.redeploy", "Redeploy"
     APP_ROLLBACK = "app.rollback", "Rollback"

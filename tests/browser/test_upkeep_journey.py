@@ -1,7 +1,8 @@
 """In Chromium, on the Debian lab host: add it, check for updates (the demo package, a
 security update), upgrade with "reboot if required", watch apt's output and the reboot in
 the job log, and find the server back and up to date; then upload one's own SSH key, grant
-oneself a login on the server, and log in with that key; read its security report."""
+oneself a login on the server, and log in with that key; read its security report, and put
+its firewall in place from there."""
 
 from __future__ import annotations
 
@@ -89,6 +90,16 @@ def test_check_upgrade_reboot_and_back(
     expect(page.locator("#finding-ssh-passwords")).to_contain_text("SSH accepts passwords")
     expect(page.locator("#finding-updates")).to_contain_text("No security update pending")
     page.screenshot(path=str(artifacts / "upkeep-security.png"), full_page=True)
+
+    page.locator("#finding-firewall").get_by_role("link", name="Firewall…").click()
+    expect(page.get_by_label("Allowed ports")).to_have_value("22/tcp")  # SSH first, always
+    page.locator("#firewall-save").click()
+    expect(page.locator("#firewall-script")).to_contain_text("-A PANEL-DOCKER -j DROP")
+    page.locator("#firewall-apply").click()
+    wait_for_job(page, "the panel's SSH answered through them")
+    page.goto(updates_url.replace("/updates", "/firewall"))
+    expect(page.locator("#firewall-no-drift")).to_be_visible()
+    page.screenshot(path=str(artifacts / "upkeep-firewall.png"), full_page=True)
 
 
 def _logs_in(host: DebianHost, login: str, key: asyncssh.SSHKey) -> bool:

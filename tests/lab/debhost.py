@@ -59,8 +59,9 @@ def build() -> None:
                  {"panel-demo.deb": repo / "pool" / apt_repo.deb_name(apt_repo.OLD)})  # fmt: skip
 
 
-def start(index: int = 1) -> DebianHost:
-    """A fresh host from the image: the demo package at its old version, nothing pending."""
+def start(index: int = 1, *, docker: bool = False) -> DebianHost:
+    """A fresh host from the image: the demo package at its old version, nothing pending;
+    with `docker`, its own Docker Engine too (a published port to firewall)."""
     name, address = f"deb{index}", address_of(index)
     sh("docker", "rm", "--force", container(name), check=False)
     HOST_KEY.parent.mkdir(parents=True, exist_ok=True)
@@ -75,9 +76,27 @@ def start(index: int = 1) -> DebianHost:
        "--volume", f"{client_key()}.pub:/lab/authorized_keys:ro",
        "--volume", f"{HOST_KEY}:/etc/ssh/ssh_host_ed25519_key:ro",
        "--volume", f"{HOST_KEY}.pub:/etc/ssh/ssh_host_ed25519_key.pub:ro",
-       IMAGE)  # fmt: skip
+       *(_ENGINE if docker else ()), IMAGE)  # fmt: skip
     wait_for(lambda: answers(address), f"sshd on {name}", 30)
+    if docker:
+        wait_for(lambda: ok("docker", "exec", container(name), "docker", "info"),
+                 f"Docker Engine on {name}", 60)  # fmt: skip
     return describe(index)
+
+
+# An engine inside needs the cgroup tree (its containers go under the host's own group), a
+# data root that allows exec, and no seccomp filter of ours in its way.
+_ENGINE = (
+    "--volume", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--cgroupns", "host",
+    "--tmpfs", "/var/lib/docker:exec", "--security-opt", "seccomp=unconfined",
+    "--volume", "/dev/null:/lab/docker:ro",
+)  # fmt: skip
+
+
+def load_image(index: int, image: str) -> None:
+    """Hand an image of this machine's engine to the host's own engine (no registry)."""
+    saved = sh("docker", "save", image).stdout
+    sh("docker", "exec", "-i", container(f"deb{index}"), "docker", "load", input=saved)
 
 
 def remove(index: int) -> None:
