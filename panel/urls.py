@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("deployments.urls")),
     path("", include("backups.urls")),
     path("", include("monitoring.urls")),
+    path("", include("runbooks.urls")),
     path("api/v1/openapi.json", openapi.openapi, name="api_openapi"),
     path("api/v1/jobs/<int:job_id>", api_jobs.job_status, name="api_job"),
     path("api/v1/apps/<str:name>", deployments_api.app_status, name="api_app"),

@@ -28,6 +28,7 @@ from monitoring.models import Alert, AlertRule, UptimeCheck
 from panel.api import tokens
 from panel.audit import Actor
 from panel.models import ApiToken, Job, LoginFailure
+from runbooks.models import Runbook
 from servers.models import MemberKey, ServerAccess
 from tests.conftest import Crew, new_server
 
@@ -117,7 +118,9 @@ def world(crew: Crew) -> World:
                                           fingerprint=key.fingerprint)  # fmt: skip
     access = ServerAccess.objects.create(team=crew.team, server=server, user=crew.viewer,
                                          login="deploy")  # fmt: skip
+    runbook = Runbook.objects.create(team=crew.team, name="drill", steps="- wait: 1")
     values = {
+        "runbook_id": str(runbook.pk),
         "member_key_id": str(member_key.pk),
         "access_id": str(access.pk),
         "rule_id": str(rule.pk),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("panel", "servers", "deployments", "backups", "monitoring")
+APPS = ("panel", "servers", "deployments", "backups", "monitoring", "runbooks")
 # Highest first; a module may import its own layer and those below it. "entry" wires the
 # project together (settings, URLs, the Celery app); "base" is what everything may use.
 LAYERS = ("entry", "views", "services", "tasks", "operations", "state", "executor", "base")

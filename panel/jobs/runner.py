@@ -43,6 +43,11 @@ class JobLost(Exception):
     """The job was reaped or claimed elsewhere; this worker must stop touching it."""
 
 
+class JobPaused(Exception):
+    """The operation stops here until it is let go on (`status` waiting, its locks freed);
+    the message says what it waits for."""
+
+
 class JobFailed(PanelError):
     """A failure with a message for the user; no stack trace goes to the page."""
 
@@ -105,6 +110,12 @@ def run_job(job_id: int, operation: Operation) -> str | None:
         if inspect.isawaitable(result):
             asyncio.run(_as_coroutine(result))
         context.check_cancelled()
+    except JobPaused as paused:
+        keeper.stop()
+        log.write(str(paused))
+        log.flush()
+        pause(job_id, token)
+        return str(JobStatus.WAITING)
     except JobCancelled:
         status, error = JobStatus.CANCELLED, "Cancelled on request."
     except JobLost:
@@ -124,6 +135,15 @@ def run_job(job_id: int, operation: Operation) -> str | None:
     log.flush()
     finish(job_id, token, status, error)
     return str(status)
+
+
+def pause(job_id: int, token: uuid.UUID) -> None:
+    """Waiting holds no worker and no lock; the reaper leaves a waiting job alone."""
+    Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, claim_token=token).update(
+        status=JobStatus.WAITING, heartbeat_at=None
+    )
+    locks.release_all(job_id)
+    publish(job_id, [], end=True)
 
 
 def finish(job_id: int, token: uuid.UUID | None, status: str, error: str) -> bool:

@@ -59,7 +59,7 @@ def cancel(job: Job, actor: Actor) -> str:
     """Cancel a queued job at once; ask a running one to stop at its next safe point."""
     with transaction.atomic():
         now = timezone.now()
-        if Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+        if Job.objects.filter(pk=job.pk, status__in=(JobStatus.QUEUED, JobStatus.WAITING)).update(
             status=JobStatus.CANCELLED, finished_at=now, error=f"Cancelled by {actor.label}."
         ):
             outcome = "cancelled"

@@ -13,9 +13,10 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
     INTERRUPTED = "interrupted", "Interrupted"
+    WAITING = "waiting", "Waiting"  # paused until a person (or another job) lets it go on
 
 
-ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.WAITING)
 
 
 class JobKind(models.TextChoices):
@@ -32,6 +33,7 @@ class JobKind(models.TextChoices):
     SERVER_ACCESS = "server.access", "Team SSH access"
     SERVER_HARDEN = "server.harden", "SSH hardening"
     SERVER_FIREWALL = "server.firewall", "Firewall"
+    RUNBOOK_RUN = "runbook.run", "Runbook"
     APP_DEPLOY = "app.deploy", "Deploy"
     APP_REDEPLOY = "app.redeploy", "Redeploy"
     APP_ROLLBACK = "app.rollback", "Rollback"

@@ -19,6 +19,7 @@ TARGET_PAGES = {
     "deployments.app": "app_detail",
     "servers.server": "server_detail",
     "deployments.accessory": "accessory_detail",
+    "runbooks.runbook": "runbook_detail",
 }
 
 

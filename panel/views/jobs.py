@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from panel import live
 from panel.jobs import services
 from panel.jobs.log import channel_name
-from panel.models import Job, JobLogLine
+from panel.models import Job, JobLogLine, JobStatus
 from panel.pages import page_of
 from panel.permissions import Action, get_for
 from panel.requests import actor_of, current_team
@@ -117,9 +117,11 @@ async def follow(job_id: int, cursor: int) -> AsyncIterator[str]:
 def _lines_after(job_id: int, cursor: int) -> tuple[list[JobLogLine], str, bool]:
     """Lines after the cursor, how the job stands (its status, error and end, as the page
     shows them) and whether it is still running."""
-    job = Job.objects.only("status", "error").get(pk=job_id)
+    job = Job.objects.only("status", "error", "kind", "params").get(pk=job_id)
     rows = list(JobLogLine.objects.filter(job_id=job_id, seq__gt=cursor).order_by("seq")[:500])
     standing = render_to_string("panel/_job_status.html", {"job": job})
+    if job.status == JobStatus.WAITING:  # what it waits for, fetched with the page's form
+        standing += render_to_string("panel/_job_waiting.html", {"job": job})
     if not job.is_active:  # the page's error, its live note and its cancel button too
         standing += render_to_string("panel/_job_ended.html", {"job": job})
     return rows, standing, job.is_active

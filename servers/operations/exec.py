@@ -22,12 +22,12 @@ def exec_on_servers(ctx: JobContext) -> None:
         .order_by("name")
     )
     ctx.log(f"Running on {len(servers)} server(s): {command}")
-    failures = asyncio.run(_run_everywhere(ctx, servers, command))
+    failures = asyncio.run(run_everywhere(ctx, servers, command))
     if failures:
         raise JobFailed(f"The command failed on {', '.join(sorted(failures))}.")
 
 
-async def _run_everywhere(ctx: JobContext, servers: list[Server], command: str) -> list[str]:
+async def run_everywhere(ctx: JobContext, servers: list[Server], command: str) -> list[str]:
     limit = asyncio.Semaphore(PARALLEL_SERVERS)
     failures: list[str] = []
 
