@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from deployments.webhook_signatures import Provider
 from panel.fields import EncryptedTextField
 from panel.schedules import validate_schedule
 from panel.validators import validate_image_reference
@@ -322,3 +323,66 @@ class UpgradeWindow(models.Model):
 
     def __str__(self) -> str:
         return f"upgrade window of {self.server_id}: {self.schedule}"
+
+
+class Webhook(models.Model):
+    """Git pushes from a provider deploy the app. The id in its URL is unguessable; every
+    delivery must be signed with the secret."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey("panel.Team", on_delete=models.CASCADE, related_name="+")
+    app = models.OneToOneField(App, on_delete=models.CASCADE, related_name="webhook")
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    secret = EncryptedTextField()
+    branch = models.CharField(max_length=200, blank=True)
+    tag_pattern = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    refused_count = models.PositiveIntegerField(default=0)
+    last_refused_at = models.DateTimeField(null=True, blank=True)
+    last_refused_reason = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.app.name} webhook"
+
+
+class DeliveryResult(models.TextChoices):
+    DEPLOYED = "deployed", "Deploy started"
+    QUEUED = "queued", "Queued behind a running deploy"
+    REPLACED = "replaced", "Replaced by a newer push"
+    DUPLICATE = "duplicate", "Already received"
+    IGNORED = "ignored", "Ignored"
+    PING = "ping", "Ping"
+    REFUSED = "refused", "Not deployed"
+
+
+class WebhookDelivery(models.Model):
+    """One signed delivery; a provider's redelivery of the same one is not stored again."""
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    received_at = models.DateTimeField(auto_now_add=True)
+    event = models.CharField(max_length=60)
+    delivery_id = models.CharField(max_length=100)
+    body_digest = models.CharField(max_length=64)
+    ref = models.CharField(max_length=250, blank=True)
+    commit = models.CharField(max_length=40, blank=True)
+    pusher = models.CharField(max_length=100, blank=True)
+    headers = models.JSONField(default=dict)
+    result = models.CharField(max_length=16, choices=DeliveryResult.choices)
+    reason = models.CharField(max_length=300, blank=True)
+    job = models.ForeignKey(
+        "panel.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    replaced_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["webhook", "delivery_id"], name="delivery_once"),
+            models.UniqueConstraint(fields=["webhook", "body_digest"], name="delivery_body_once"),
+        ]
+        indexes = [models.Index(fields=["webhook", "result"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.delivery_id}"

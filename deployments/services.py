@@ -159,7 +159,13 @@ def start_role_redeploy(actor: Actor, app: App, role: str) -> Job:
 
 
 def start_deploy(
-    actor: Actor, app: App, *, version: str, kind: str = "deploy", nonce: str = ""
+    actor: Actor,
+    app: App,
+    *,
+    version: str,
+    kind: str = "deploy",
+    nonce: str = "",
+    why: dict[str, Any] | None = None,
 ) -> Job:
     """Record a release of this version (an image tag; for an app built from git a ref, ""
     for its branch head) and queue its deploy. `nonce` names the containers the plan page
@@ -178,7 +184,7 @@ def start_deploy(
             created_by=actor.user,
             created_by_label=actor.label,
         )
-        return _enqueue_deploy(actor, app, release, DeployKind(kind), nonce=nonce)
+        return _enqueue_deploy(actor, app, release, DeployKind(kind), nonce=nonce, why=why)
 
 
 def start_again(actor: Actor, app: App, source: Release, kind: str) -> Job:
@@ -224,6 +230,7 @@ def _enqueue_deploy(
     *,
     roles: list[str] | None = None,
     nonce: str = "",
+    why: dict[str, Any] | None = None,
 ) -> Job:
     with transaction.atomic():
         job = jobs.enqueue(
@@ -239,6 +246,7 @@ def _enqueue_deploy(
                 **({"roles": roles} if roles else {}),
                 **({"nonce": nonce} if nonce else {}),
             },
+            why=why,
         )
         if release.job_id is None:
             Release.objects.filter(pk=release.pk).update(job=job)

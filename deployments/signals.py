@@ -8,13 +8,15 @@ import asyncio
 import logging
 from typing import Any
 
+from celery import current_app
 from django.dispatch import receiver
 
 from deployments import releases
 from deployments.commands import containers, paths
-from deployments.models import App, Container
+from deployments.models import App, Container, DeliveryResult, WebhookDelivery
 from deployments.spec import host_of, route_of
 from panel.jobs.reaper import job_interrupted
+from panel.jobs.runner import job_finished
 from panel.models import Job
 from servers import ssh
 from servers.commands import host
@@ -24,6 +26,21 @@ from servers.plans import PointRoute
 from servers.targets import target_for
 
 logger = logging.getLogger(__name__)
+START_WAITING_PUSHES = "deployments.start_waiting_pushes"
+
+
+@receiver(job_finished, dispatch_uid="deployments.push_waited")
+def start_a_waiting_push(sender: Any, job_id: int, **kwargs: Any) -> None:
+    """A push that waited for this job of its app deploys now."""
+    job = Job.objects.filter(pk=job_id, target_type=App._meta.label_lower).first()
+    waiting = (
+        job is not None
+        and WebhookDelivery.objects.filter(
+            webhook__app_id=job.target_id, result=DeliveryResult.QUEUED
+        ).exists()
+    )
+    if waiting:
+        current_app.send_task(START_WAITING_PUSHES)
 
 
 @receiver(job_interrupted)

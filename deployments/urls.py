@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from deployments import accessory_views, cleanup_views, logs, upkeep_views, views
+from deployments import accessory_views, cleanup_views, logs, upkeep_views, views, webhook_views
+from panel.middleware import WEBHOOK_PREFIX
 
 urlpatterns = [
     path("servers/<int:server_id>/disk", cleanup_views.server_disk, name="server_disk"),
@@ -23,6 +24,22 @@ urlpatterns = [
         "servers/<int:server_id>/disk/schedule",
         cleanup_views.server_cleanup_schedule,
         name="server_cleanup_schedule",
+    ),
+    path(
+        f"{WEBHOOK_PREFIX.strip('/')}/<uuid:webhook_id>",
+        webhook_views.webhook_receive,
+        name="webhook_receive",
+    ),
+    path("apps/<uuid:app_id>/webhook", webhook_views.app_webhook, name="app_webhook"),
+    path(
+        "apps/<uuid:app_id>/webhook/secret",
+        webhook_views.app_webhook_secret,
+        name="app_webhook_secret",
+    ),
+    path(
+        "apps/<uuid:app_id>/webhook/remove",
+        webhook_views.app_webhook_remove,
+        name="app_webhook_remove",
     ),
     path("apps/", views.app_list, name="app_list"),
     path("apps/new", views.app_new, name="app_new"),

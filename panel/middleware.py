@@ -12,6 +12,9 @@ from panel.api.auth import API_PREFIX
 from panel.api.auth import error as api_error
 from panel.validators import unsafe_label, unsafe_text_reason
 
+# Providers post their signed bodies here; the body is the signed bytes, never a form.
+WEBHOOK_PREFIX = "/hooks/"
+
 
 class RefuseUnsafeInputMiddleware:
     """Refuses, before any view runs, a request whose path, query or form fields hold text no
@@ -56,7 +59,7 @@ def _unsafe_input(request: HttpRequest) -> str | None:
     if reason:
         return f"The address {reason}."
     fields: list[QueryDict] = [request.GET]
-    if request.method == "POST" and not request.path.startswith(API_PREFIX):
+    if request.method == "POST" and not request.path.startswith((API_PREFIX, WEBHOOK_PREFIX)):
         fields.append(request.POST)
     for query in fields:
         for name, values in query.lists():

@@ -162,6 +162,7 @@ CELERY_BEAT_SCHEDULE = {
     "start-due-cleanups": {"task": "deployments.start_due_cleanups", "schedule": 60.0},
     "start-due-upgrades": {"task": "deployments.start_due_upgrades", "schedule": 60.0},
     "start-due-runbooks": {"task": "runbooks.start_due", "schedule": 60.0},
+    "start-waiting-pushes": {"task": "deployments.start_waiting_pushes", "schedule": 60.0},
     # Each server is collected at its own interval (30 s by default); a round takes those due.
     "collect-metrics": {"task": "monitoring.collect", "schedule": 10.0},
     "roll-up-metrics": {"task": "monitoring.roll_up", "schedule": 60.0},
@@ -171,7 +172,7 @@ CELERY_BEAT_SCHEDULE = {
 # Where the tasks beat names live, besides the apps' tasks modules.
 CELERY_IMPORTS = [
     "backups.services", "monitoring.tasks", "deployments.services", "deployments.upkeep_services",
-    "runbooks.services",
+    "runbooks.services", "deployments.webhook_services",
 ]  # fmt: skip
 CELERY_BEAT_SCHEDULE_FILENAME = str(PANEL_DATA_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)

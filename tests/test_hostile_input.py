@@ -22,7 +22,7 @@ from django.utils import timezone
 from backups import services as backup_services
 from backups.models import Backup, ScratchCopy, Upgrade
 from deployments import accessory_services
-from deployments.models import AccessoryLink, App, EnvVar, Release, ReleaseStatus, Role
+from deployments.models import AccessoryLink, App, EnvVar, Release, ReleaseStatus, Role, Webhook
 from monitoring import services as monitoring_services
 from monitoring.models import Alert, AlertRule, UptimeCheck
 from panel.api import tokens
@@ -70,7 +70,11 @@ class Form:
 def world(crew: Crew) -> World:
     server = new_server(crew)
     key = server.ssh_key
-    app = App.objects.create(team=crew.team, name="shop", image="registry.example.com/shop")
+    app = App.objects.create(
+        team=crew.team, name="shop", image="registry.example.com/shop",
+        git_url="https://git.example.com/acme/shop.git",
+    )  # fmt: skip
+    webhook = Webhook.objects.create(team=crew.team, app=app, provider="github", secret="s" * 20)
     Role.objects.create(app=app, name="web").servers.set([server])
     env = EnvVar.objects.create(team=crew.team, app=app, key="MODE", value="production")
     job = Job.objects.create(kind="app.deploy", team=crew.team, actor_label="olivia")
@@ -121,6 +125,7 @@ def world(crew: Crew) -> World:
     runbook = Runbook.objects.create(team=crew.team, name="drill", steps="- wait: 1")
     values = {
         "runbook_id": str(runbook.pk),
+        "webhook_id": str(webhook.pk),
         "member_key_id": str(member_key.pk),
         "access_id": str(access.pk),
         "rule_id": str(rule.pk),
@@ -263,17 +268,21 @@ def _send(client: Client, form: Form, name: str, payload: bytes) -> Any:
 
 
 def _snapshot() -> list[Any]:
-    """Every stored row but sessions, sign-in failures and when a token was last used."""
+    """Every stored row but sessions, sign-in failures, when a token was last used and a
+    webhook's count of refused deliveries."""
     skipped = {Session, LoginFailure}
+    counters = {
+        ApiToken: {"last_used_at"},
+        Webhook: {"refused_count", "last_refused_at", "last_refused_reason"},
+    }
     rows = []
     for model in apps.get_models():
         if model in skipped or model._meta.proxy:
             continue
-        values = model._default_manager.values()
-        if model is ApiToken:
-            values = model._default_manager.values(
-                *(f.attname for f in model._meta.concrete_fields if f.name != "last_used_at")
-            )
+        unsaved = counters.get(model, set())
+        values = model._default_manager.values(
+            *(f.attname for f in model._meta.concrete_fields if f.name not in unsaved)
+        )
         rows.append((model._meta.label, sorted(map(repr, values))))
     return rows
 

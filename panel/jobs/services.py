@@ -24,8 +24,10 @@ def enqueue(
     target: models.Model | None = None,
     target_label: str = "",
     params: dict[str, Any] | None = None,
+    why: dict[str, Any] | None = None,
 ) -> Job:
-    """Create the job row, audit its start, and send its task once the transaction commits."""
+    """Create the job row, audit its start (with `why`, what started it, if given), and send
+    its task once the transaction commits."""
     with transaction.atomic():
         job = Job.objects.create(
             kind=kind,
@@ -43,7 +45,7 @@ def enqueue(
             team=team,
             target=target,
             target_label=job.target_label,
-            details={"job": job.pk, **(params or {})},
+            details={"job": job.pk, **(params or {}), **(why or {})},
         )
         job_id = job.pk
         transaction.on_commit(lambda: task.delay(job_id))

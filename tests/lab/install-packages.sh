@@ -4,7 +4,7 @@
 set -eu
 packages="docker.io openssh-server openssh-client iproute2 iptables debootstrap busybox-static
 docker-registry apache2-utils redis-server postgresql chromium git restic ca-certificates
-e2fsprogs util-linux $*"
+e2fsprogs util-linux curl openssl $*"
 missing=""
 for package in $packages; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing="$missing $package"
