@@ -1,14 +1,18 @@
-"""In Chromium: an app built from a git repository; deploy (the build streams live), commit
-again, deploy again, roll back, run a command in the live release."""
+"""In Chromium: an app built from a git repository; deploy (the build streams live); a signed
+push deploys by itself; commit again, deploy again, roll back, run a command in the live
+release."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from deployments.webhook_signatures import hex_signature
 from tests.browser.conftest import RunningPanel
 from tests.browser.steps import add_server, open_app, wait_for_job
 from tests.browser.test_apps_journey import visit
@@ -25,6 +29,43 @@ def commit(repo: Path, body: str, build_step: str = "") -> None:
     git = ["git", "-C", str(repo), "-c", "user.name=lab", "-c", "user.email=lab@example.com"]
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-q", "-m", f"Say {body}"], check=True)
+
+
+def deploy_by_a_signed_push(page: Any, repo: Path, artifacts: Path) -> None:
+    """Set up the app's GitHub webhook; a commit, then the push GitHub would send, signed
+    with the secret the page showed once; the build and deploy start by themselves."""
+    from playwright.sync_api import expect
+
+    open_app(page, "site")
+    page.get_by_role("link", name="Webhook").click()
+    page.get_by_label("Provider").select_option("github")
+    page.get_by_role("button", name="Create the webhook").click()
+    secret = page.locator("#webhook-secret-value").input_value()
+    url = page.locator("#webhook-url").input_value()
+    page.screenshot(path=str(artifacts / "webhook-created.png"), full_page=True)
+    commit(repo, "pushed")
+    sha = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    body = json.dumps({"ref": "refs/heads/main", "after": sha, "pusher": {"name": "ann"}})
+    signature = "sha256=" + hex_signature(secret, body.encode())
+    headers = {"X-GitHub-Event": "push", "X-GitHub-Delivery": "journey-1",
+               "X-Hub-Signature-256": signature, "Content-Type": "application/json"}  # fmt: skip
+    answer = httpx.post(url, content=body, headers=headers, timeout=5)
+    assert answer.status_code == 202, answer.text
+
+    page.reload()
+    expect(page.locator("#delivery-table")).to_contain_text("Deploy started")
+    expect(page.locator("#delivery-table")).to_contain_text(sha[:12])
+    expect(page.locator("#webhook-secret")).to_have_count(0)  # shown once only
+    page.locator("#delivery-table").get_by_role("link", name="#").first.click()
+    expect(page.locator("#job-log")).to_contain_text("docker build", timeout=30_000)
+    expect(page.locator("main")).to_contain_text("GitHub webhook, pushed by ann")
+    wait_for_job(page, "is live.")
+    page.screenshot(path=str(artifacts / "webhook-deploy.png"), full_page=True)
+    open_app(page, "site")
+    page.get_by_role("link", name="Webhook").click()
+    page.screenshot(path=str(artifacts / "webhook-deliveries.png"), full_page=True)
 
 
 def test_build_from_git_deploy_commit_again_roll_back_and_exec(
@@ -68,6 +109,9 @@ def test_build_from_git_deploy_commit_again_roll_back_and_exec(
     page.screenshot(path=str(artifacts / "git-build-live-log.png"), full_page=True)
     wait_for_job(page, "is live.")
     assert visit(chromium, domain) == "first"
+
+    deploy_by_a_signed_push(page, repo, artifacts)
+    assert visit(chromium, domain) == "pushed"
 
     open_app(page, "site")
     page.get_by_role("link", name="Environment").click()
