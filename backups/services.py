@@ -345,6 +345,8 @@ def set_panel_policy(
         raise DeployRefused("The server and the repository are not of the same team.")
     with transaction.atomic():
         policy = PanelPolicy.objects.first() or PanelPolicy()
+        fields = {"repository": repository, "server": server, "schedule": schedule, **keep}
+        before = audit.values_of(policy, fields)
         policy.repository, policy.server, policy.schedule = repository, server, schedule
         for name, count in keep.items():
             setattr(policy, name, count)
@@ -355,7 +357,12 @@ def set_panel_policy(
             AuditAction.PANEL_POLICY_SET,
             team=repository.team,
             target=repository,
-            details={"server": server.name, "schedule": schedule, **keep},
+            details={
+                "server": server.name,
+                "schedule": schedule,
+                **keep,
+                **audit.diff(before, fields),
+            },
         )
     return policy
 

@@ -73,6 +73,9 @@ def update_app(actor: Actor, app: App, fields: dict[str, Any], roles: dict[str, 
     password = fields.pop("registry_password", "")
     token = fields.pop("git_token", "")
     build_args = fields.pop("build_args", "")
+    # The form has set the new values on `app` already: the old ones are in the database.
+    stored = App.objects.get(pk=app.pk)
+    before = {**(audit.values_of(stored, fields) or {}), "roles": _roles_of(stored)}
     with transaction.atomic():
         for name, value in fields.items():
             setattr(app, name, value)
@@ -86,6 +89,9 @@ def update_app(actor: Actor, app: App, fields: dict[str, Any], roles: dict[str, 
         _save_roles(app, roles)
         details = _describe(fields, roles)
         details["registry_login"] = "replaced" if password else "unchanged"
+        secrets = {"registry_password": bool(password), "git_token": bool(token),
+                   "build_args": bool(build_args)}  # fmt: skip
+        details |= audit.diff(before, {**fields, "roles": details["roles"]}, secrets=secrets)
         audit.record(actor, AuditAction.APP_UPDATE, team=app.team, target=app, details=details)
     return app
 
@@ -115,6 +121,11 @@ def set_env(
     secret = secret or for_build
     with transaction.atomic():
         existing = EnvVar.objects.filter(app=app, role=role, key=key).first()
+        hidden = secret or (existing is not None and existing.secret)
+        before = audit.values_of(existing, ["secret", "uses"])
+        if before is not None and existing is not None and not hidden:
+            before["value"] = existing.value.reveal()
+        value_changed = existing is None or existing.value.reveal() != value
         variable = existing or EnvVar(team=app.team, app=app, role=role, key=key)
         variable.value = Sensitive(value)
         variable.secret = secret
@@ -133,6 +144,15 @@ def set_env(
                 "secret": secret,
                 "shown": shown,
                 "for": variable.uses,
+                **audit.diff(
+                    before,
+                    {
+                        "secret": secret,
+                        "uses": variable.uses,
+                        **({} if hidden else {"value": value}),
+                    },
+                    secrets={"value": value_changed} if hidden else None,
+                ),
             },
         )
 
@@ -306,6 +326,13 @@ def _save_roles(app: App, roles: dict[str, Any]) -> None:
     Role.objects.filter(app=app).exclude(name__in=list(roles)).delete()
 
 
+def _roles_of(app: App) -> dict[str, Any]:
+    return {
+        role.name: {"command": role.command, "servers": sorted(str(s) for s in role.servers.all())}
+        for role in app.roles.prefetch_related("servers")
+    }
+
+
 def _describe(fields: dict[str, Any], roles: dict[str, Any]) -> dict[str, Any]:
     details = dict(fields)  # the password, token and build arguments were taken out already
     details["roles"] = {
@@ -344,6 +371,8 @@ def refuse_while_deploying(server: Server, what: str) -> None:
 
 def schedule_cleanup(actor: Actor, server: Server, *, schedule: str, cache_days: int) -> None:
     """Clean the server up on a schedule ("" stops it); audited."""
+    existing = CleanupSchedule.objects.filter(server=server).first()
+    before = audit.values_of(existing, ["schedule", "cache_days"])
     with transaction.atomic():
         if schedule:
             CleanupSchedule.objects.update_or_create(
@@ -353,6 +382,7 @@ def schedule_cleanup(actor: Actor, server: Server, *, schedule: str, cache_days:
         else:
             CleanupSchedule.objects.filter(server=server).delete()
         details = {"schedule": schedule or "none", "cache_days": cache_days}
+        details |= audit.diff(before, {"schedule": schedule, "cache_days": cache_days})
         audit.record(actor, AuditAction.CLEANUP_SCHEDULED, team=server.team, target=server,
                      details=details)  # fmt: skip
 

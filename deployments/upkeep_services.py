@@ -59,6 +59,8 @@ def start_reboot(actor: Actor, server: Server, *, only_if_required: bool) -> Job
 
 def set_window(actor: Actor, server: Server, *, schedule: str, scope: str, reboot: str) -> None:
     """Upgrade the server on a schedule ("" stops it); audited."""
+    fields = {"schedule": schedule, "scope": scope, "reboot": reboot}
+    before = audit.values_of(UpgradeWindow.objects.filter(server=server).first(), fields)
     with transaction.atomic():
         if schedule:
             UpgradeWindow.objects.update_or_create(server=server, defaults={
@@ -67,6 +69,7 @@ def set_window(actor: Actor, server: Server, *, schedule: str, scope: str, reboo
         else:
             UpgradeWindow.objects.filter(server=server).delete()
         details = {"schedule": schedule or "none", "scope": scope, "reboot": reboot}
+        details |= audit.diff(before, fields)
         audit.record(actor, AuditAction.UPGRADE_WINDOW_SET, team=server.team, target=server,
                      details=details)  # fmt: skip
 

@@ -39,6 +39,7 @@ def set_up(actor: Actor, app: App, *, provider: str, branch: str, tag_pattern: s
     with transaction.atomic():
         webhook = Webhook.objects.filter(app=app).first()
         secret = "" if webhook else new_secret()
+        before = audit.values_of(webhook, ["provider", "branch", "tag_pattern"])
         if webhook is None:
             webhook = Webhook(team=app.team, app=app, secret=secret)
         webhook.provider, webhook.branch, webhook.tag_pattern = provider, branch, tag_pattern
@@ -48,7 +49,14 @@ def set_up(actor: Actor, app: App, *, provider: str, branch: str, tag_pattern: s
             AuditAction.APP_WEBHOOK_SET,
             team=app.team,
             target=app,
-            details={"provider": provider, "branch": branch, "tag_pattern": tag_pattern},
+            details={
+                "provider": provider,
+                "branch": branch,
+                "tag_pattern": tag_pattern,
+                **audit.diff(
+                    before, {"provider": provider, "branch": branch, "tag_pattern": tag_pattern}
+                ),
+            },
         )
     return secret
 

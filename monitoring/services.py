@@ -108,10 +108,13 @@ def remove_check(actor: Actor, check: UptimeCheck) -> None:
 
 
 def set_interval(actor: Actor, server: Server, seconds: int) -> None:
+    existing = HostHealth.objects.filter(server=server).first()
+    before = audit.values_of(existing, ["interval_seconds"])
     with transaction.atomic():
         HostHealth.objects.update_or_create(server=server, defaults={"interval_seconds": seconds})
         audit.record(actor, AuditAction.COLLECTION_INTERVAL, team=server.team, target=server,
-                     details={"seconds": seconds})  # fmt: skip
+                     details={"seconds": seconds,
+                              **audit.diff(before, {"interval_seconds": seconds})})  # fmt: skip
 
 
 def set_rule(
@@ -119,6 +122,8 @@ def set_rule(
     minutes: int, enabled: bool,
 ) -> AlertRule:  # fmt: skip
     """The team's rule for a kind (or a server's own), replacing the one before."""
+    existing = AlertRule.objects.filter(team=team, kind=kind, server=server).first()
+    before = audit.values_of(existing, ["threshold", "minutes", "enabled"])
     with transaction.atomic():
         rule, _ = AlertRule.objects.update_or_create(
             team=team, kind=kind, server=server,
@@ -127,6 +132,7 @@ def set_rule(
         audit.record(actor, AuditAction.ALERT_RULE_SET, team=team, target=rule, details={
             "kind": kind, "server": server.name if server else "every server",
             "threshold": threshold, "minutes": minutes, "enabled": enabled,
+            **audit.diff(before, {"threshold": threshold, "minutes": minutes, "enabled": enabled}),
         })  # fmt: skip
     return rule
 

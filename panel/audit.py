@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,8 @@ from panel.sensitive import REDACTED, Sensitive
 
 GENESIS_HASH = "0" * 64
 SECRET_KEY_HINTS = ("password", "passphrase", "secret", "token", "private_key", "api_key")
+# What an update event says of a secret field: never its value, only whether it changed.
+SECRET_FACTS = ("changed", "unchanged")
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,50 @@ def record(
     return event
 
 
+def values_of(instance: models.Model | None, names: Iterable[str]) -> dict[str, Any] | None:
+    """The fields of a row as an update event compares them; None for a row not there yet."""
+    if instance is None or instance._state.adding:
+        return None
+    return {name: _comparable(getattr(instance, name)) for name in names}
+
+
+def diff(
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any],
+    *,
+    secrets: Mapping[str, bool] | None = None,
+) -> dict[str, Any]:
+    """`{"changes": {field: {"from": …, "to": …}}}` for each field whose value differs, and
+    each secret field as "changed" or "unchanged"; nothing for a row that was created."""
+    if before is None:
+        return {}
+    changes: dict[str, Any] = {}
+    for name, value in after.items():
+        old, new = _comparable(before.get(name)), _comparable(value)
+        if old != new:
+            changes[name] = {"from": old, "to": new}
+    for name, changed in (secrets or {}).items():
+        changes[name] = SECRET_FACTS[0] if changed else SECRET_FACTS[1]
+    return {"changes": changes}
+
+
+def _comparable(value: Any) -> Any:
+    if isinstance(value, Sensitive):
+        return value
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _comparable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_comparable(item) for item in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
 def event_hash(event: AuditEvent) -> str:
     """The SHA-256 of the previous hash and this event's content, in a canonical form."""
     content = {
@@ -136,7 +182,7 @@ def mask_secrets(details: dict[str, Any]) -> dict[str, Any]:
 def _masked(key: str, value: Any) -> Any:
     # A yes/no or an empty value under a secret-sounding key (`secret: true`) is a fact about
     # the secret, not the secret: it stays readable.
-    flag = value is None or isinstance(value, bool)
+    flag = value is None or isinstance(value, bool) or value in SECRET_FACTS
     secret_key = any(hint in key.lower() for hint in SECRET_KEY_HINTS)
     if isinstance(value, Sensitive) or (secret_key and not flag):
         return REDACTED

@@ -48,7 +48,10 @@ def set_member_role(actor: Actor, team: Team, user: User, role: str) -> Membersh
             team=team,
             target=user,
             target_label=user.username,
-            details={"role": role, "previous": current.role if current else None},
+            details={
+                "role": role,
+                **audit.diff(audit.values_of(current, ["role"]), {"role": role}),
+            },
         )
     return membership
 

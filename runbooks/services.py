@@ -34,6 +34,9 @@ def save(actor: Actor, team: Team, runbook: Runbook | None, *, name: str, descri
     parse(steps)  # the form checked them; a caller that did not gets the same refusal
     with transaction.atomic():
         created = runbook is None
+        fields = {"name": name, "description": description, "steps": steps,
+                  "schedule": schedule, "allow_internal": allow_internal}  # fmt: skip
+        before = audit.values_of(runbook, fields)
         runbook = runbook or Runbook(team=team)
         runbook.name, runbook.description, runbook.steps = name, description, steps
         runbook.schedule, runbook.allow_internal = schedule, allow_internal
@@ -43,7 +46,9 @@ def save(actor: Actor, team: Team, runbook: Runbook | None, *, name: str, descri
         audit.record(actor, AuditAction.RUNBOOK_CREATE if created else AuditAction.RUNBOOK_UPDATE,
                      team=team, target=runbook,
                      details={"schedule": schedule or "none", "allow_internal": allow_internal,
-                              "secrets_set": sorted(secrets)})  # fmt: skip
+                              "secrets_set": sorted(secrets),
+                              **audit.diff(before, fields, secrets={
+                                  f"secret {key}": True for key in secrets})})  # fmt: skip
     return runbook
 
 

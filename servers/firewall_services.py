@@ -9,7 +9,7 @@ from panel import audit
 from panel.audit import Actor
 from panel.jobs import services as jobs
 from panel.models import AuditAction, Job, JobKind
-from servers.firewall import Rule, text_of
+from servers.firewall import Rule, rules_from, text_of
 from servers.models import Firewall, Server
 from servers.tasks import apply_server_firewall
 
@@ -27,12 +27,15 @@ def wanted(server: Server) -> Firewall:
 
 
 def set_rules(actor: Actor, server: Server, rules: list[Rule]) -> Firewall:
+    existing = Firewall.objects.filter(server=server).first()
+    before = None if existing is None else {"rules": text_of(rules_from(existing.rules))}
     with transaction.atomic():
         firewall, _ = Firewall.objects.update_or_create(
             server=server, defaults={"rules": [x.as_dict() for x in rules]}
         )
         audit.record(actor, AuditAction.FIREWALL_SET, team=server.team, target=server,
-                     details={"rules": text_of(rules)})  # fmt: skip
+                     details={"rules": text_of(rules),
+                              **audit.diff(before, {"rules": text_of(rules)})})  # fmt: skip
     return firewall
 
 

@@ -85,6 +85,7 @@ def update_server(actor: Actor, server: Server, fields: dict[str, Any]) -> Serve
     if not changed:
         return server
     moved = {"host", "port"} & changed.keys()
+    before = audit.values_of(server, changed)
     with transaction.atomic():
         for name, value in changed.items():
             setattr(server, name, value)
@@ -93,7 +94,11 @@ def update_server(actor: Actor, server: Server, fields: dict[str, Any]) -> Serve
             _forget_host_key(server)
         server.save()
         audit.record(
-            actor, AuditAction.SERVER_UPDATE, team=server.team, target=server, details=changed
+            actor,
+            AuditAction.SERVER_UPDATE,
+            team=server.team,
+            target=server,
+            details={**changed, **audit.diff(before, changed)},
         )
     return server
 

@@ -51,6 +51,14 @@ def readable(value: object) -> str:
 
 
 @register.filter
+def change(value: object) -> str:
+    """One field of an update event: `before → after`, or a secret's "changed"/"unchanged"."""
+    if isinstance(value, dict) and value.keys() == {"from", "to"}:
+        return f"{readable(value['from'])} → {readable(value['to'])}"
+    return readable(value)
+
+
+@register.filter
 def target_url(job: Job) -> str:
     """The page of what the job worked on, or "" when it has none."""
     page = TARGET_PAGES.get(job.target_type)

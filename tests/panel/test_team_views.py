@@ -44,7 +44,10 @@ def test_an_owner_changes_a_role_with_an_audit_event(crew: Crew, client: Client)
     client.post(reverse("member_change", args=[crew.viewer.pk]), {"role": "deployer"})
     assert Membership.objects.get(user=crew.viewer).role == Role.DEPLOYER
     event = AuditEvent.objects.get(action="member.role")
-    assert event.details == {"role": "deployer", "previous": "viewer"}
+    assert event.details == {
+        "role": "deployer",
+        "changes": {"role": {"from": "viewer", "to": "deployer"}},
+    }
 
 
 def test_switching_to_a_team_you_are_not_in_is_404(crew: Crew, client: Client) -> None:
