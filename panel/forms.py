@@ -108,16 +108,8 @@ class TeamForm(forms.Form):
     slug = forms.CharField(max_length=63, validators=[slug_validator])
 
 
-class MemberForm(forms.Form):
-    username = forms.CharField(max_length=150)
+class InviteForm(forms.Form):
     email = forms.EmailField(
-        required=False, help_text="For a new user: where the sign-in link goes."
+        help_text="The invitation goes there, and only that address can accept it."
     )
-    role = forms.ChoiceField(choices=Role.choices)
-
-    def clean_username(self) -> str:
-        username: str = self.cleaned_data["username"].strip()
-        field = User._meta.get_field("username")
-        for validator in field.validators:
-            validator(username)
-        return username
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.DEPLOYER)

@@ -88,6 +88,11 @@ def _keep_one_owner(team: Team, leaving: User) -> None:
         raise LastOwnerError("A team keeps at least one owner.")
 
 
+def require_to_grant(actor: Actor, team: Team, role: str) -> None:
+    """Owners alone grant ownership; admins grant the other roles."""
+    _require(actor, team, Action.MANAGE_OWNERS if role == Role.OWNER else Action.MANAGE_MEMBERS)
+
+
 def _require(actor: Actor, team: Team, action: Action) -> None:
     if actor.user is None or not can(actor.user, team, action):
         raise PermissionDenied("Your role cannot change this membership.")

@@ -7,7 +7,7 @@ from deployments import api as deployments_api
 from panel.api import jobs as api_jobs
 from panel.api import openapi
 from panel.forms import BaseUrlPasswordResetForm, RateLimitedLoginForm
-from panel.views import audit, home, jobs, team
+from panel.views import audit, home, invitations, jobs, team
 from panel.views import tokens as tokens_views
 
 urlpatterns = [
@@ -16,6 +16,12 @@ urlpatterns = [
     path("team/switch", home.switch_team, name="switch_team"),
     path("team/members", team.members, name="members"),
     path("team/members/<int:user_id>", team.member_change, name="member_change"),
+    path(
+        "team/invitations/<int:invitation_id>/revoke",
+        team.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("invitations/<str:token>", invitations.invitation_accept, name="invitation_accept"),
     path("", include("servers.urls")),
     path("", include("deployments.urls")),
     path("", include("backups.urls")),

@@ -4,7 +4,7 @@ from panel.log_kinds import LogKind
 from panel.models.audit import AuditAction, AuditChainHead, AuditEvent
 from panel.models.jobs import Job, JobKind, JobLogLine, JobStatus, Lock
 from panel.models.secrets import Secret
-from panel.models.teams import LoginFailure, Membership, Role, Team
+from panel.models.teams import Invitation, LoginFailure, Membership, Role, Team
 from panel.models.tokens import ApiToken, TokenScope
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "AuditAction",
     "AuditChainHead",
     "AuditEvent",
+    "Invitation",
     "Job",
     "JobKind",
     "JobLogLine",

@@ -25,6 +25,8 @@ class AuditAction(models.TextChoices):
     MEMBER_ADD = "member.add", "Member added"
     MEMBER_ROLE = "member.role", "Member's role changed"
     MEMBER_REMOVE = "member.remove", "Member removed"
+    MEMBER_INVITE = "member.invite", "Member invited"
+    INVITATION_REVOKE = "member.invite.revoke", "Invitation revoked"
     TOKEN_CREATE = "token.create", "API token created"
     TOKEN_REVOKE = "token.revoke", "API token revoked"
     SSH_KEY_GENERATE = "ssh_key.generate", "SSH key generated"

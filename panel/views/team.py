@@ -1,21 +1,15 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_POST
 
-from panel import teams
-from panel.forms import MemberForm
-from panel.models import Membership, Role
+from panel import invitation_services, teams
+from panel.forms import InviteForm
+from panel.models import Invitation, Membership, Role
 from panel.permissions import Action, require
 from panel.requests import actor_of, team_of
 
@@ -24,40 +18,52 @@ from panel.requests import actor_of, team_of
 def members(request: HttpRequest) -> HttpResponse:
     team = team_of(request)
     require(request.user, team, Action.VIEW)
-    form = MemberForm(request.POST or None)
-    sign_in_link = ""
+    form = InviteForm(request.POST or None)
     if request.method == "POST":
         require(request.user, team, Action.MANAGE_MEMBERS)
         if form.is_valid():
-            user, created = User.objects.get_or_create(
-                username=form.cleaned_data["username"],
-                defaults={"email": form.cleaned_data["email"]},
-            )
-            if created:
-                user.set_unusable_password()
-                user.save(update_fields=["password"])
-                sign_in_link = _set_password_link(user)
+            email, role = form.cleaned_data["email"], form.cleaned_data["role"]
             try:
-                teams.set_member_role(actor_of(request), team, user, form.cleaned_data["role"])
-            except (PermissionDenied, teams.LastOwnerError) as error:
-                form.add_error("role", str(error))
+                invitation, link = invitation_services.invite(actor_of(request), team, email, role)
+            except PermissionDenied as refused:
+                form.add_error("role", str(refused))
+            except invitation_services.InvitationRefused as refused:
+                form.add_error("email", str(refused))
             else:
-                messages.success(request, f"{user.username} is now {form.cleaned_data['role']}.")
-                if not sign_in_link:
+                problem = invitation_services.send(invitation, link)
+                if not problem:
+                    messages.success(request, f"An invitation is on its way to {invitation.email}.")
                     return redirect("members")
+                messages.error(
+                    request,
+                    f"The mail to {invitation.email} could not be sent ({problem}). Check the "
+                    "mail settings, revoke this invitation and invite again.",
+                )
+                return redirect("members")
     memberships = (
         Membership.objects.filter(team=team).select_related("user").order_by("user__username")
     )
-    return render(
-        request,
-        "panel/members.html",
-        {
-            "form": form,
-            "memberships": memberships,
-            "roles": Role.choices,
-            "sign_in_link": sign_in_link,
-        },
-    )
+    context = {
+        "form": form,
+        "memberships": memberships,
+        "roles": Role.choices,
+        "invitations": invitation_services.pending(team),
+    }
+    return render(request, "panel/members.html", context)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    team = team_of(request)
+    require(request.user, team, Action.MANAGE_MEMBERS)
+    invitation = get_object_or_404(Invitation, pk=invitation_id, team=team)
+    try:
+        invitation_services.revoke(actor_of(request), invitation)
+    except PermissionDenied as refused:
+        raise PermissionDenied(str(refused)) from refused
+    messages.success(request, f"The invitation to {invitation.email} is revoked.")
+    return redirect("members")
 
 
 @login_required
@@ -78,10 +84,3 @@ def member_change(request: HttpRequest, user_id: int) -> HttpResponse:
     except PermissionDenied as error:
         raise PermissionDenied(str(error)) from error
     return redirect("members")
-
-
-def _set_password_link(user: User) -> str:
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    path = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
-    return f"{settings.PANEL_BASE_URL}{path}"
