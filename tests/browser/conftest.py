@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import IN_CI
+from tests.lab import services as lab_services
 from tests.lab.proc import answers, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,6 +64,9 @@ def running_panel(lab: Any, redis_db: int) -> Iterator[RunningPanel]:
         "PANEL_GIT_ALLOW_LOCAL": "true",  # the journeys build from repositories on this disk
         "PANEL_TLS_ISSUER": "internal",
         "PANEL_INSECURE_REGISTRIES": lab.registry,  # the panel asks it whether tags exist
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",  # the lab's SMTP sink
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(lab_services.SMTP_PORT),
     }
     manage = [sys.executable, "manage.py"]
     subprocess.run(
