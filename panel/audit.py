@@ -87,6 +87,16 @@ def record(
     return event
 
 
+def record_for_person(
+    actor: Actor, person: Any, action: AuditAction, details: Mapping[str, Any] | None = None
+) -> None:
+    """A change to a person's own account (their keys, their second factor) concerns every
+    team they are in: each team's history records it."""
+    for membership in person.memberships.select_related("team"):
+        record(actor, action, team=membership.team, target=person,
+               target_label=person.get_username(), details=details)  # fmt: skip
+
+
 def values_of(instance: models.Model | None, names: Iterable[str]) -> dict[str, Any] | None:
     """The fields of a row as an update event compares them; None for a row not there yet."""
     if instance is None or instance._state.adding:

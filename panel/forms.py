@@ -53,14 +53,14 @@ class RateLimitedLoginForm(auth_forms.AuthenticationForm):
     def clean(self) -> dict[str, Any]:
         username = sign_in_name(self.data.get("username") or "")
         ip = client_ip(self.request) if self.request else None
-        if _too_many_failures(username, ip):
+        if too_many_failures(username, ip):
             raise forms.ValidationError(
                 "Too many failed sign-ins. Wait a few minutes and try again.", code="rate_limited"
             )
         try:
             return super().clean()
         except forms.ValidationError:
-            LoginFailure.objects.create(username=username, ip=ip)
+            count_failure(username, ip)
             raise
 
 
@@ -72,7 +72,12 @@ def sign_in_name(typed: str) -> str:
     return stored or name
 
 
-def _too_many_failures(username: str, ip: str | None) -> bool:
+def count_failure(username: str, ip: str | None) -> None:
+    """A failed password or second-factor code: both count toward the same limit."""
+    LoginFailure.objects.create(username=username, ip=ip)
+
+
+def too_many_failures(username: str, ip: str | None) -> bool:
     since = timezone.now() - timedelta(seconds=settings.PANEL_LOGIN_WINDOW_SECONDS)
     limit = settings.PANEL_LOGIN_MAX_FAILURES
     recent = LoginFailure.objects.filter(at__gte=since)

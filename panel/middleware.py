@@ -4,16 +4,21 @@ from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
+from panel import two_factor_services
 from panel.api.auth import API_PREFIX
 from panel.api.auth import error as api_error
 from panel.validators import unsafe_label, unsafe_text_reason
 
 # Providers post their signed bodies here; the body is the signed bytes, never a form.
 WEBHOOK_PREFIX = "/hooks/"
+# Reached by a signed-in person who still owes a second factor.
+TWO_FACTOR_FREE = ("/account/two-factor", "/login", "/logout", "/up", "/invitations/", "/static/")
 
 
 class RefuseUnsafeInputMiddleware:
@@ -74,3 +79,45 @@ def _refuse(request: HttpRequest, status: int, message: str) -> HttpResponse:
     if request.path.startswith(API_PREFIX):
         return api_error(status, message)
     return render(request, "panel/refused.html", {"message": message}, status=status)
+
+
+class TwoFactorMiddleware:
+    """A session that signed in before its person turned a second factor on ends; a person
+    whose team requires a second factor sets it up before anything else."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
+        return _owed_factor(request) or self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        owed = await sync_to_async(_owed_factor)(request)
+        if owed is not None:
+            return owed
+        response: HttpResponse = await self.get_response(request)
+        return response
+
+
+def _owed_factor(request: HttpRequest) -> HttpResponse | None:
+    user = request.user
+    free = request.path.startswith((*TWO_FACTOR_FREE, API_PREFIX, WEBHOOK_PREFIX))
+    if free or not user.is_authenticated or user.is_verified():  # type: ignore[attr-defined]
+        return None
+    on, required = two_factor_services.standing(user)
+    if on:
+        logout(request)
+        messages.info(request, "Your account now signs in with a code: sign in again.")
+        return redirect("login")
+    if required:
+        messages.warning(request, "Your team requires two-factor sign-in: set it up first.")
+        return redirect("account_two_factor")
+    return None

@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "panel",
     "servers",
     "deployments",
@@ -62,7 +65,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "panel.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -110,6 +115,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+OTP_TOTP_ISSUER = env.str("PANEL_TOTP_ISSUER", default="Panel")
 PANEL_LOGIN_MAX_FAILURES = env.int("PANEL_LOGIN_MAX_FAILURES", default=5)
 PANEL_LOGIN_WINDOW_SECONDS = env.int("PANEL_LOGIN_WINDOW_SECONDS", default=900)
 # Only a proxy you run may set the client address; X-Forwarded-For is ignored unless trusted.

@@ -6,8 +6,8 @@ from django.urls import include, path
 from deployments import api as deployments_api
 from panel.api import jobs as api_jobs
 from panel.api import openapi
-from panel.forms import BaseUrlPasswordResetForm, RateLimitedLoginForm
-from panel.views import audit, home, invitations, jobs, team
+from panel.forms import BaseUrlPasswordResetForm
+from panel.views import audit, home, invitations, jobs, team, two_factor
 from panel.views import tokens as tokens_views
 
 urlpatterns = [
@@ -41,11 +41,18 @@ urlpatterns = [
     path("audit/", audit.audit_list, name="audit_list"),
     path("audit/export.<str:fmt>", audit.audit_export, name="audit_export"),
     path("audit/verify", audit.audit_verify, name="audit_verify"),
+    path("login", two_factor.SignInView.as_view(), name="login"),
+    path("login/code", two_factor.login_code, name="login_code"),
+    path("account/two-factor", two_factor.account_two_factor, name="account_two_factor"),
     path(
-        "login",
-        auth_views.LoginView.as_view(authentication_form=RateLimitedLoginForm),
-        name="login",
+        "account/two-factor/codes",
+        two_factor.account_recovery_codes,
+        name="account_recovery_codes",
     ),
+    path(
+        "account/two-factor/off", two_factor.account_two_factor_off, name="account_two_factor_off"
+    ),
+    path("team/two-factor", two_factor.team_two_factor, name="team_two_factor"),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/reset",

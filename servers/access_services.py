@@ -32,14 +32,14 @@ def add_member_key(actor: Actor, user: User, name: str, text: str) -> MemberKey:
     with transaction.atomic():
         key = MemberKey.objects.create(user=user, name=name, public_key=parsed.line,
                                        fingerprint=parsed.fingerprint)  # fmt: skip
-        _audit_everywhere(actor, user, AuditAction.MEMBER_KEY_ADD, key)
+        audit.record_for_person(actor, user, AuditAction.MEMBER_KEY_ADD, _described(key))
         _sync_where_granted(actor, user)
     return key
 
 
 def remove_member_key(actor: Actor, key: MemberKey) -> None:
     with transaction.atomic():
-        _audit_everywhere(actor, key.user, AuditAction.MEMBER_KEY_REMOVE, key)
+        audit.record_for_person(actor, key.user, AuditAction.MEMBER_KEY_REMOVE, _described(key))
         key.delete()
         _sync_where_granted(actor, key.user)
 
@@ -90,9 +90,5 @@ def _sync_where_granted(actor: Actor, user: User) -> None:
         start_sync(actor, server)
 
 
-def _audit_everywhere(actor: Actor, user: User, action: AuditAction, key: MemberKey) -> None:
-    """A person's key reaches every team they are in: each team's history says so."""
-    for membership in Membership.objects.filter(user=user).select_related("team"):
-        audit.record(actor, action, team=membership.team, target=user,
-                     target_label=user.username,
-                     details={"key": key.name, "fingerprint": key.fingerprint})  # fmt: skip
+def _described(key: MemberKey) -> dict[str, str]:
+    return {"key": key.name, "fingerprint": key.fingerprint}

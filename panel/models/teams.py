@@ -20,6 +20,9 @@ class Role(models.TextChoices):
 class Team(models.Model):
     name = models.CharField(max_length=100)
     slug = models.CharField(max_length=63, unique=True, validators=[slug_validator])
+    require_two_factor = models.BooleanField(
+        default=False, help_text="Members sign in with a code from an app as well."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
