@@ -91,7 +91,12 @@ def require_for_team(actor: Actor, team: Team, required: bool) -> None:
         raise PermissionDenied("Only owners decide whether the team requires two-factor sign-in.")
     with transaction.atomic():
         before = audit.values_of(team, ["require_two_factor"])
-        Team.objects.filter(pk=team.pk).update(require_two_factor=required)
+        if (
+            not Team.objects.filter(pk=team.pk)
+            .exclude(require_two_factor=required)
+            .update(require_two_factor=required)
+        ):
+            return
         audit.record(actor, AuditAction.TEAM_TWO_FACTOR, team=team, target=team,
                      details={"required": required,
                               **audit.diff(before, {"require_two_factor": required})})  # fmt: skip

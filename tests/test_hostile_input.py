@@ -25,9 +25,10 @@ from deployments import accessory_services
 from deployments.models import AccessoryLink, App, EnvVar, Release, ReleaseStatus, Role, Webhook
 from monitoring import services as monitoring_services
 from monitoring.models import Alert, AlertRule, UptimeCheck
+from panel import invitation_services
 from panel.api import tokens
 from panel.audit import Actor
-from panel.models import ApiToken, Job, LoginFailure
+from panel.models import ApiToken, Invitation, Job, LoginFailure
 from runbooks.models import Runbook
 from servers.models import MemberKey, ServerAccess
 from tests.conftest import Crew, new_server
@@ -123,9 +124,14 @@ def world(crew: Crew) -> World:
     access = ServerAccess.objects.create(team=crew.team, server=server, user=crew.viewer,
                                          login="deploy")  # fmt: skip
     runbook = Runbook.objects.create(team=crew.team, name="drill", steps="- wait: 1")
+    _, invitation_link = invitation_services.invite(
+        Actor.for_user(crew.owner), crew.team, "new@example.com", "viewer"
+    )
     values = {
         "runbook_id": str(runbook.pk),
         "webhook_id": str(webhook.pk),
+        "token": invitation_link.rsplit("/", 1)[1],
+        "invitation_id": str(Invitation.objects.get().pk),
         "member_key_id": str(member_key.pk),
         "access_id": str(access.pk),
         "rule_id": str(rule.pk),
@@ -144,7 +150,6 @@ def world(crew: Crew) -> World:
         "name": "shop",
         "fmt": "csv",
         "uidb64": "MQ",
-        "token": "set-password",
         "id": str(job.pk),
         "accessory_id": str(accessory.pk),
         "link_id": str(link.pk),

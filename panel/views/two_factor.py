@@ -15,7 +15,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -134,6 +134,8 @@ def account_recovery_codes(request: HttpRequest) -> HttpResponse:
 @require_POST
 def account_two_factor_off(request: HttpRequest) -> HttpResponse:
     user = _user(request)
+    if not two_factor_services.is_on(user):
+        return redirect("account_two_factor")
     if two_factor_services.required_of(user):
         messages.error(request, "A team of yours requires two-factor sign-in: it stays on.")
         return redirect("account_two_factor")
@@ -149,7 +151,9 @@ def account_two_factor_off(request: HttpRequest) -> HttpResponse:
 @require_POST
 def team_two_factor(request: HttpRequest) -> HttpResponse:
     team = team_of(request)
-    required = request.POST.get("required") == "1"
+    if request.POST.get("required") not in ("0", "1"):
+        return HttpResponseBadRequest("required: 0 or 1.")
+    required = request.POST["required"] == "1"
     try:
         two_factor_services.require_for_team(actor_of(request), team, required)
     except PermissionDenied as refused:
