@@ -66,7 +66,7 @@ def test_invite_a_member_by_mail_who_accepts(
     page = admin_page
     page.goto(f"{panel.url}/team/members")
     page.get_by_label("Email").fill("ivy@example.com")
-    page.get_by_label("Role").select_option("deployer")
+    page.get_by_label("Role", exact=True).select_option("deployer")
     page.get_by_role("button", name="Send the invitation").click()
     expect(page.locator(".messages")).to_contain_text("on its way to ivy@example.com")
     expect(page.locator("#invitation-table")).to_contain_text("ivy@example.com")
