@@ -1,9 +1,11 @@
-"""Git-push deliveries against a running panel (uvicorn, the embedded SQLite defaults): 200
-GitHub-signed deliveries at 50/s, one in ten a redelivery, some for a branch that does not
-deploy. Each matching push is for its own app, so every one must start exactly one deploy.
+"""Git-push deliveries against a running panel: 200 GitHub-signed deliveries at 50/s, one in
+ten a redelivery, some for a branch that does not deploy. Each matching push is for its own
+app, so every one must start exactly one deploy.
 
-The baseline, in the same run and over the same HTTP client, is a bare ASGI endpoint that
-reads the body and checks its signature, and does nothing else.
+The panel runs twice: as `manage.py serve` runs it (one uvicorn process, SQLite, the local
+broker), and as compose.yaml runs it (gunicorn with two uvicorn workers, PostgreSQL and Redis,
+here the lab's). The baseline, in the same run and over the same HTTP client, is a bare ASGI
+endpoint that reads the body and checks its signature, and does nothing else.
 Goal (DESIGN): p95 answer under 100 ms; deploys = unique matching pushes; none lost.
 """
 
@@ -23,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench.panel_env import setup_django
+from tests.lab import services as lab_services
 from tests.lab.proc import answers, free_port, wait_for
 
 DELIVERIES = 200
@@ -54,12 +57,15 @@ def p95(values: list[float]) -> float:
 
 
 @contextmanager
-def serve(target: str, directory: Path) -> Iterator[str]:
+def serve(target: str, directory: Path, workers: int = 1) -> Iterator[str]:
     port = free_port()
+    if workers == 1:
+        argv = ["uvicorn", target, "--port", str(port), "--log-level", "error"]
+    else:
+        argv = ["gunicorn", target, "-k", "panel.serving.UvicornWorker", "-w", str(workers),
+                "-b", f"127.0.0.1:{port}", "--log-level", "error"]  # fmt: skip
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", target, "--port", str(port), "--log-level", "error"],
-        cwd=directory,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        [sys.executable, "-m", *argv], cwd=directory, env={**os.environ, "PYTHONPATH": str(ROOT)}
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -145,41 +151,71 @@ def send_all(
         return list(pool.map(one, range(len(deliveries))))
 
 
-def main() -> None:
+def measure(setup: str) -> dict[str, float]:
+    """One setup's figures; the process's settings are that setup's."""
+    if setup == "production":
+        database = f"bench_{int(time.time())}"
+        subprocess.run(["psql", lab_services.POSTGRES_URL, "-qc", f"CREATE DATABASE {database}"],
+                       check=True)  # fmt: skip
+        os.environ["DATABASE_URL"] = lab_services.POSTGRES_URL.rsplit("/", 1)[0] + f"/{database}"
+        os.environ["REDIS_URL"] = lab_services.REDIS_URL.rsplit("/", 1)[0] + "/3"
     setup_django()
     from deployments.models import DeliveryResult, WebhookDelivery
     from panel.models import Job
 
     deliveries = make_pushes()
     unsigned = [(path, {"x-github-event": "push"}, b"{}") for path, _, _ in deliveries[:3]]
-    with serve("panel.asgi:application", ROOT) as url:
+    with serve("panel.asgi:application", ROOT, workers=2 if setup == "production" else 1) as url:
         send_all(url, unsigned)  # warm: the first requests import the views; refused
-        answers_panel = send_all(url, deliveries)
-    bare_dir = Path(os.environ["PANEL_DATA_DIR"])
-    (bare_dir / "bare_hook.py").write_text(BARE_APP)
-    with serve("bare_hook:app", bare_dir) as url:
-        send_all(url, unsigned)
-        answers_bare = send_all(url, deliveries)
+        answered = send_all(url, deliveries)
+    figures = {
+        "p95": p95([seconds for seconds, _ in answered]) * 1000,
+        "median": statistics.median(seconds for seconds, _ in answered) * 1000,
+        "not_2xx": sum(status >= 300 for _, status in answered),
+        "deploys": Job.objects.filter(kind="app.deploy").count(),
+        "stored": WebhookDelivery.objects.count(),
+        "deployed": WebhookDelivery.objects.filter(result=DeliveryResult.DEPLOYED).count(),
+    }
+    if setup == "embedded":
+        bare_dir = Path(os.environ["PANEL_DATA_DIR"])
+        (bare_dir / "bare_hook.py").write_text(BARE_APP)
+        with serve("bare_hook:app", bare_dir) as url:
+            send_all(url, unsigned)
+            figures["bare_p95"] = p95([seconds for seconds, _ in send_all(url, deliveries)]) * 1000
+    return figures
 
+
+def main() -> None:
+    if len(sys.argv) > 1:
+        print(json.dumps(measure(sys.argv[1])))
+        return
+    lab_services.start_postgres()
+    lab_services.start_redis()
+    found = {}
+    for setup in ("embedded", "production"):
+        run = subprocess.run([sys.executable, "-m", "bench.webhooks", setup], cwd=ROOT,
+                             capture_output=True, text=True, check=True)  # fmt: skip
+        found[setup] = json.loads(run.stdout.strip().splitlines()[-1])
     expected = DELIVERIES - REDELIVERED - IGNORED
-    deploys = Job.objects.filter(kind="app.deploy").count()
-    stored = WebhookDelivery.objects.count()
-    deployed = WebhookDelivery.objects.filter(result=DeliveryResult.DEPLOYED).count()
-    failed = sum(status >= 300 for _, status in answers_panel)
-    lost = (DELIVERIES - REDELIVERED) - stored + (expected - deployed)
-    panel_p95 = p95([seconds for seconds, _ in answers_panel]) * 1000
-    bare_p95 = p95([seconds for seconds, _ in answers_bare]) * 1000
-    print(
-        f"deliveries: {DELIVERIES} at {PER_SECOND}/s, {REDELIVERED} of them again, "
-        f"{IGNORED} for a branch that does not deploy"
-    )
-    print(f"answers not 2xx: {failed}")
-    print(f"panel median: {statistics.median(s for s, _ in answers_panel) * 1000:.1f} ms")
-    print(f"bare p95: {bare_p95:.1f} ms")
-    print(f"p95: {panel_p95:.1f} ms")
-    print(f"deploys: {deploys}")
+    embedded, production = found["embedded"], found["production"]
+    print(f"deliveries: {DELIVERIES} at {PER_SECOND}/s, {REDELIVERED} of them again, "
+          f"{IGNORED} for a branch that does not deploy")  # fmt: skip
+    print(f"bare endpoint p95: {embedded['bare_p95']:.1f} ms")
+    for setup, figures in found.items():
+        print(f"{setup}: median {figures['median']:.1f} ms, p95 {figures['p95']:.1f} ms, "
+              f"deploys {figures['deploys']}, answers not 2xx {figures['not_2xx']}")  # fmt: skip
+    lost = max(_lost(figures, expected) for figures in found.values())
+    print(f"p95 embedded: {embedded['p95']:.0f} ms")
+    print(f"p95: {production['p95']:.0f} ms")
+    print(f"deploys: {production['deploys']}")
     print(f"expected: {expected}")
     print(f"lost: {lost}")
+
+
+def _lost(figures: dict[str, float], expected: int) -> int:
+    """Unique deliveries not stored, and matching ones stored without their deploy."""
+    unique = DELIVERIES - REDELIVERED
+    return int((unique - figures["stored"]) + (expected - figures["deployed"]))
 
 
 if __name__ == "__main__":

@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "panel.middleware.RefuseUnsafeInputMiddleware",
+    "panel.middleware.SyncChain",
 ]
 
 ROOT_URLCONF = "panel.urls"
@@ -97,10 +98,19 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{PANEL_DATA_DIR / 'panel.sqlite3'}")
 }
+# A connection kept across requests (checked before reuse) instead of one opened per request.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("PANEL_DB_CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE makes writers queue instead of failing with "database is locked" on upgrade.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            # WAL with NORMAL sync: a commit survives the panel crashing; only a power cut
+            # may lose the last commits (the database itself stays whole).
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)

@@ -92,6 +92,7 @@ def account_two_factor(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     codes: list[str] = []
     form = CodeForm(request.POST or None)
+    form.fields["code"].help_text = "The six digits the app shows now."
     device = (
         None if two_factor_services.is_on(user) else two_factor_services.device_to_confirm(user)
     )
