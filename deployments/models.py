@@ -346,7 +346,6 @@ class Webhook(models.Model):
 
 
 class DeliveryResult(models.TextChoices):
-    RECEIVED = "received", "Received"
     DEPLOYED = "deployed", "Deploy started"
     QUEUED = "queued", "Queued behind a running deploy"
     REPLACED = "replaced", "Replaced by a newer push"
