@@ -2,10 +2,12 @@
 ten a redelivery, some for a branch that does not deploy. Each matching push is for its own
 app, so every one must start exactly one deploy.
 
-The panel runs twice: as `manage.py serve` runs it (one uvicorn process, SQLite, the local
-broker), and as compose.yaml runs it (gunicorn with two uvicorn workers, PostgreSQL and Redis,
-here the lab's). The baseline, in the same run and over the same HTTP client, is a bare ASGI
-endpoint that reads the body and checks its signature, and does nothing else.
+The panel's web server runs twice: as `manage.py serve` runs it (one uvicorn process, SQLite,
+the local broker), and as compose.yaml runs it (gunicorn with two uvicorn workers, PostgreSQL
+and Redis, here the lab's). A push's deploy is created while it is answered; no worker runs
+here, so the deploys wait in the queue and the worker's load is not part of the answer time.
+The baseline, in the same run and over the same HTTP client, is a bare ASGI endpoint that
+reads the body and checks its signature, and does nothing else.
 Goal (DESIGN): p95 answer under 100 ms; deploys = unique matching pushes; none lost.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -25,6 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench.panel_env import setup_django
+from panel import serving
 from tests.lab import services as lab_services
 from tests.lab.proc import answers, free_port, wait_for
 
@@ -33,6 +37,9 @@ PER_SECOND = 50
 REDELIVERED = DELIVERIES // 10
 KEY = "bench-key"  # the webhooks' secret, as the bare endpoint knows it too
 IGNORED = 20
+WARM = 5
+GIT_URL = "https://git.example.com/acme/app.git"
+Push = tuple[str, dict[str, str], bytes]
 ROOT = Path(__file__).resolve().parent.parent
 BARE_APP = """
 import hashlib, hmac
@@ -57,27 +64,38 @@ def p95(values: list[float]) -> float:
 
 
 @contextmanager
-def serve(target: str, directory: Path, workers: int = 1) -> Iterator[str]:
+def serve(setup: str, directory: Path = ROOT) -> Iterator[str]:
+    """The panel's web server as `manage.py serve` or compose.yaml runs it, or the bare
+    endpoint."""
     port = free_port()
-    if workers == 1:
-        argv = ["uvicorn", target, "--port", str(port), "--log-level", "error"]
-    else:
-        argv = ["gunicorn", target, "-k", "panel.serving.UvicornWorker", "-w", str(workers),
-                "-b", f"127.0.0.1:{port}", "--log-level", "error"]  # fmt: skip
-    server = subprocess.Popen(
-        [sys.executable, "-m", *argv], cwd=directory, env={**os.environ, "PYTHONPATH": str(ROOT)}
-    )
+    commands = {
+        "embedded": [["-m", "uvicorn", "panel.asgi:application", "--port", str(port),
+                      "--log-level", "error", *serving.UVICORN_OPTIONS]],
+        "production": [
+            ["-m", "gunicorn", "panel.asgi:application", "-k", "panel.serving.UvicornWorker",
+             "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "error"],
+        ],
+        "bare": [["-m", "uvicorn", "bare_hook:app", "--port", str(port), "--log-level", "error"]],
+    }  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = [
+        subprocess.Popen([sys.executable, *argv], cwd=directory, env=env,
+                         stdout=subprocess.DEVNULL, start_new_session=True)
+        for argv in commands[setup]
+    ]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: answers(url + "/up") or answers(url), "the server", 30)
+        wait_for(lambda: answers(url + "/up") or answers(url), "the server", 60)
         yield url
     finally:
-        server.terminate()
-        server.wait(10)
+        for process in started:
+            os.killpg(process.pid, signal.SIGINT)
+            process.wait(30)
 
 
-def make_pushes() -> list[tuple[str, dict[str, str], bytes]]:
-    """(webhook URL path, headers, body) for every delivery, in sending order."""
+def make_pushes() -> tuple[list[Push], list[Push]]:
+    """(webhook URL path, headers, body) for every delivery, in sending order; and, first,
+    pushes to other apps that warm the panel up (its first messages to its broker)."""
     from deployments import webhook_services
     from deployments.models import App, Role, Webhook
     from panel.audit import Actor
@@ -88,16 +106,15 @@ def make_pushes() -> list[tuple[str, dict[str, str], bytes]]:
     key = SshKey.objects.create(
         team=team, name="k", public_key="ssh-ed25519 AAAA", fingerprint="SHA256:x", private_key="k"
     )
-    server = Server.objects.create(
-        team=team, name="web", host="10.0.0.5", ssh_key=key, host_key_state=HostKeyState.TRUSTED
-    )
+    server = Server.objects.create(team=team, name="web", host="192.0.2.1", ssh_key=key,
+                                   host_key_state=HostKeyState.TRUSTED)  # fmt: skip
     actor = Actor.system("bench")
     unique: list[tuple[str, dict[str, str], bytes]] = []
     hooks: list[Webhook] = []
-    for n in range(DELIVERIES - REDELIVERED):
-        if n < DELIVERIES - REDELIVERED - IGNORED:
+    for n in range(DELIVERIES - REDELIVERED + WARM):
+        if n < DELIVERIES - REDELIVERED - IGNORED + WARM:
             app = App.objects.create(
-                team=team, name=f"app{n}", image=f"bench/app{n}", git_url="/srv/app.git"
+                team=team, name=f"app{n}", image=f"bench/app{n}", git_url=GIT_URL
             )
             Role.objects.create(app=app, name="web").servers.set([server])
             webhook_services.set_up(actor, app, provider="github", branch="main", tag_pattern="")
@@ -107,7 +124,7 @@ def make_pushes() -> list[tuple[str, dict[str, str], bytes]]:
             hooks.append(hook)
             branch = "main"
         else:
-            hook, branch = hooks[n % len(hooks)], "dev"  # an earlier app; dev does not deploy
+            hook, branch = hooks[n % len(hooks)], "dev"  # an app of before; dev does not deploy
         body = json.dumps(
             {
                 "ref": f"refs/heads/{branch}",
@@ -116,8 +133,8 @@ def make_pushes() -> list[tuple[str, dict[str, str], bytes]]:
             }
         ).encode()
         unique.append((f"/hooks/{hook.pk}", signed(body), body))
-    again = random.Random(7).sample(unique, REDELIVERED)
-    return unique + again
+    warm, measured = unique[:WARM], unique[WARM:]
+    return measured + random.Random(7).sample(measured, REDELIVERED), warm
 
 
 def signed(body: bytes) -> dict[str, str]:
@@ -163,24 +180,26 @@ def measure(setup: str) -> dict[str, float]:
     from deployments.models import DeliveryResult, WebhookDelivery
     from panel.models import Job
 
-    deliveries = make_pushes()
-    unsigned = [(path, {"x-github-event": "push"}, b"{}") for path, _, _ in deliveries[:3]]
-    with serve("panel.asgi:application", ROOT, workers=2 if setup == "production" else 1) as url:
-        send_all(url, unsigned)  # warm: the first requests import the views; refused
+    deliveries, warm = make_pushes()
+    deploys = Job.objects.filter(kind="app.deploy")
+    deployed = WebhookDelivery.objects.filter(result=DeliveryResult.DEPLOYED)
+    with serve(setup) as url:
+        send_all(url, warm)  # the first requests import the views and reach the broker
+        before = (deploys.count(), WebhookDelivery.objects.count(), deployed.count())
         answered = send_all(url, deliveries)
     figures = {
         "p95": p95([seconds for seconds, _ in answered]) * 1000,
         "median": statistics.median(seconds for seconds, _ in answered) * 1000,
         "not_2xx": sum(status >= 300 for _, status in answered),
-        "deploys": Job.objects.filter(kind="app.deploy").count(),
-        "stored": WebhookDelivery.objects.count(),
-        "deployed": WebhookDelivery.objects.filter(result=DeliveryResult.DEPLOYED).count(),
+        "deploys": deploys.count() - before[0],
+        "stored": WebhookDelivery.objects.count() - before[1],
+        "deployed": deployed.count() - before[2],
     }
     if setup == "embedded":
         bare_dir = Path(os.environ["PANEL_DATA_DIR"])
         (bare_dir / "bare_hook.py").write_text(BARE_APP)
-        with serve("bare_hook:app", bare_dir) as url:
-            send_all(url, unsigned)
+        with serve("bare", bare_dir) as url:
+            send_all(url, warm)
             figures["bare_p95"] = p95([seconds for seconds, _ in send_all(url, deliveries)]) * 1000
     return figures
 
