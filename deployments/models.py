@@ -346,6 +346,7 @@ class Webhook(models.Model):
 
 
 class DeliveryResult(models.TextChoices):
+    RECEIVED = "received", "Received"
     DEPLOYED = "deployed", "Deploy started"
     QUEUED = "queued", "Queued behind a running deploy"
     REPLACED = "replaced", "Replaced by a newer push"

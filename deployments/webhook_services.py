@@ -1,6 +1,6 @@
 """Git-push webhooks: set one up (audited), and receive a delivery: verify it before anything
-else, store it once, and deploy its commit, or queue it behind the app's running job where
-the newest waiting push replaces older ones."""
+else and store it once, then answer. A task takes each stored push: it deploys its commit, or
+queues it behind the app's running job, where the newest waiting push replaces older ones."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -25,6 +26,9 @@ from panel.models.audit import ActorType
 from panel.models.jobs import ACTIVE_STATUSES
 
 logger = logging.getLogger(__name__)
+TAKE_PUSH = "deployments.take_push"
+# A received push not taken within this time (its message lost) is taken by the minute tick.
+RECEIVED_GRACE_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,44 @@ def receive(webhook_id: str, headers: Mapping[str, str], body: bytes) -> Answer:
     reason = why_not_deployed(webhook.branch, webhook.tag_pattern, delivery.ref, delivery.commit)
     if reason:
         return _store(webhook, delivery, headers, DeliveryResult.IGNORED, reason, 202, reason)
-    return _deploy_or_queue(webhook, delivery, headers)
+    text = f"Received: {delivery.commit[:12]} deploys."
+    return _store(webhook, delivery, headers, DeliveryResult.RECEIVED, "", 202, text)
+
+
+@shared_task(name=TAKE_PUSH)
+def take_push(delivery_id: int) -> str:
+    """Deploy a received push's commit, or queue it behind the app's active job; a push older
+    than one already deployed or queued for the app is replaced by it."""
+    stored = (
+        WebhookDelivery.objects.filter(pk=delivery_id, result=DeliveryResult.RECEIVED)
+        .select_related("webhook__app__team")
+        .first()
+    )
+    if stored is None:
+        return "taken already"
+    app = stored.webhook.app
+    with transaction.atomic():
+        App.objects.select_for_update().filter(pk=app.pk).first()
+        if not WebhookDelivery.objects.filter(
+            pk=stored.pk, result=DeliveryResult.RECEIVED
+        ).exists():
+            return "taken already"
+        of_app = WebhookDelivery.objects.filter(webhook__app=app)
+        newer = of_app.filter(
+            pk__gt=stored.pk, result__in=(DeliveryResult.DEPLOYED, DeliveryResult.QUEUED)
+        ).first()
+        running = _active_job(app)
+        if newer is not None:
+            stored.result, stored.replaced_by = DeliveryResult.REPLACED, newer
+        elif running is None:
+            _start(stored)
+        else:
+            older = of_app.filter(result=DeliveryResult.QUEUED)
+            replaced = [row.commit[:12] for row in older]
+            older.update(result=DeliveryResult.REPLACED, replaced_by=stored)
+            stored.result, stored.reason = DeliveryResult.QUEUED, _queued_reason(running, replaced)
+        stored.save(update_fields=["result", "reason", "job", "replaced_by"])
+    return str(stored.result)
 
 
 def start_waiting(app: App) -> Job | None:
@@ -127,32 +168,15 @@ def start_waiting(app: App) -> Job | None:
 
 @shared_task(name="deployments.start_waiting_pushes")
 def start_all_waiting() -> int:
-    """For pushes whose running job ended without telling (cancelled while queued, reaped)."""
+    """For pushes whose message was lost, and pushes whose app's job ended without telling
+    (cancelled while queued, reaped)."""
+    stale = timezone.now() - timedelta(seconds=RECEIVED_GRACE_SECONDS)
+    for delivery_id in WebhookDelivery.objects.filter(
+        result=DeliveryResult.RECEIVED, received_at__lt=stale
+    ).values_list("pk", flat=True):
+        take_push(delivery_id)
     apps = App.objects.filter(webhook__deliveries__result=DeliveryResult.QUEUED).distinct()
     return sum(start_waiting(app) is not None for app in apps)
-
-
-def _deploy_or_queue(webhook: Webhook, delivery: Delivery, headers: Mapping[str, str]) -> Answer:
-    app = webhook.app
-    stored = _row(webhook, delivery, headers, DeliveryResult.QUEUED, "")
-    try:
-        with transaction.atomic():
-            App.objects.select_for_update().filter(pk=app.pk).first()
-            running = _active_job(app)
-            if running is None:
-                job = _start(stored)
-                stored.save()
-                if job is None:
-                    return Answer(409, f"Not deployed: {stored.reason}")
-                return Answer(202, f"Deploying {delivery.commit[:12]}: job #{job.pk}.")
-            older = WebhookDelivery.objects.filter(webhook__app=app, result=DeliveryResult.QUEUED)
-            replaced = [row.commit[:12] for row in older]
-            stored.reason = _queued_reason(running, replaced)
-            stored.save()
-            older.exclude(pk=stored.pk).update(result=DeliveryResult.REPLACED, replaced_by=stored)
-    except IntegrityError:
-        return Answer(200, "Already received.")
-    return Answer(202, f"Queued: {stored.reason}")
 
 
 def _start(stored: WebhookDelivery) -> Job | None:
@@ -184,7 +208,10 @@ def _store(
 ) -> Answer:
     try:
         with transaction.atomic():
-            _row(webhook, delivery, headers, result, reason).save()
+            row = _row(webhook, delivery, headers, result, reason)
+            row.save()
+            if result == DeliveryResult.RECEIVED:
+                transaction.on_commit(lambda: current_app.send_task(TAKE_PUSH, args=[row.pk]))
     except IntegrityError:
         return Answer(200, "Already received.")
     return Answer(status, text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,11 @@ def deploy_by_a_signed_push(page: Any, repo: Path, artifacts: Path) -> None:
     answer = httpx.post(url, content=body, headers=headers, timeout=5)
     assert answer.status_code == 202, answer.text
 
-    page.reload()
+    for _ in range(40):  # the worker takes the received push
+        page.reload()
+        if "Deploy started" in page.locator("#delivery-table").inner_text():
+            break
+        time.sleep(0.5)
     expect(page.locator("#delivery-table")).to_contain_text("Deploy started")
     expect(page.locator("#delivery-table")).to_contain_text(sha[:12])
     expect(page.locator("#webhook-secret")).to_have_count(0)  # shown once only

@@ -1,5 +1,6 @@
 """On the lab: a `git push` to a repository whose hook signs and posts the push the way GitHub
-does makes the panel build and deploy that commit; each provider's real signed request is
+does makes the panel build and deploy that commit (the worker's part, taking the received push
+and running the deploy, is called here); each provider's real signed request is
 taken, and wrong, empty, replayed and stale ones deploy nothing."""
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ def test_a_git_push_builds_and_deploys_the_pushed_commit(
         [*git, "push", "-q", "origin", "main"], check=True, capture_output=True, text=True
     )
     assert "panel answered 202" in result.stderr, result.stderr
+    assert webhook_services.take_push(WebhookDelivery.objects.get().pk) == "deployed"
     job = Job.objects.get(kind="app.deploy", target_id=str(app.pk))
     assert job.actor_label == "GitHub webhook, pushed by lab"
     assert run_job(job.pk, deploy) == "succeeded", log_of(job)
@@ -134,6 +136,7 @@ def test_each_provider_s_signed_push_is_taken_and_forgeries_are_not(
     assert Job.objects.count() == 0
     assert send(url, good, body) == 202
     assert send(url, good, body) == 200  # sent again: already received
+    assert webhook_services.take_push(WebhookDelivery.objects.get().pk) == "deployed"
     assert Job.objects.count() == 1
     assert Release.objects.get().version == sha
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from deployments import webhook_services
 from deployments.models import App, DeliveryResult, Release, Webhook, WebhookDelivery
@@ -237,6 +239,12 @@ def hook(crew: Crew, git_app: App) -> tuple[Webhook, str]:
     return Webhook.objects.get(app=git_app), secret
 
 
+def take_received() -> list[str]:
+    """What the worker does with each received push, oldest first."""
+    received = WebhookDelivery.objects.filter(result=DeliveryResult.RECEIVED).order_by("pk")
+    return [webhook_services.take_push(pk) for pk in received.values_list("pk", flat=True)]
+
+
 def post(client: Client, webhook: Webhook, headers: dict[str, str], body: bytes) -> Any:
     sent = {name: value for name, value in headers.items() if name != "content-type"}
     return client.post(
@@ -252,9 +260,13 @@ def test_a_signed_push_deploys_its_exact_commit_as_the_webhook(
 ) -> None:
     webhook, secret = hook
     response = post(client, webhook, *github_push(secret, SHA))
-    assert response.status_code == 202, response.content
+    assert (response.status_code, response.content) == (
+        202,
+        f"Received: {SHA[:12]} deploys.\n".encode(),
+    )
+    assert not Job.objects.exists()  # the answer does not wait for the deploy's start
+    assert take_received() == ["deployed"]
     job = Job.objects.get(kind="app.deploy")
-    assert response.content.decode().startswith(f"Deploying {SHA[:12]}: job #{job.pk}")
     assert Release.objects.get(job=job).version == SHA
     assert job.actor_label == "GitHub webhook, pushed by ann"
     delivery = WebhookDelivery.objects.get()
@@ -271,6 +283,7 @@ def test_redeliveries_and_replays_deploy_nothing(client: Client, hook: tuple[Web
     webhook, secret = hook
     headers, body = github_push(secret, SHA, delivery="d-1")
     assert post(client, webhook, headers, body).status_code == 202
+    take_received()
     Job.objects.update(status=JobStatus.SUCCEEDED)
     again = post(client, webhook, headers, body)
     assert (again.status_code, again.content) == (200, b"Already received (deploy started).\n")
@@ -328,7 +341,8 @@ def test_pings_and_other_branches_are_answered_and_deploy_nothing(
     assert other.status_code == 202
     assert "branch dev is not the one that deploys (main)" in other.content.decode()
     tag = post(client, webhook, *github_push(secret, OTHER_SHA, ref="refs/tags/v3"))
-    assert tag.status_code == 202 and tag.content.startswith(b"Deploying")
+    assert tag.status_code == 202 and tag.content.startswith(b"Received")
+    take_received()
     results = list(WebhookDelivery.objects.order_by("pk").values_list("result", flat=True))
     assert results == [DeliveryResult.PING, DeliveryResult.IGNORED, DeliveryResult.DEPLOYED]
 
@@ -339,12 +353,14 @@ def test_a_burst_of_pushes_keeps_only_the_newest_waiting_and_deploys_it_after(
     webhook, secret = hook
     first, second, third = "1" * 40, "2" * 40, "3" * 40
     post(client, webhook, *github_push(secret, first))
+    take_received()
     running = Job.objects.get()
-    queued = post(client, webhook, *github_push(secret, second))
-    assert queued.status_code == 202
-    assert queued.content.decode() == f"Queued: waits for job #{running.pk}\n"
-    newest = post(client, webhook, *github_push(secret, third))
-    assert f"replaces {second[:12]}" in newest.content.decode()
+    post(client, webhook, *github_push(secret, second))
+    assert take_received() == ["queued"]
+    assert WebhookDelivery.objects.get(commit=second).reason == f"waits for job #{running.pk}"
+    post(client, webhook, *github_push(secret, third))
+    take_received()
+    assert f"replaces {second[:12]}" in WebhookDelivery.objects.get(commit=third).reason
     assert Job.objects.count() == 1
     client.force_login(crew.viewer)
     page = client.get(reverse("app_webhook", args=[git_app.pk]))
@@ -368,10 +384,36 @@ def test_a_push_the_app_cannot_deploy_says_why(
 ) -> None:
     webhook, secret = hook
     git_app.roles.all().delete()
-    response = post(client, webhook, *github_push(secret, SHA))
-    assert response.status_code == 409
-    assert "has no servers yet" in response.content.decode()
-    assert WebhookDelivery.objects.get().result == DeliveryResult.REFUSED
+    post(client, webhook, *github_push(secret, SHA))
+    assert take_received() == ["refused"]
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.result == DeliveryResult.REFUSED and "has no servers yet" in delivery.reason
+
+
+def test_pushes_taken_out_of_order_keep_the_newest(
+    client: Client, hook: tuple[Webhook, str]
+) -> None:
+    webhook, secret = hook
+    post(client, webhook, *github_push(secret, "1" * 40))
+    post(client, webhook, *github_push(secret, "2" * 40))
+    older, newer = WebhookDelivery.objects.order_by("pk")
+    assert webhook_services.take_push(newer.pk) == "deployed"
+    assert webhook_services.take_push(older.pk) == "replaced"
+    assert webhook_services.take_push(older.pk) == "taken already"
+    older.refresh_from_db()
+    assert older.replaced_by == newer and Job.objects.count() == 1
+
+
+def test_a_received_push_whose_message_was_lost_is_taken_by_the_tick(
+    client: Client, hook: tuple[Webhook, str]
+) -> None:
+    webhook, secret = hook
+    post(client, webhook, *github_push(secret, SHA))
+    webhook_services.start_all_waiting()
+    assert not Job.objects.exists()  # not yet: its message may still arrive
+    WebhookDelivery.objects.update(received_at=timezone.now() - timedelta(minutes=1))
+    webhook_services.start_all_waiting()
+    assert WebhookDelivery.objects.get().result == DeliveryResult.DEPLOYED
 
 
 def test_only_admins_set_up_webhooks_and_the_secret_is_shown_once(
