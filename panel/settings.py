@@ -98,10 +98,10 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{PANEL_DATA_DIR / 'panel.sqlite3'}")
 }
-# A connection kept across requests (checked before reuse) instead of one opened per request.
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("PANEL_DB_CONN_MAX_AGE", default=60))
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A connection kept between a worker's jobs (checked before reuse).
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # IMMEDIATE makes writers queue instead of failing with "database is locked" on upgrade.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
@@ -113,7 +113,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+    # Under ASGI each request's code runs in a thread of its own: a pool, not per-thread
+    # persistent connections, saves PostgreSQL a new backend per request.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "pool", {"min_size": 1, "max_size": env.int("PANEL_DB_POOL_SIZE", default=10)}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -176,6 +181,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Received pushes have a queue of their own: a worker can be given to them alone.
+CELERY_TASK_ROUTES = {"deployments.take_push": {"queue": "webhooks"}}
+PANEL_WORKER_QUEUES = "celery,webhooks"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-jobs": {"task": "panel.reap_stale_jobs", "schedule": 15.0},

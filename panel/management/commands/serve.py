@@ -52,6 +52,8 @@ class Command(BaseCommand):
                 "INFO",
                 "--concurrency",
                 concurrency,
+                "--queues",
+                settings.PANEL_WORKER_QUEUES,
                 "--without-gossip",
                 "--without-mingle",
                 "--beat",
