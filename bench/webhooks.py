@@ -28,6 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
+import redis
+
 from bench.panel_env import setup_django
 from panel import serving
 from tests.lab import services as lab_services
@@ -39,6 +41,7 @@ REDELIVERED = DELIVERIES // 10
 KEY = "bench-key"  # the webhooks' secret, as the bare endpoint knows it too
 IGNORED = 20
 WARM = 5
+REDIS_DB = 9  # of the lab's Redis: no test's panel uses it
 GIT_URL = "https://git.example.com/acme/app.git"
 PUSH_WORKER = ["-m", "celery", "-A", "panel", "worker", "--queues", "webhooks", "--concurrency",
                "2", "--loglevel", "WARNING", "--without-gossip", "--without-mingle"]  # fmt: skip
@@ -178,7 +181,7 @@ def measure(setup: str) -> dict[str, float]:
         subprocess.run(["psql", lab_services.POSTGRES_URL, "-qc", f"CREATE DATABASE {database}"],
                        check=True)  # fmt: skip
         os.environ["DATABASE_URL"] = lab_services.POSTGRES_URL.rsplit("/", 1)[0] + f"/{database}"
-        os.environ["REDIS_URL"] = lab_services.REDIS_URL.rsplit("/", 1)[0] + "/3"
+        os.environ["REDIS_URL"] = lab_services.REDIS_URL.rsplit("/", 1)[0] + f"/{REDIS_DB}"
     setup_django()
     from deployments.models import DeliveryResult, WebhookDelivery
     from panel.models import Job
@@ -187,6 +190,8 @@ def measure(setup: str) -> dict[str, float]:
     received = WebhookDelivery.objects.filter(result=DeliveryResult.RECEIVED)
     deploys = Job.objects.filter(kind="app.deploy")
     deployed = WebhookDelivery.objects.filter(result=DeliveryResult.DEPLOYED)
+    if setup == "production":
+        redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()  # the deploys' messages wait
     with serve(setup) as url:
         send_all(url, warm)  # the first requests import the views and reach the broker
         wait_for(lambda: not received.exists(), "the worker to take the first pushes", 60)
@@ -201,6 +206,8 @@ def measure(setup: str) -> dict[str, float]:
         "stored": WebhookDelivery.objects.count() - before[1],
         "deployed": deployed.count() - before[2],
     }
+    if setup == "production":
+        redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
     if setup == "embedded":
         bare_dir = Path(os.environ["PANEL_DATA_DIR"])
         (bare_dir / "bare_hook.py").write_text(BARE_APP)

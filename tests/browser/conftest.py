@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
 from tests.conftest import IN_CI
 from tests.lab import services as lab_services
@@ -55,6 +56,7 @@ def running_panel(lab: Any, redis_db: int) -> Iterator[RunningPanel]:
     data_dir = Path(tempfile.mkdtemp(prefix="panel-e2e-"))
     port = free_port()
     redis_url = lab.redis_url.rsplit("/", 1)[0] + f"/{redis_db}"
+    redis.Redis.from_url(redis_url).flushdb()  # a new panel: no message left from another
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("PANEL_", "DJANGO_"))},
         "DJANGO_SETTINGS_MODULE": "panel.settings",
