@@ -85,7 +85,8 @@ def remove(actor: Actor, webhook: Webhook) -> None:
 
 
 def receive(webhook_id: str, headers: Mapping[str, str], body: bytes) -> Answer:
-    """Answer one delivery; a deploy is only queued here, never run. `headers` in lower case."""
+    """Answer one delivery once it is stored; `take_push` starts its deploy. `headers` in
+    lower case."""
     webhook = Webhook.objects.select_related("app__team").filter(pk=webhook_id).first()
     if webhook is None:
         return Answer(404, "No such webhook.")

@@ -7,7 +7,7 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -43,19 +43,7 @@ def webhook_receive(request: HttpRequest, webhook_id: uuid.UUID) -> HttpResponse
 def app_webhook(request: HttpRequest, app_id: str) -> HttpResponse:
     app = get_for(request.user, APPS, app_id)
     webhook = Webhook.objects.filter(app=app).first()
-    initial = {"branch": app.git_branch or "main"}
-    form = (
-        WebhookForm(request.POST or None, initial=initial)
-        if webhook is None
-        else WebhookForm(
-            request.POST or None,
-            initial={
-                "provider": webhook.provider,
-                "branch": webhook.branch,
-                "tag_pattern": webhook.tag_pattern,
-            },
-        )
-    )
+    form = _form(app, webhook, request.POST or None)
     secret = ""
     if request.method == "POST":
         require(request.user, app.team_id, Action.MANAGE_APPS)
@@ -82,14 +70,7 @@ def app_webhook_secret(request: HttpRequest, app_id: str) -> HttpResponse:
     if webhook is None:
         return redirect("app_webhook", app_id=app.pk)
     secret = webhook_services.replace_secret(actor_of(request), webhook)
-    form = WebhookForm(
-        initial={
-            "provider": webhook.provider,
-            "branch": webhook.branch,
-            "tag_pattern": webhook.tag_pattern,
-        }
-    )
-    return _page(request, app, webhook, form, secret)
+    return _page(request, app, webhook, _form(app, webhook, None), secret)
 
 
 @login_required
@@ -101,6 +82,14 @@ def app_webhook_remove(request: HttpRequest, app_id: str) -> HttpResponse:
         webhook_services.remove(actor_of(request), webhook)
         messages.success(request, "The webhook is removed; its URL answers 404 from now on.")
     return redirect("app_webhook", app_id=app.pk)
+
+
+def _form(app: App, webhook: Webhook | None, data: QueryDict | None) -> WebhookForm:
+    """The settings form, showing the webhook's settings, or the app's branch for a new one."""
+    if webhook is None:
+        return WebhookForm(data, initial={"branch": app.git_branch or "main"})
+    fields = {"provider": webhook.provider, "branch": webhook.branch}
+    return WebhookForm(data, initial={**fields, "tag_pattern": webhook.tag_pattern})
 
 
 def _page(

@@ -19,7 +19,7 @@ from django.utils import timezone
 from panel import audit, teams
 from panel.audit import Actor
 from panel.models import AuditAction, Invitation, Membership, Team
-from panel.permissions import Action, can
+from panel.permissions import can
 
 logger = logging.getLogger(__name__)
 
@@ -123,8 +123,8 @@ def accept(user: User, token: str) -> Membership:
             )
         if Membership.objects.filter(team=invitation.team, user=user).exists():
             raise InvitationRefused(f"You are a member of {invitation.team.name} already.")
-        action = Action.MANAGE_OWNERS if invitation.role == "owner" else Action.MANAGE_MEMBERS
         inviter = invitation.invited_by
+        action = teams.grant_action(invitation.role)
         if inviter is None or not can(inviter, invitation.team, action):
             raise InvitationRefused(
                 "Whoever invited you may no longer add members in this role; ask for a new "

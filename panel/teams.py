@@ -35,7 +35,7 @@ def set_member_role(actor: Actor, team: Team, user: User, role: str) -> Membersh
     """Add the user to the team or change their role; owners alone grant or take ownership."""
     current = Membership.objects.filter(team=team, user=user).first()
     touches_owner = role == Role.OWNER or (current is not None and current.role == Role.OWNER)
-    _require(actor, team, Action.MANAGE_OWNERS if touches_owner else Action.MANAGE_MEMBERS)
+    _require(actor, team, grant_action(Role.OWNER if touches_owner else role))
     with transaction.atomic():
         if current is not None and current.role == Role.OWNER and role != Role.OWNER:
             _keep_one_owner(team, leaving=user)
@@ -60,9 +60,7 @@ def remove_member(actor: Actor, team: Team, user: User) -> None:
     current = Membership.objects.filter(team=team, user=user).first()
     if current is None:
         return
-    _require(
-        actor, team, Action.MANAGE_OWNERS if current.role == Role.OWNER else Action.MANAGE_MEMBERS
-    )
+    _require(actor, team, grant_action(current.role))
     with transaction.atomic():
         if current.role == Role.OWNER:
             _keep_one_owner(team, leaving=user)
@@ -88,9 +86,13 @@ def _keep_one_owner(team: Team, leaving: User) -> None:
         raise LastOwnerError("A team keeps at least one owner.")
 
 
+def grant_action(role: str) -> Action:
+    """Owners alone grant or take ownership; admins the other roles."""
+    return Action.MANAGE_OWNERS if role == Role.OWNER else Action.MANAGE_MEMBERS
+
+
 def require_to_grant(actor: Actor, team: Team, role: str) -> None:
-    """Owners alone grant ownership; admins grant the other roles."""
-    _require(actor, team, Action.MANAGE_OWNERS if role == Role.OWNER else Action.MANAGE_MEMBERS)
+    _require(actor, team, grant_action(role))
 
 
 def _require(actor: Actor, team: Team, action: Action) -> None:
