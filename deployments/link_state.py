@@ -100,3 +100,11 @@ def rotated(
             details={"app": row.app.name, "variable": row.variable, "login": login,
                      "undone": undone},
         )  # fmt: skip
+
+
+def linked_reason(app: App, key: str) -> str:
+    """Why a variable a link gives cannot be set or removed here, or ""."""
+    link = app.accessory_links.filter(variable=key).select_related("accessory").first()
+    if link is None:
+        return ""
+    return f"{key} comes from the link to {link.accessory.name}: unlink or rotate it there."

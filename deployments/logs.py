@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Callable
 
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -36,10 +37,22 @@ async def accessory_logs_stream(request: HttpRequest, accessory_id: str) -> Http
 
 
 Source = tuple[str, ssh.Target, list[str]]  # a prefix for its lines, where, what to follow
+Render = Callable[[str, str], str]  # a line and its source → an event's data
 
 
-def streaming(sources: list[Source]) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(follow(sources), content_type="text/event-stream")
+def _as_html(text: str, source: str) -> str:
+    return live.log_line(text, source=source)
+
+
+def as_json(text: str, source: str) -> str:
+    """For the API: `{"text": …, "source": "server/role"}`."""
+    return json.dumps({"text": text, "source": source})
+
+
+def streaming(sources: list[Source], render: Render | None = None) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        follow(sources, render=render or _as_html), content_type="text/event-stream"
+    )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
@@ -57,7 +70,11 @@ def _accessory_source(user: object, accessory_id: str) -> list[Source]:
 
 
 def _sources(user: object, app_id: str) -> list[Source]:
-    app = get_for(user, App.objects.select_related("team"), app_id)
+    return app_sources(get_for(user, App.objects.select_related("team"), app_id))
+
+
+def app_sources(app: App) -> list[Source]:
+    """Each running container of the app's live release, on a trusted server."""
     rows = (
         Container.objects.filter(release=app.current_release, running=True).select_related(
             "server__ssh_key"
@@ -76,7 +93,9 @@ def _sources(user: object, app_id: str) -> list[Source]:
     ]
 
 
-async def follow(sources: list[Source], idle: str = "No running containers.") -> AsyncIterator[str]:
+async def follow(
+    sources: list[Source], idle: str = "No running containers.", render: Render = _as_html
+) -> AsyncIterator[str]:
     """Merge what each source prints as it goes (`docker logs -f`, a host's journal…);
     closing the response closes every channel."""
     queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue(maxsize=1000)
@@ -95,7 +114,7 @@ async def follow(sources: list[Source], idle: str = "No running containers.") ->
     try:
         yield "retry: 3000\n\n"
         if not tasks:
-            yield live.event("line", live.log_line(idle))
+            yield live.event("line", render(idle, ""))
             return
         while True:
             try:
@@ -103,7 +122,7 @@ async def follow(sources: list[Source], idle: str = "No running containers.") ->
             except TimeoutError:
                 yield ": keepalive\n\n"
                 continue
-            yield live.event("line", live.log_line(line, source=prefix))
+            yield live.event("line", render(line, prefix))
     finally:
         for task in tasks:
             task.cancel()

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from deployments import git, services
+from deployments import git, link_state, services
 from deployments.forms import (
     AppExecForm,
     AppForm,
@@ -135,7 +135,7 @@ def app_env(request: HttpRequest, app_id: str) -> HttpResponse:
     form = EnvForm(request.POST or None)
     if request.method == "POST":
         require(request.user, app.team_id, Action.MANAGE_APPS)
-        if form.is_valid() and (linked := _linked(app, form.cleaned_data["key"])):
+        if form.is_valid() and (linked := link_state.linked_reason(app, form.cleaned_data["key"])):
             form.add_error("key", linked)
         if form.is_valid():
             data = form.cleaned_data
@@ -169,20 +169,12 @@ def app_env(request: HttpRequest, app_id: str) -> HttpResponse:
 def env_delete(request: HttpRequest, app_id: str, env_id: str) -> HttpResponse:
     app = get_for(request.user, APPS, app_id, Action.MANAGE_APPS)
     variable = get_object_or_404(EnvVar, app=app, pk=env_id)
-    if variable.role == "" and (linked := _linked(app, variable.key)):
+    if variable.role == "" and (linked := link_state.linked_reason(app, variable.key)):
         messages.error(request, linked)
         return redirect("app_env", app_id=app.pk)
     services.delete_env(actor_of(request), variable)
     messages.success(request, f"{variable.key} is removed; it goes away with the next deploy.")
     return redirect("app_env", app_id=app.pk)
-
-
-def _linked(app: App, key: str) -> str:
-    """Why a variable a link gives cannot be set or removed here, or ""."""
-    link = app.accessory_links.filter(variable=key).select_related("accessory").first()
-    if link is None:
-        return ""
-    return f"{key} comes from the link to {link.accessory.name}: unlink or rotate it there."
 
 
 @login_required

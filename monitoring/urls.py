@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from django.urls import path
 
-from monitoring import api, logs, views
+from monitoring import logs, views
 
 urlpatterns = [
-    path("api/v1/metrics", api.metrics, name="api_metrics"),
     path("servers/<int:server_id>/health", views.server_health, name="server_health"),
     path("servers/<int:server_id>/logs", logs.server_logs, name="server_logs"),
     path("servers/<int:server_id>/interval", views.server_interval, name="server_interval"),

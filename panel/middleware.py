@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 
 from panel import two_factor_services
-from panel.api.auth import API_PREFIX
+from panel.api.auth import API_DOCS, API_PREFIX
 from panel.api.auth import error as api_error
 from panel.validators import unsafe_label, unsafe_text_reason
 
@@ -86,6 +86,7 @@ class TwoFactorMiddleware(AnswersEarly):
 def _owed_factor(request: HttpRequest) -> HttpResponse | None:
     user = request.user
     free = request.path.startswith((*TWO_FACTOR_FREE, API_PREFIX, WEBHOOK_PREFIX))
+    free = free and not request.path.startswith(API_DOCS)  # a page a session opens
     if free or not user.is_authenticated or user.is_verified():  # type: ignore[attr-defined]
         return None
     on, required = two_factor_services.standing(user)

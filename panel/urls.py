@@ -3,12 +3,31 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from deployments import api as deployments_api
-from panel.api import jobs as api_jobs
-from panel.api import openapi
+from backups import api as backups_api
+from deployments.api import accessories as accessories_api
+from deployments.api import apps as apps_api
+from monitoring import api as monitoring_api
+from panel.api import audit as audit_api
+from panel.api import jobs as jobs_api
+from panel.api import members as members_api
+from panel.api import site as api_site
 from panel.forms import BaseUrlPasswordResetForm
 from panel.views import audit, home, invitations, jobs, team, two_factor
 from panel.views import tokens as tokens_views
+from servers import api as servers_api
+
+api = api_site.new_api(
+    [
+        servers_api.router,
+        apps_api.router,
+        accessories_api.router,
+        backups_api.router,
+        monitoring_api.router,
+        jobs_api.router,
+        audit_api.router,
+        members_api.router,
+    ]
+)
 
 urlpatterns = [
     path("up", home.up, name="up"),
@@ -27,11 +46,7 @@ urlpatterns = [
     path("", include("backups.urls")),
     path("", include("monitoring.urls")),
     path("", include("runbooks.urls")),
-    path("api/v1/openapi.json", openapi.openapi, name="api_openapi"),
-    path("api/v1/jobs/<int:job_id>", api_jobs.job_status, name="api_job"),
-    path("api/v1/apps/<str:name>", deployments_api.app_status, name="api_app"),
-    path("api/v1/apps/<str:name>/deploy", deployments_api.app_deploy, name="api_app_deploy"),
-    path("api/v1/apps/<str:name>/rollback", deployments_api.app_rollback, name="api_app_rollback"),
+    path("api/v1/", api_site.urls(api)),
     path("account/tokens", tokens_views.token_list, name="token_list"),
     path("account/tokens/<int:token_id>/revoke", tokens_views.token_revoke, name="token_revoke"),
     path("jobs/", jobs.job_list, name="job_list"),

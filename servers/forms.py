@@ -33,6 +33,7 @@ class LabelsField(forms.CharField):
         return ", ".join(value) if isinstance(value, list) else value
 
 
+SERVER_FIELDS = ("name", "host", "port", "user", "ssh_key", "labels", "proxy_image")
 NAME_RULES = "Lowercase letters, digits and dashes, starting with a letter or digit (web-1)."
 
 
@@ -81,6 +82,9 @@ class ServerForm(forms.Form):
         if image:
             validate_image_reference(image)
         return image
+
+    def server_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in SERVER_FIELDS}
 
 
 class NewServerForm(ServerForm):

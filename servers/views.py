@@ -14,10 +14,15 @@ from panel.pages import page_of
 from panel.permissions import Action, get_for, require
 from panel.requests import actor_of, team_of
 from servers import keys, services
-from servers.forms import ConfirmHostKeyForm, ExecForm, KeyForm, NewServerForm, ServerForm
+from servers.forms import (
+    SERVER_FIELDS,
+    ConfirmHostKeyForm,
+    ExecForm,
+    KeyForm,
+    NewServerForm,
+    ServerForm,
+)
 from servers.models import Server, SshKey
-
-SERVER_FIELDS = ("name", "host", "port", "user", "ssh_key", "labels", "proxy_image")
 
 
 @login_required
@@ -41,7 +46,7 @@ def server_new(request: HttpRequest) -> HttpResponse:
         return redirect("key_new")
     form = NewServerForm(request.POST or None, team=team)
     if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in SERVER_FIELDS}
+        fields = form.server_fields()
         server, outcome = services.create_server(
             actor_of(request), team, fields, form.cleaned_data["expected_fingerprint"]
         )
@@ -70,7 +75,7 @@ def server_edit(request: HttpRequest, server_id: int) -> HttpResponse:
     initial = {name: getattr(server, name) for name in SERVER_FIELDS}
     form = ServerForm(request.POST or None, team=server.team, server=server, initial=initial)
     if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in SERVER_FIELDS}
+        fields = form.server_fields()
         services.update_server(actor_of(request), server, fields)
         messages.success(request, f"{server.name} is saved.")
         return redirect("server_detail", server_id=server.pk)

@@ -1,69 +1,66 @@
-"""Reading an API request's JSON body: bounded, checked for unsafe text, and validated
-strictly against the operation's schema (no type coercion, no unknown fields)."""
+"""Request bodies: strict (a string is a string, an unknown field is an error), free of text
+no field accepts, and checked by the same forms the pages use."""
 
 from __future__ import annotations
 
-import json
-from typing import Any, TypeVar
+from typing import Any
 
-from django.http import HttpRequest
-from pydantic import BaseModel, ConfigDict, ValidationError
+from django import forms
+from ninja import Schema
+from pydantic import ConfigDict, field_validator
 
 from panel.api.auth import ApiError
-from panel.validators import unsafe_label, unsafe_text_reason
-
-MAX_BODY_BYTES = 64 * 1024
-
-Body = TypeVar("Body", bound="StrictBody")
+from panel.validators import unsafe_text_reason
 
 
-class StrictBody(BaseModel):
-    """Base of every request body: a string is a string, and an unknown field is an error."""
+class StrictBody(Schema):
+    """Base of every request body."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-
-def parse_body(request: HttpRequest, schema: type[Body]) -> Body:
-    """The body as `schema`, or an ApiError naming what is wrong (400, or 413 when too big)."""
-    if len(request.body) > MAX_BODY_BYTES:
-        raise ApiError(413, f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.")
-    try:
-        document = json.loads(request.body) if request.body else {}
-    except (json.JSONDecodeError, UnicodeDecodeError) as failure:
-        raise ApiError(400, f"The body is not JSON: {failure}.") from failure
-    except RecursionError as failure:
-        raise ApiError(400, "The body is nested too deeply.") from failure
-    if not isinstance(document, dict):
-        raise ApiError(400, "The body must be a JSON object.")
-    _refuse_unsafe_text(document)
-    try:
-        return schema.model_validate(document)
-    except ValidationError as invalid:
-        problems: dict[str, list[str]] = {}
-        for problem in invalid.errors():
-            name = str(problem["loc"][0]) if problem["loc"] else "body"
-            problems.setdefault(name, []).append(problem["msg"])
-        fields = {name: " or ".join(texts) for name, texts in problems.items()}
-        message = "; ".join(f"{name}: {text}" for name, text in fields.items())
-        raise ApiError(400, message, fields=fields) from invalid
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_unsafe_text(cls, value: Any) -> Any:
+        pending = [value]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, dict):
+                pending.extend(item.keys())
+                pending.extend(item.values())
+            elif isinstance(item, list):
+                pending.extend(item)
+            elif isinstance(item, str) and (reason := unsafe_text_reason(item)):
+                raise ValueError(f"this value {reason}")
+        return value
 
 
-def _refuse_unsafe_text(document: dict[str, Any]) -> None:
-    pending: list[tuple[str, Any]] = [("", document)]
-    while pending:
-        path, value = pending.pop()
-        texts: list[tuple[str, str]] = []
-        if isinstance(value, dict):
-            for key, item in value.items():
-                where = f"{path}.{key}" if path else str(key)
-                texts.append((path or "body", key))
-                pending.append((where, item))
+def valid(form: forms.BaseForm) -> dict[str, Any]:
+    """The form's cleaned data, or a 400 naming each field's problem as the page would."""
+    if form.is_valid():
+        return form.cleaned_data
+    fields = {
+        name if name != "__all__" else "body": " ".join(str(text) for text in texts)
+        for name, texts in form.errors.items()
+    }
+    message = "; ".join(f"{name}: {text}" for name, text in fields.items())
+    raise ApiError(400, message, fields)
+
+
+def form_data(values: dict[str, Any]) -> dict[str, Any]:
+    """A body's values as a form reads posted fields: lists one item a line, None empty."""
+    data: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None:
+            data[name] = ""
+        elif isinstance(value, bool):
+            data[name] = value
         elif isinstance(value, list):
-            pending.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
-        elif isinstance(value, str):
-            texts.append((path, value))
-        for where, text in texts:
-            reason = unsafe_text_reason(text)
-            if reason:
-                label = unsafe_label(where)
-                raise ApiError(400, f"{label}: this value {reason}.", fields={label: reason})
+            data[name] = "\n".join(str(item) for item in value)
+        else:
+            data[name] = str(value)
+    return data
+
+
+def current_data(form: forms.BaseForm) -> dict[str, Any]:
+    """An unbound form's fields as posted data, so a PATCH changes only what it names."""
+    return {name: "" if (value := form[name].value()) is None else value for name in form.fields}

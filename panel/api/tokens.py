@@ -72,7 +72,11 @@ def find(secret: str) -> ApiToken | None:
 
 
 def allows(token: ApiToken, action: Action) -> bool:
-    return action in SCOPE_ACTIONS.get(token.scope, frozenset())
+    return allows_scope(token.scope, action)
+
+
+def allows_scope(scope: str, action: Action) -> bool:
+    return action in SCOPE_ACTIONS.get(scope, frozenset())
 
 
 def _digest(secret: str) -> str:

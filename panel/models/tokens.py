@@ -36,3 +36,23 @@ class ApiToken(models.Model):
     def is_usable(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class IdempotentRequest(models.Model):
+    """A POST that started a job, sent with an `Idempotency-Key`: its answer is replayed to
+    a retry with the same key and request for a day."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    fingerprint = models.CharField(max_length=64)  # SHA-256 of method, path and body
+    status = models.PositiveSmallIntegerField(null=True)  # None: still being answered
+    answer = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["token", "key"], name="idempotency_key_per_token")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status or 'being answered'})"

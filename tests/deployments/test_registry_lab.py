@@ -6,7 +6,6 @@ import json
 
 import pytest
 from django.test import Client
-from django.urls import reverse
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from deployments import registry, services
@@ -50,7 +49,7 @@ def test_a_missing_tag_is_refused_before_anything_is_queued(
         services.start_deploy(crew.actor(crew.deployer), app, version="v9")
     secret = _token(crew.deployer, "deploy")
     answer = client.post(
-        reverse("api_app_deploy", args=[app.name]),
+        f"/api/v1/apps/{app.name}/deploy",
         json.dumps({"tag": "v9"}),
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {secret}",
