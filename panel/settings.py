@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -37,7 +38,11 @@ PANEL_ENCRYPTION_KEY_FILE = (
 )
 
 PANEL_BASE_URL = env.str("PANEL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+# The host of the base URL is the panel's own name, wherever a proxy in front answers for it.
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS",
+    default=sorted({"127.0.0.1", "localhost", urlsplit(PANEL_BASE_URL).hostname or "localhost"}),
+)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PANEL_BASE_URL])
 
 INSTALLED_APPS = [

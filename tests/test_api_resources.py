@@ -16,7 +16,7 @@ from tests.conftest import World
 
 
 def _send(client: Client, world: World, method: str, path: str, body: Any = None,
-          **headers: str) -> Any:  # fmt: skip
+          **headers: Any) -> Any:  # fmt: skip
     return client.generic(
         method, path, json.dumps(body) if body is not None else "",
         content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {world.token}",

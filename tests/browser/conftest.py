@@ -50,9 +50,12 @@ def panel(lab) -> Iterator[RunningPanel]:  # type: ignore[no-untyped-def]
 
 
 @contextmanager
-def running_panel(lab: Any, redis_db: int) -> Iterator[RunningPanel]:
+def running_panel(
+    lab: Any, redis_db: int, base_url: str = "", **settings: str
+) -> Iterator[RunningPanel]:
     """A panel of its own: a new data directory, migrated, its first admin created the way
-    `make run` does, and `manage.py serve` running until the block ends."""
+    `make run` does, and `manage.py serve` running until the block ends. `base_url`: where
+    people reach it (a proxy in front); `settings`: more of its environment."""
     data_dir = Path(tempfile.mkdtemp(prefix="panel-e2e-"))
     port = free_port()
     redis_url = lab.redis_url.rsplit("/", 1)[0] + f"/{redis_db}"
@@ -62,13 +65,14 @@ def running_panel(lab: Any, redis_db: int) -> Iterator[RunningPanel]:
         "DJANGO_SETTINGS_MODULE": "panel.settings",
         "PANEL_DATA_DIR": str(data_dir),
         "REDIS_URL": redis_url,
-        "PANEL_BASE_URL": f"http://127.0.0.1:{port}",
+        "PANEL_BASE_URL": base_url or f"http://127.0.0.1:{port}",
         "PANEL_GIT_ALLOW_LOCAL": "true",  # the journeys build from repositories on this disk
         "PANEL_TLS_ISSUER": "internal",
         "PANEL_INSECURE_REGISTRIES": lab.registry,  # the panel asks it whether tags exist
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",  # the lab's SMTP sink
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(lab_services.SMTP_PORT),
+        **settings,
     }
     manage = [sys.executable, "manage.py"]
     subprocess.run(

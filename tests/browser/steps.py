@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import time
+from pathlib import Path
 from typing import Any
+
+from django_otp.oath import TOTP
 
 from tests.lab.images import service_image
 from tests.lab.lab import Lab, LabHost
@@ -63,3 +68,39 @@ def fill_new_app(page: Any, lab: Lab, name: str, domain: str, server: str) -> No
     page.get_by_label(server, exact=True).first.check()
     page.get_by_label("Deploy timeout").fill("20")
     page.get_by_label("Drain timeout").fill("1")
+
+
+def turn_on_two_factor_and_sign_in_with_a_code(
+    page: Any, base_url: str, artifacts: Path, username: str, password: str
+) -> None:
+    """The person turns on two-factor sign-in with the key the page shows (as an app would
+    read it from the QR code), signs out, and signs in with password and code."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("link", name="Two-factor").click()
+    expect(page.locator("#two-factor-qr svg")).to_be_visible()
+    page.screenshot(path=str(artifacts / "two-factor-setup.png"), full_page=True)
+    shown = page.locator("#two-factor-key").inner_text().replace(" ", "")
+    key = base64.b32decode(shown + "=" * (-len(shown) % 8))
+    page.get_by_label("Code").fill(app_code(key))
+    page.get_by_role("button", name="Turn on").click()
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    page.screenshot(path=str(artifacts / "two-factor-recovery-codes.png"), full_page=True)
+
+    page.get_by_role("button", name="Sign out").click()
+    page.goto(f"{base_url}/login")
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#code-form")).to_be_visible()
+    page.screenshot(path=str(artifacts / "two-factor-sign-in.png"), full_page=True)
+    page.get_by_label("Code").fill(app_code(key, later=30))  # the code now was used already
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".account .username")).to_have_text(username)
+
+
+def app_code(key: bytes, later: float = 0) -> str:
+    """What an authenticator app shows, now or `later` seconds from now."""
+    totp = TOTP(key)
+    totp.time = time.time() + later
+    return f"{totp.token():06d}"

@@ -3,57 +3,19 @@ browser of their own the new member opens the link, creates their account and is
 
 from __future__ import annotations
 
-import base64
 import email
 import re
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django_otp.oath import TOTP
 
 from tests.browser.conftest import RunningPanel
+from tests.browser.steps import turn_on_two_factor_and_sign_in_with_a_code
 from tests.lab import services as lab_services
 
 pytestmark = pytest.mark.browser
 IVY_PASSWORD = "ivy's long passphrase 7"
-
-
-def turn_on_two_factor_and_sign_in_with_a_code(
-    page: Any, panel: RunningPanel, artifacts: Path
-) -> None:
-    """The new member turns on two-factor sign-in with the key the page shows (as an app
-    would read it from the QR code), signs out, and signs in with password and code."""
-    from playwright.sync_api import expect
-
-    page.get_by_role("link", name="Two-factor").click()
-    expect(page.locator("#two-factor-qr svg")).to_be_visible()
-    page.screenshot(path=str(artifacts / "two-factor-setup.png"), full_page=True)
-    shown = page.locator("#two-factor-key").inner_text().replace(" ", "")
-    key = base64.b32decode(shown + "=" * (-len(shown) % 8))
-    page.get_by_label("Code").fill(app_code(key))
-    page.get_by_role("button", name="Turn on").click()
-    expect(page.locator("#recovery-codes li")).to_have_count(10)
-    page.screenshot(path=str(artifacts / "two-factor-recovery-codes.png"), full_page=True)
-
-    page.get_by_role("button", name="Sign out").click()
-    page.goto(f"{panel.url}/login")
-    page.get_by_label("User name").fill("ivy")
-    page.get_by_label("Password").fill(IVY_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator("#code-form")).to_be_visible()
-    page.screenshot(path=str(artifacts / "two-factor-sign-in.png"), full_page=True)
-    page.get_by_label("Code").fill(app_code(key, later=30))  # the code now was used already
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator(".account .username")).to_have_text("ivy")
-
-
-def app_code(key: bytes, later: float = 0) -> str:
-    """What an authenticator app shows, now or `later` seconds from now."""
-    totp = TOTP(key)
-    totp.time = time.time() + later
-    return f"{totp.token():06d}"
 
 
 def test_invite_a_member_by_mail_who_accepts(
@@ -87,7 +49,7 @@ def test_invite_a_member_by_mail_who_accepts(
     newcomer.get_by_role("button", name="Create the account and join").click()
     expect(newcomer.locator(".messages")).to_contain_text("Welcome to")
     newcomer.screenshot(path=str(artifacts / "team-invitation-joined.png"), full_page=True)
-    turn_on_two_factor_and_sign_in_with_a_code(newcomer, panel, artifacts)
+    turn_on_two_factor_and_sign_in_with_a_code(newcomer, panel.url, artifacts, "ivy", IVY_PASSWORD)
     newcomer.close()
 
     page.reload()
