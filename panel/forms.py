@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -106,6 +106,13 @@ class AuditFilterForm(forms.Form):
     until = forms.DateTimeField(
         required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in ("since", "until"):
+            if data.get(name):  # in UTC: PostgreSQL takes offsets of under 16 hours only
+                data[name] = data[name].astimezone(UTC)
+        return data
 
 
 class TeamForm(forms.Form):
