@@ -15,11 +15,12 @@ from backups.models import Backup, Policy, Repository
 from deployments.models import Accessory
 from deployments.services import DeployRefused
 from panel.api.auth import ApiError, actor_of, needs
-from panel.api.bodies import StrictBody, current_data, form_data, valid
+from panel.api.bodies import StrictBody, valid
 from panel.api.idempotency import idempotent
 from panel.api.jobs import JobStarted, started
 from panel.api.lookup import TEAM, by_name, by_pk, in_teams
 from panel.api.pages import paged
+from panel.forms import current_data, form_data
 from panel.permissions import Action
 from panel.requests import ApiRequest
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from typing import Any
 
 from django.db import transaction
 
@@ -29,11 +30,31 @@ from panel.audit import Actor
 from panel.jobs import locks
 from panel.jobs import services as jobs
 from panel.models import AuditAction, Job, JobKind, Team
+from panel.sensitive import Sensitive
 from servers.models import Server
 
 
-def create_accessory(
-    actor: Actor,
+def create_accessory(actor: Actor, team: Team, **options: Any) -> Accessory:
+    """An accessory of a known kind (or any image), with a generated password that is stored
+    encrypted and never regenerated; its data on a named volume, and any volumes given.
+    `options`: those of `new_accessory`."""
+    with transaction.atomic():
+        accessory = new_accessory(team, **options)
+        audit.record(
+            actor,
+            AuditAction.ACCESSORY_CREATE,
+            team=team,
+            target=accessory,
+            details={"kind": accessory.kind, "image": accessory.image,
+                     "server": accessory.server.name, "publish": accessory.publish,
+                     "volumes": accessory.volumes,
+                     "variables": sorted(accessory_state.stored(accessory)["variables"]),
+                     "command": accessory.command},
+        )  # fmt: skip
+    return accessory
+
+
+def new_accessory(
     team: Team,
     *,
     name: str,
@@ -47,8 +68,7 @@ def create_accessory(
     variables: dict[str, str] | None = None,
     volumes: list[str] | None = None,
 ) -> Accessory:
-    """An accessory of a known kind (or any image), with a generated password that is stored
-    encrypted and never regenerated; its data on a named volume, and any volumes given."""
+    """The accessory, saved; the caller records what happened."""
     engine = KINDS[kind]
     password = secrets.token_urlsafe(24)
     data = [f"{accessory_commands.volume(name)}:{engine.data_path}"] if engine.data_path else []
@@ -56,30 +76,20 @@ def create_accessory(
         "variables": {**(variables or {}), **env_for(engine, password)},
         "password": password,
     }
-    with transaction.atomic():
-        accessory = Accessory(
-            team=team,
-            name=name,
-            server=server,
-            kind=kind,
-            image=image or engine.image,
-            volumes=data + (volumes or []),
-            publish=publish or [],
-            port=engine.port or port,
-            ready_command=ready_command,
-            command=command,
-        )
-        accessory.env = json.dumps(stored)
-        accessory.save()
-        audit.record(
-            actor,
-            AuditAction.ACCESSORY_CREATE,
-            team=team,
-            target=accessory,
-            details={"kind": kind, "image": accessory.image, "server": server.name,
-                     "publish": accessory.publish, "volumes": accessory.volumes,
-                     "variables": sorted(stored["variables"]), "command": command},
-        )  # fmt: skip
+    accessory = Accessory(
+        team=team,
+        name=name,
+        server=server,
+        kind=kind,
+        image=image or engine.image,
+        volumes=data + (volumes or []),
+        publish=publish or [],
+        port=engine.port or port,
+        ready_command=ready_command,
+        command=command,
+    )
+    accessory.env = Sensitive(json.dumps(stored))
+    accessory.save()
     return accessory
 
 

@@ -21,7 +21,7 @@ from deployments.validators import (
     validate_volume,
 )
 from panel.fields import is_set
-from panel.forms import only_choice
+from panel.forms import current_data, form_data, only_choice
 from panel.models import Team
 from panel.validators import validate_image_reference
 from servers.models import Server, SshKey
@@ -374,6 +374,37 @@ def role_formset(data: Any, team: Team, app: App | None) -> BaseRoleFormSet:
         initial = [{"name": "web", "servers": [server] if server is not None else []}]
     formset = RoleFormSet(data, initial=initial, prefix="roles", form_kwargs={"team": team})
     return cast(BaseRoleFormSet, formset)
+
+
+def app_forms(
+    team: Team, app: App | None, values: dict[str, Any], roles: list[dict[str, Any]] | None
+) -> tuple[AppForm, BaseRoleFormSet]:
+    """The page's form and role formset, bound to the app's values with `values` over them
+    (as posted: keys of choices, not names) and `roles` (name, servers' keys, command) in
+    place of its roles; None keeps them."""
+    data = {**current_data(AppForm(team=team, app=app)), **form_data(values)}
+    return AppForm(data, team=team, app=app), role_formset(_role_data(app, roles), team, app)
+
+
+def _role_data(app: App | None, roles: list[dict[str, Any]] | None) -> dict[str, Any]:
+    if roles is None:
+        current = app.roles.prefetch_related("servers") if app else []
+        roles = [
+            {"name": r.name, "servers": [s.pk for s in r.servers.all()], "command": r.command}
+            for r in current
+        ] or [{"name": "web", "servers": [], "command": ""}]
+    data: dict[str, Any] = {"roles-TOTAL_FORMS": str(len(roles)), "roles-INITIAL_FORMS": "0"}
+    for index, role in enumerate(roles):
+        data[f"roles-{index}-name"] = role["name"]
+        data[f"roles-{index}-servers"] = list(role.get("servers", []))
+        data[f"roles-{index}-command"] = role.get("command", "")
+    return data
+
+
+def formset_problems(formset: forms.BaseFormSet) -> str:  # type: ignore[type-arg]
+    return " ".join(
+        str(text) for form in formset.forms for texts in form.errors.values() for text in texts
+    )
 
 
 def _choices(field: forms.Field, queryset: Any) -> None:

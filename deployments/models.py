@@ -77,6 +77,8 @@ class App(models.Model):
     current_release = models.ForeignKey(
         "deployments.Release", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The `x-` keys of the Kamal configuration it was imported from, written back on export.
+    kamal_extensions = models.JSONField(default=dict, blank=True)
     stopped = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -237,6 +239,10 @@ class Accessory(models.Model):
     ready_timeout = models.PositiveIntegerField(default=60, validators=[MinValueValidator(1)])
     port = models.PositiveIntegerField(default=0, help_text="The port it serves on; 0: none.")
     # For any image: a command run inside it that succeeds once it is ready (else its port).
+    # The app whose Kamal configuration brought it in: exported with it.
+    imported_with = models.ForeignKey(
+        App, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     ready_command = models.CharField(max_length=1000, blank=True)
     booted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -53,19 +53,25 @@ class DeployRefused(Exception):
 
 
 def create_app(actor: Actor, team: Team, fields: dict[str, Any], roles: dict[str, Any]) -> App:
-    password = fields.pop("registry_password", "")
-    token = fields.pop("git_token", "")
-    build_args = fields.pop("build_args", "")
     with transaction.atomic():
-        app = App(team=team, **fields)
-        app.registry_password = password or ""
-        app.git_token = token or ""
-        app.build_args = build_args or ""
-        app.save()
-        _save_roles(app, roles)
+        app = new_app(team, dict(fields), roles)
         audit.record(
             actor, AuditAction.APP_CREATE, team=team, target=app, details=_describe(fields, roles)
         )
+    return app
+
+
+def new_app(team: Team, fields: dict[str, Any], roles: dict[str, Any]) -> App:
+    """The app and its roles, saved; the caller records what happened."""
+    password = fields.pop("registry_password", "")
+    token = fields.pop("git_token", "")
+    build_args = fields.pop("build_args", "")
+    app = App(team=team, **fields)
+    app.registry_password = password or ""
+    app.git_token = token or ""
+    app.build_args = build_args or ""
+    app.save()
+    _save_roles(app, roles)
     return app
 
 

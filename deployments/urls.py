@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from deployments import accessory_views, cleanup_views, logs, upkeep_views, views, webhook_views
+from deployments import (
+    accessory_views,
+    cleanup_views,
+    kamal_views,
+    logs,
+    upkeep_views,
+    views,
+    webhook_views,
+)
 from panel.middleware import WEBHOOK_PREFIX
 
 urlpatterns = [
@@ -43,6 +51,8 @@ urlpatterns = [
     ),
     path("apps/", views.app_list, name="app_list"),
     path("apps/new", views.app_new, name="app_new"),
+    path("apps/import/kamal", kamal_views.kamal_import, name="kamal_import"),
+    path("apps/<uuid:app_id>/kamal", kamal_views.kamal_export, name="kamal_export"),
     path("apps/<uuid:app_id>", views.app_detail, name="app_detail"),
     path("apps/<uuid:app_id>/edit", views.app_edit, name="app_edit"),
     path("apps/<uuid:app_id>/delete", views.app_delete, name="app_delete"),

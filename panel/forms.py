@@ -125,3 +125,23 @@ class InviteForm(forms.Form):
         help_text="The invitation goes there, and only that address can accept it."
     )
     role = forms.ChoiceField(choices=Role.choices, initial=Role.DEPLOYER)
+
+
+def form_data(values: dict[str, Any]) -> dict[str, Any]:
+    """A body's values as a form reads posted fields: lists one item a line, None empty."""
+    data: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None:
+            data[name] = ""
+        elif isinstance(value, bool):
+            data[name] = value
+        elif isinstance(value, list):
+            data[name] = "\n".join(str(item) for item in value)
+        else:
+            data[name] = str(value)
+    return data
+
+
+def current_data(form: forms.BaseForm) -> dict[str, Any]:
+    """An unbound form's fields as posted data, so a PATCH changes only what it names."""
+    return {name: "" if (value := form[name].value()) is None else value for name in form.fields}

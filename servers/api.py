@@ -9,11 +9,12 @@ from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from panel.api.auth import ApiError, actor_of, needs
-from panel.api.bodies import StrictBody, current_data, form_data, valid
+from panel.api.bodies import StrictBody, valid
 from panel.api.idempotency import idempotent
 from panel.api.jobs import JobStarted, started
 from panel.api.lookup import TEAM, by_name, in_teams, team_for
 from panel.api.pages import paged
+from panel.forms import current_data, form_data
 from panel.permissions import Action
 from panel.requests import ApiRequest
 from servers import services

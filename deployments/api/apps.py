@@ -14,15 +14,16 @@ from ninja.params.functions import Query as QueryParam
 from ninja.responses import Status
 
 from deployments import link_state, logs, services
-from deployments.forms import AppForm, EnvForm, role_formset
+from deployments.forms import AppForm, EnvForm, app_forms, formset_problems
 from deployments.models import App, Container, EnvVar, Release
 from deployments.validators import validate_git_ref, validate_tag
 from panel.api.auth import ApiError, actor_of, needs
-from panel.api.bodies import StrictBody, current_data, form_data, valid
+from panel.api.bodies import StrictBody, valid
 from panel.api.idempotency import idempotent
 from panel.api.jobs import JobStarted, started
 from panel.api.lookup import TEAM, by_name, in_teams, team_for
 from panel.api.pages import paged
+from panel.forms import form_data
 from panel.models import Job, Team
 from panel.permissions import Action
 from panel.requests import ApiRequest
@@ -343,35 +344,20 @@ def _forms(team: Team, app: App | None, body: AppBody) -> tuple[AppForm, Any]:
     for field, model in (("git_key", SshKey), ("build_server", Server)):
         if sent.get(field):
             sent[field] = _pk_named(team, model, field, sent[field])
-    data = {**current_data(AppForm(team=team, app=app)), **form_data(sent)}
     if app is None and not {"name", "image"} <= sent.keys() - {None}:
         raise ApiError(400, "name and image are needed.", {"name": "required"})
-    form = AppForm(data, team=team, app=app)
-    roles = role_formset(_role_data(team, app, roles_sent), team, app)
-    valid(form)
-    if not roles.is_valid():
-        problems = [str(text) for role in roles.forms for texts in role.errors.values()
-                    for text in texts]  # fmt: skip
-        problem = " ".join(problems) or "not valid"
-        raise ApiError(400, f"roles: {problem}", {"roles": problem})
-    return form, roles
-
-
-def _role_data(team: Team, app: App | None, sent: list[dict[str, Any]] | None) -> dict[str, Any]:
-    if sent is None:
-        current = app.roles.prefetch_related("servers") if app else []
-        sent = [
-            {"name": r.name, "servers": [s.name for s in r.servers.all()], "command": r.command}
-            for r in current
-        ] or [{"name": "web", "servers": [], "command": ""}]
-    data: dict[str, Any] = {"roles-TOTAL_FORMS": str(len(sent)), "roles-INITIAL_FORMS": "0"}
-    for index, role in enumerate(sent):
-        data[f"roles-{index}-name"] = role["name"]
-        data[f"roles-{index}-servers"] = [
-            _pk_named(team, Server, "roles", server) for server in role.get("servers", [])
+    roles = None
+    if roles_sent is not None:
+        roles = [
+            {**role, "servers": [_pk_named(team, Server, "roles", s) for s in role["servers"]]}
+            for role in roles_sent
         ]
-        data[f"roles-{index}-command"] = role.get("command", "")
-    return data
+    form, formset = app_forms(team, app, sent, roles)
+    valid(form)
+    if not formset.is_valid():
+        problem = formset_problems(formset) or "not valid"
+        raise ApiError(400, f"roles: {problem}", {"roles": problem})
+    return form, formset
 
 
 def _pk_named(team: Team, model: Any, field: str, name: str) -> Any:

@@ -9,10 +9,10 @@ from django.http import StreamingHttpResponse
 from ninja import Field, Query, Router, Schema
 
 from panel.api.auth import needs
-from panel.api.bodies import form_data, valid
+from panel.api.bodies import valid
 from panel.api.lookup import TEAM, team_for
 from panel.api.pages import paged
-from panel.forms import AuditFilterForm
+from panel.forms import AuditFilterForm, form_data
 from panel.permissions import Action
 from panel.requests import ApiRequest
 from panel.views.audit import export, filtered_events

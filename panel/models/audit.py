@@ -45,6 +45,7 @@ class AuditAction(models.TextChoices):
     SERVER_HOST_KEY_MISMATCH = "server.host_key_mismatch", "Host key not the one given"
     APP_CREATE = "app.create", "App created"
     APP_UPDATE = "app.update", "App changed"
+    APP_IMPORT = "app.import", "App imported from Kamal"
     APP_REMOVE = "app.remove", "App removed"
     APP_STOP = "app.stop", "App stopped"
     APP_START = "app.start", "App started"
