@@ -153,6 +153,8 @@ class KamalSecretsForm(forms.Form):
                    else ""),
             )  # fmt: skip
 
+        self.order_fields([*(f"secret_{s.name}" for s in plan.review.secrets), "dotenv"])
+
     def values(self) -> dict[str, str]:
         pasted = secrets_file.read(self.cleaned_data.get("dotenv") or "")
         values = {name: line.value for name, line in pasted.items() if line.value is not None}

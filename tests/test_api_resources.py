@@ -136,9 +136,7 @@ def test_a_read_token_reads_the_audit_but_only_an_admin_exports_it(
     assert exported["Content-Type"].startswith("text/csv")
 
 
-def test_an_audit_filter_takes_any_offset_the_standard_allows(
-    world: World, client: Client
-) -> None:
+def test_an_audit_filter_takes_any_offset_the_standard_allows(world: World, client: Client) -> None:
     # PostgreSQL refuses offsets of 16 hours or more; the filter compares in UTC.
     listed = _send(client, world, "GET", "/api/v1/audit?until=2999-10-10T12:22:22%2B23:38")
     assert listed.status_code == 200 and listed.json()["results"]

@@ -296,7 +296,8 @@ class _Mapper:
         if structured and "tags" in env:
             self._unsupported((*path, "tags"), "per-host env is not supported: use a role's env")
         if found:
-            self._done(path, f"{len(found)} variables" + (f" of role {role}" if role else ""))
+            count = f"{len(found)} variable{'s' if len(found) != 1 else ''}"
+            self._done(path, count + (f" of role {role}" if role else ""))
         return found
 
     def _builder(self, app: dict[str, Any]) -> None:

@@ -9,8 +9,10 @@ from typing import Any
 
 from django_otp.oath import TOTP
 
+from tests.lab.hosts import docker_env
 from tests.lab.images import service_image
 from tests.lab.lab import Lab, LabHost
+from tests.lab.proc import sh
 
 
 def wait_for_job(page: Any, text: str, timeout_ms: int = 120_000) -> None:
@@ -104,3 +106,22 @@ def app_code(key: bytes, later: float = 0) -> str:
     totp = TOTP(key)
     totp.time = time.time() + later
     return f"{totp.token():06d}"
+
+
+def remove_leftovers(host: LabHost, app: str, accessory: str) -> None:
+    """What an earlier run that failed half-way left on the host: the app's containers, the
+    accessory's containers and data volumes."""
+    env = docker_env(host.spec)
+    listed = sh("docker", "ps", "-aq", "--filter", f"label=panel.app={app}", env=env).stdout
+    sh(
+        "docker",
+        "rm",
+        "-f",
+        f"panel-accessory-{accessory}",
+        f"panel-accessory-{accessory}-scratch",
+        *listed.decode().split(),
+        env=env,
+        check=False,
+    )
+    sh("docker", "volume", "rm", "-f", f"panel-accessory-{accessory}-data",
+       f"panel-accessory-{accessory}-scratch-data", env=env, check=False)  # fmt: skip

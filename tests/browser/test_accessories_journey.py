@@ -12,11 +12,15 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import RunningPanel
-from tests.browser.steps import add_server, fill_new_app, open_app, wait_for_job
-from tests.lab.hosts import docker_env
+from tests.browser.steps import (
+    add_server,
+    fill_new_app,
+    open_app,
+    remove_leftovers,
+    wait_for_job,
+)
 from tests.lab.images import service_image
-from tests.lab.lab import Lab, LabHost
-from tests.lab.proc import sh
+from tests.lab.lab import Lab
 from tests.lab.services import S3_ON_BRIDGE
 
 pytestmark = pytest.mark.browser
@@ -28,7 +32,7 @@ def test_a_postgres_linked_into_an_app(
     from playwright.sync_api import expect
 
     page, host = admin_page, lab.hosts[0]
-    leftovers(host)
+    remove_leftovers(host, app="notes", accessory="notesdb")
     add_server(page, panel.url, host, "data-lab1")
 
     page.get_by_role("link", name="Accessories", exact=True).click()
@@ -163,13 +167,3 @@ def _in_notesdb(page: Any, statement: str) -> None:
     page.get_by_label("Command").fill(f"psql -U postgres -d notes -tAc '{statement}'")
     page.locator("#exec-button").click()
     expect(page.locator("#job-status")).to_have_text("Succeeded", timeout=60_000)
-
-
-def leftovers(host: LabHost) -> None:
-    """What an earlier run that failed half-way left on the host."""
-    env = docker_env(host.spec)
-    listed = sh("docker", "ps", "-aq", "--filter", "label=panel.app=notes", env=env).stdout.decode()
-    sh("docker", "rm", "-f", "panel-accessory-notesdb", "panel-accessory-notesdb-scratch",
-       *listed.split(), env=env, check=False)  # fmt: skip
-    sh("docker", "volume", "rm", "-f", "panel-accessory-notesdb-data",
-       "panel-accessory-notesdb-scratch-data", env=env, check=False)  # fmt: skip

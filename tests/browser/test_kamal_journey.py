@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import running_panel
-from tests.browser.steps import import_lab_key, wait_for_job
+from tests.browser.steps import import_lab_key, remove_leftovers, wait_for_job
 from tests.lab.images import service_image
 from tests.lab.lab import Lab
 
@@ -60,6 +60,7 @@ def test_import_a_kamal_app_and_deploy_it(chromium: Any, lab: Lab, artifacts: Pa
 
     host = lab.hosts[1]
     domain = f"kamalshop.{host.name}.test"
+    remove_leftovers(host, app="kamalshop", accessory="kamaldb")
     proxy = {"PANEL_PROXY_IMAGE": service_image("caddy")}
     with running_panel(lab, redis_db=5, **proxy) as panel:
         page = chromium.new_page(viewport={"width": 1280, "height": 900})
