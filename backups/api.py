@@ -26,7 +26,6 @@ from panel.requests import ApiRequest
 
 router = Router(tags=["backups"])
 ACCESSORIES = Accessory.objects.select_related("team")
-KEEP = ("keep_last", "keep_daily", "keep_weekly", "keep_monthly")
 
 
 class PolicyBody(StrictBody):
@@ -104,18 +103,9 @@ def policy_create(request: ApiRequest, body: PolicyBody, team: str | None = TEAM
     form = PolicyForm(
         {**blank, **form_data(sent), "repositories": repositories}, team_id=accessory.team_id
     )
-    data = valid(form)
+    valid(form)
     try:
-        policy = services.create_policy(
-            actor_of(request),
-            accessory,
-            schedule=data["schedule"],
-            verify_schedule=data["verify_schedule"],
-            timeout_minutes=data["timeout_minutes"],
-            check=(data["check_database"], data["check_query"], data["check_expected"]),
-            repositories=list(data["repositories"]),
-            keep={name: data[name] for name in KEEP},
-        )
+        policy = services.create_policy(actor_of(request), accessory, **form.policy_options())
     except DeployRefused as refusal:
         raise ApiError(409, str(refusal)) from refusal
     return Status(201, policy)

@@ -122,6 +122,9 @@ class UpgradeForm(forms.Form):
         choose_from(self, "repository", Repository.objects.filter(team_id=team_id))
 
 
+KEEP = ("keep_last", "keep_daily", "keep_weekly", "keep_monthly")
+
+
 class PolicyForm(forms.Form):
     schedule = forms.CharField(
         max_length=100,
@@ -183,6 +186,18 @@ class PolicyForm(forms.Form):
         if any(given) and not all(given):
             self.add_error("check_query", "A check needs its database, its query and its output.")
         return data
+
+    def policy_options(self) -> dict[str, Any]:
+        """The cleaned fields as `services.create_policy` takes them."""
+        data = self.cleaned_data
+        return {
+            "schedule": data["schedule"],
+            "verify_schedule": data["verify_schedule"],
+            "timeout_minutes": data["timeout_minutes"],
+            "check": (data["check_database"], data["check_query"], data["check_expected"]),
+            "repositories": list(data["repositories"]),
+            "keep": {name: data[name] for name in KEEP},
+        }
 
 
 class PanelPolicyForm(forms.Form):

@@ -337,17 +337,7 @@ def accessory_policy_new(request: HttpRequest, accessory_id: str) -> HttpRespons
         messages.error(request, " ".join(str(m) for found in form.errors.values() for m in found))
         return redirect("accessory_detail", accessory_id=accessory.pk)
     data = form.cleaned_data
-    keep = {name: data[name] for name in ("keep_last", "keep_daily", "keep_weekly", "keep_monthly")}
-    services.create_policy(
-        actor_of(request),
-        accessory,
-        schedule=data["schedule"],
-        verify_schedule=data["verify_schedule"],
-        timeout_minutes=data["timeout_minutes"],
-        check=(data["check_database"], data["check_query"], data["check_expected"]),
-        repositories=list(data["repositories"]),
-        keep=keep,
-    )
+    services.create_policy(actor_of(request), accessory, **form.policy_options())
     messages.success(
         request, f"{accessory.name} is backed up {in_words(data['schedule']).lower()}."
     )

@@ -9,12 +9,19 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from deployments import accessory_reach
 from deployments.accessory_kinds import KINDS
-from deployments.forms import SecretTextarea, app_forms, formset_problems
+from deployments.forms import MAX_ENV_VALUE, SecretTextarea, app_forms, formset_problems
 from deployments.kamal import loading, mapping, secrets_file
 from deployments.kamal.mapping import Plan, fill
 from deployments.kamal_services import app_fields
 from deployments.models import Accessory
+from deployments.validators import (
+    validate_command,
+    validate_env_key,
+    validate_role_name,
+    validate_volume,
+)
 from panel.forms import choose_from
 from panel.models import Team
 from panel.validators import validate_image_reference
@@ -65,6 +72,7 @@ def check(
             problems.append(f"Host {host.address!r}: {' '.join(invalid.messages)}")
     for accessory in plan.accessories:
         problems += _accessory_problems(team, accessory)
+    problems += _variable_problems(plan, secrets)
     roles = [{"name": name, "servers": [], "command": role["command"]}
              for name, role in plan.roles.items()]  # fmt: skip
     form, formset = app_forms(team, None, app_fields(plan, secrets), roles)
@@ -85,18 +93,62 @@ def _addresses_filled(plan: Plan, secrets: dict[str, str]) -> Plan:
     return replace(plan, hosts=hosts, roles=roles, accessories=accessories)
 
 
-def _accessory_problems(team: Team, accessory: mapping.AccessoryPlan) -> list[str]:
+def _variable_problems(plan: Plan, secrets: dict[str, str]) -> list[str]:
+    """Names and values as the Environment page takes them."""
     problems = []
+    variables = [*plan.variables, *(v for a in plan.accessories for v in a.variables)]
+    for variable in variables:
+        value = mapping.value_of(variable, secrets)
+        checks = [(validate_env_key, variable.key)]
+        if variable.role:
+            checks.append((validate_role_name, variable.role))
+        for check_one, text in checks:
+            problems += _refusals(f"Variable {variable.key!r}", check_one, text)
+        if "\x00" in value or len(value) > MAX_ENV_VALUE:
+            problems.append(f"Variable {variable.key!r}: a NUL character, or longer than 256 KiB.")
+    return problems
+
+
+def _refusals(what: str, check_one: Any, value: Any) -> list[str]:
     try:
-        validate_name(accessory.name)
-        validate_image_reference(accessory.image)
+        check_one(value)
     except ValidationError as invalid:
-        problems.append(f"Accessory {accessory.name!r}: {' '.join(invalid.messages)}")
+        return [f"{what}: {' '.join(invalid.messages)}"]
+    return []
+
+
+def _accessory_problems(team: Team, accessory: mapping.AccessoryPlan) -> list[str]:
+    """What the accessory's own page would refuse."""
+    what = f"Accessory {accessory.name!r}"
+    checks: list[tuple[Any, Any]] = [(validate_name, accessory.name),
+                                     (validate_image_reference, accessory.image)]  # fmt: skip
+    if accessory.command:
+        checks.append((validate_command, accessory.command))
+    checks += [(validate_volume, volume) for volume in accessory.volumes]
+    checks += [(_published, value) for value in accessory.publish]
+    problems = [text for check_one, value in checks for text in _refusals(what, check_one, value)]
     if Accessory.objects.filter(team=team, name=accessory.name).exists():
         problems.append(f"Accessory {accessory.name!r}: the team has one of that name already.")
     if accessory.kind not in KINDS:
-        problems.append(f"Accessory {accessory.name!r}: unknown kind {accessory.kind}.")
+        problems.append(f"{what}: unknown kind {accessory.kind}.")
     return problems
+
+
+def _published(value: str) -> None:
+    """As the accessory's page publishes: the loopback or a private address; every address
+    only when chosen there, with its warning."""
+    try:
+        wanted = accessory_reach.parse(value)
+    except ValueError as failure:
+        raise ValidationError(f"{value!r} is not ADDRESS:HOST_PORT:PORT.") from failure
+    if wanted.address == accessory_reach.EVERYWHERE:
+        raise ValidationError("publishing on every address is chosen on the accessory's page.")
+    on = (
+        accessory_reach.ON_LOOPBACK
+        if wanted.address == accessory_reach.LOOPBACK
+        else (accessory_reach.ON_PRIVATE)
+    )
+    accessory_reach.publish_for(on, wanted.address, wanted.host_port, wanted.port)
 
 
 MAX_TEXT = 512 * 1024

@@ -13,8 +13,13 @@ from deployments import kamal_forms, kamal_services
 from deployments.kamal import export
 from deployments.kamal.loading import KamalError
 from deployments.models import App
+from panel import pending_secrets
 from panel.permissions import Action, get_for, require
 from panel.requests import actor_of, team_of
+
+# What was pasted (a deploy.yml may hold a password) stays on the server between the pages,
+# encrypted in the session; never in a hidden field.
+CARRIED = "kamal:import"
 
 
 @login_required
@@ -23,7 +28,10 @@ def kamal_import(request: HttpRequest) -> HttpResponse:
     team = team_of(request)
     require(request.user, team, Action.MANAGE_APPS)
     require(request.user, team, Action.MANAGE_SERVERS)
-    source = kamal_forms.KamalSourceForm(request.POST or None)
+    if "review" in request.POST:  # a new paste: nothing from an earlier one is carried
+        pending_secrets.forget(request, CARRIED)
+    data, _ = pending_secrets.carry(request, CARRIED, ("deploy", "destination"))
+    source = kamal_forms.KamalSourceForm(data if request.method == "POST" else None)
     if request.method != "POST" or not source.is_valid():
         return render(request, "deployments/kamal_import.html", {"source": source})
     try:
@@ -33,7 +41,9 @@ def kamal_import(request: HttpRequest) -> HttpResponse:
         source.add_error("deploy", str(refused))
         return render(request, "deployments/kamal_import.html", {"source": source})
     creating = "create" in request.POST
-    secrets = kamal_forms.KamalSecretsForm(request.POST if creating else None, team=team, plan=plan)
+    typed = [f"secret_{needed.name}" for needed in plan.review.secrets]
+    data, _ = pending_secrets.carry(request, CARRIED, ("deploy", "destination", "dotenv", *typed))
+    secrets = kamal_forms.KamalSecretsForm(data if creating else None, team=team, plan=plan)
     problems: list[str] = []
     if creating and secrets.is_valid():
         values = secrets.values()
@@ -52,6 +62,7 @@ def kamal_import(request: HttpRequest) -> HttpResponse:
                 request,
                 f"{app.name} is imported. Confirm the host keys of any new servers, then deploy.",
             )
+            pending_secrets.forget(request, CARRIED)
             return redirect("app_detail", app_id=app.pk)
     context = {"source": source, "plan": plan, "review": plan.review, "secrets": secrets,
                "problems": problems}  # fmt: skip

@@ -345,8 +345,7 @@ class _Mapper:
             raise KamalError("an accessory needs a host, hosts or roles", where, self._line(where))
         if len(hosts) > 1:
             self._different((*where, "hosts"), f"the panel runs it on one server: {hosts[0]}")
-        port = spec.get("port")
-        publish = [str(port) if ":" in str(port) else f"127.0.0.1:{port}:{port}"] if port else []
+        publish = self._publish((*where, "port"), spec.get("port"))
         own = {name for name, _ in KINDS[kind].env}
         variables = self._env((*where, "env"), spec.get("env"), "", skip=own)
         if own & _names_in(spec.get("env")):
@@ -362,6 +361,23 @@ class _Mapper:
         command = self._command((*where, "cmd"), spec.get("cmd", ""))
         return AccessoryPlan(name, kind, image, str(hosts[0]), publish, command, volumes,
                              variables)  # fmt: skip
+
+    def _publish(self, path: Path, port: Any) -> list[str]:
+        """Kamal's `port` (PORT, HOST_PORT:PORT or ADDRESS:HOST_PORT:PORT) as Docker's publish
+        value; without an address, on the server's loopback only."""
+        if port in (None, ""):
+            return []
+        parts = str(port).split(":")
+        if len(parts) == 3:
+            return [str(port)]
+        if len(parts) > 3:
+            raise KamalError("a port is PORT, HOST_PORT:PORT or ADDRESS:HOST_PORT:PORT", path,
+                             self._line(path))  # fmt: skip
+        host_port, own = (parts * 2)[:2] if len(parts) == 1 else parts
+        self._different(path, "published on the server's loopback (127.0.0.1) only, where "
+                        "Kamal publishes on every address: give ADDRESS:HOST_PORT:PORT to "
+                        "choose")  # fmt: skip
+        return [f"127.0.0.1:{host_port}:{own}"]
 
     # -- values
 

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import redis
 
+from tests.browser.steps import sign_in
 from tests.conftest import IN_CI
 from tests.lab import services as lab_services
 from tests.lab.proc import answers, free_port
@@ -145,10 +146,7 @@ def admin_page(panel: RunningPanel, chromium: Any) -> Iterator[Any]:
     """A signed-in admin's page; dialogs (confirmations) are accepted."""
     page = chromium.new_page(viewport={"width": 1280, "height": 900})
     page.on("dialog", lambda dialog: dialog.accept())
-    page.goto(f"{panel.url}/login")
-    page.get_by_label("User name").fill(panel.admin_user)
-    page.get_by_label("Password").fill(panel.admin_password)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, panel.url, panel.admin_user, panel.admin_password)
     page.wait_for_url(f"{panel.url}/")
     yield page
     page.close()

@@ -15,6 +15,14 @@ from tests.lab.lab import Lab, LabHost
 from tests.lab.proc import sh
 
 
+def sign_in(page: Any, base_url: str, username: str, password: str) -> None:
+    """The sign-in page, filled and sent (a second factor, where on, is asked next)."""
+    page.goto(f"{base_url}/login")
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
 def wait_for_job(page: Any, text: str, timeout_ms: int = 120_000) -> None:
     from playwright.sync_api import expect
 
@@ -90,10 +98,7 @@ def turn_on_two_factor_and_sign_in_with_a_code(
     page.screenshot(path=str(artifacts / "two-factor-recovery-codes.png"), full_page=True)
 
     page.get_by_role("button", name="Sign out").click()
-    page.goto(f"{base_url}/login")
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base_url, username, password)
     expect(page.locator("#code-form")).to_be_visible()
     page.screenshot(path=str(artifacts / "two-factor-sign-in.png"), full_page=True)
     page.get_by_label("Code").fill(app_code(key, later=30))  # the code now was used already

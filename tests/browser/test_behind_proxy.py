@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import CHROMIUM_FLAGS, running_panel
-from tests.browser.steps import turn_on_two_factor_and_sign_in_with_a_code
+from tests.browser.steps import sign_in, turn_on_two_factor_and_sign_in_with_a_code
 from tests.conftest import ARTIFACTS
 from tests.lab.images import caddy_binary
 from tests.lab.lab import Lab
@@ -77,10 +77,7 @@ def test_sign_in_two_factor_and_forms_work_through_the_proxy(
             args=[*CHROMIUM_FLAGS, "--host-resolver-rules=MAP panel.test 127.0.0.1"],
         )
         page = browser.new_page(ignore_https_errors=True, viewport={"width": 1280, "height": 900})
-        page.goto(f"{base}/login")
-        page.get_by_label("User name").fill(panel.admin_user)
-        page.get_by_label("Password").fill(panel.admin_password)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, base, panel.admin_user, panel.admin_password)
         page.wait_for_url(f"{base}/")
 
         turn_on_two_factor_and_sign_in_with_a_code(

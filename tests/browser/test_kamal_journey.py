@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import running_panel
-from tests.browser.steps import import_lab_key, remove_leftovers, wait_for_job
+from tests.browser.steps import import_lab_key, remove_leftovers, sign_in, wait_for_job
 from tests.lab.images import service_image
 from tests.lab.lab import Lab
 
@@ -65,10 +65,7 @@ def test_import_a_kamal_app_and_deploy_it(chromium: Any, lab: Lab, artifacts: Pa
     with running_panel(lab, redis_db=5, **proxy) as panel:
         page = chromium.new_page(viewport={"width": 1280, "height": 900})
         page.on("dialog", lambda dialog: dialog.accept())
-        page.goto(f"{panel.url}/login")
-        page.get_by_label("User name").fill(panel.admin_user)
-        page.get_by_label("Password").fill(panel.admin_password)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, panel.url, panel.admin_user, panel.admin_password)
         import_lab_key(page, panel.url, host)
 
         page.goto(f"{panel.url}/apps/")

@@ -260,3 +260,31 @@ def test_import_then_export_then_import_gives_the_same_app(
     first.app = {k: mapping.fill(v, filled) for k, v in first.app.items()}
     assert _shape(again) == _shape(first)
     assert "value-of" not in template and all(line.endswith("=") for line in template.split())
+
+
+def test_names_commands_and_ports_are_checked_as_their_pages_check_them(
+    crew: Crew, tmp_path: Path
+) -> None:
+    new_server(crew)
+    deploy = tmp_path / "deploy.yml"
+    deploy.write_text(
+        "service: a\nimage: acme/a\nservers: [192.0.2.1]\n"
+        "env:\n  clear:\n    'BAD KEY': x\n"
+        "accessories:\n  db:\n    image: postgres:16\n    host: 192.0.2.1\n"
+        '    port: 0.0.0.0:5432:5432\n    cmd: "postgres\\0 -c x"\n'
+    )
+    with pytest.raises(CommandError) as refused:
+        call_command("import_kamal", str(deploy), "--team", "acme")
+    problems = str(refused.value)
+    assert "Variable 'BAD KEY'" in problems
+    assert "every address" in problems and "Accessory 'db'" in problems
+    assert not App.objects.exists() and not Server.objects.filter(host="192.0.2.1").exists()
+
+
+def test_a_port_without_an_address_is_published_on_the_loopback() -> None:
+    plan = mapping.plan(loading.load(
+        "service: a\nimage: b\nservers: [h]\naccessories:\n  c:\n    image: redis:7\n"
+        "    host: h\n    port: '6380:6379'\n"
+    ))  # fmt: skip
+    assert plan.accessories[0].publish == ["127.0.0.1:6380:6379"]
+    assert "accessories.c.port" in paths(plan.review.different)

@@ -26,16 +26,20 @@ def test_paste_review_fill_in_and_create(crew: Crew, client: Client) -> None:
     assert not App.objects.exists()
 
     key = crew.team.ssh_keys.get()
-    data = {"deploy": deploy, "destination": "", "create": "", "ssh_key": str(key.pk),
-            "dotenv": "KAMAL_REGISTRY_PASSWORD=hunter2\n"}  # fmt: skip
+    # The pasted file stays on the server between the pages: the form does not send it again.
+    assert "acme/app" not in page.split('id="kamal-create"')[1]
+    data = {"create": "", "ssh_key": str(key.pk), "dotenv": "KAMAL_REGISTRY_PASSWORD=hunter2\n"}
     missing = client.post(reverse("kamal_import"), data).content.decode()
     assert "Fill in MEILI_MASTER_KEY" in missing and not App.objects.exists()
     assert "hunter2" not in missing
 
-    created = client.post(reverse("kamal_import"), {**data, "secret_MEILI_MASTER_KEY": "m3"})
+    # The registry password pasted before is kept too; only the missing secret is typed.
+    created = client.post(reverse("kamal_import"), {"create": "", "ssh_key": str(key.pk),
+                                                    "secret_MEILI_MASTER_KEY": "m3"})  # fmt: skip
     app = App.objects.get(name="app")
     assert created["Location"] == reverse("app_detail", args=[app.pk])
     assert Accessory.objects.filter(imported_with=app).count() == 4
+    assert app.registry_password.reveal() == "hunter2"
 
 
 def test_a_file_kamal_rejects_is_shown_with_its_line(crew: Crew, client: Client) -> None:
