@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench lab-up lab-down clean
+.PHONY: run test lint bench lab-up lab-down wheels clean
 
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
@@ -32,6 +32,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.dashboard
 	$(BIN)/python -m bench.live_log
 	$(BIN)/python -m bench.memory
+	$(BIN)/python -m bench.production_stack
 	$(BIN)/python -m bench.accessory_boot
 	$(BIN)/python -m bench.backup
 	$(BIN)/python -m bench.monitoring
@@ -59,6 +60,23 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(VENV)/.installed $@
+
+# Wheels of the panel's dependencies for the image's Python and machine, fetched here (the
+# image may be built where PyPI is out of reach: `docker build --build-arg OFFLINE=1`). 3.11.2 is
+# Debian 12's, the oldest Python an image base carries. Fetched again when pyproject.toml changes.
+IMAGE_PYTHON := 3.11.2
+# pip judges dependencies' markers by this machine's Python: what redis needs below 3.11.3.
+BELOW_3_11_3 := 'async-timeout>=4.0.3'
+WHEEL_PLATFORMS := $(foreach glibc,2014 _2_28 _2_34,--platform manylinux$(glibc)_$(shell uname -m))
+
+wheels: wheels/requirements.txt
+
+wheels/requirements.txt: pyproject.toml | $(BIN)/python
+	rm -f wheels/*.whl
+	$(BIN)/python -c "import tomllib; print('\\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > $@.new
+	$(BIN)/pip download -q --only-binary=:all: --python-version $(IMAGE_PYTHON) --implementation cp \
+	  --abi cp311 $(WHEEL_PLATFORMS) --dest wheels -r $@.new $(BELOW_3_11_3)
+	mv $@.new $@
 
 clean:
 	rm -rf $(VENV)

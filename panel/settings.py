@@ -39,9 +39,9 @@ PANEL_ENCRYPTION_KEY_FILE = (
 
 PANEL_BASE_URL = env.str("PANEL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # The host of the base URL is the panel's own name, wherever a proxy in front answers for it.
-ALLOWED_HOSTS = env.list(
-    "ALLOWED_HOSTS",
-    default=sorted({"127.0.0.1", "localhost", urlsplit(PANEL_BASE_URL).hostname or "localhost"}),
+# (An empty variable, as compose passes one left unset, means the same as none.)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[]) or sorted(
+    {"127.0.0.1", "localhost", urlsplit(PANEL_BASE_URL).hostname or "localhost"}
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PANEL_BASE_URL])
 
@@ -149,7 +149,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = PANEL_DATA_DIR / "static"
+# An image collects its static files when it is built, outside the data volume.
+STATIC_ROOT = Path(env.str("PANEL_STATIC_ROOT", default=str(PANEL_DATA_DIR / "static")))
 STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -191,6 +192,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ROUTES = {"deployments.take_push": {"queue": "webhooks"}}
 PANEL_WORKER_QUEUES = "celery,webhooks"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis hands an unacknowledged job to another worker after this long: above the longest
+# job's hard time limit (12 hours), or a job still running would be delivered twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 13 * 3600}
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-jobs": {"task": "panel.reap_stale_jobs", "schedule": 15.0},
     "prune-job-logs": {"task": "panel.prune_job_logs", "schedule": 3600.0},
@@ -268,6 +272,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^up$"]  # the health check, asked over plain HTTP beside it
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -4,6 +4,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -20,6 +21,7 @@ import redis
 from tests.browser.steps import sign_in
 from tests.conftest import IN_CI
 from tests.lab import services as lab_services
+from tests.lab.images import caddy_binary
 from tests.lab.proc import answers, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,6 +121,44 @@ def running_panel(
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@contextmanager
+def caddy_in_front(port: int, upstream: str) -> Iterator[str]:
+    """Caddy on `port`, with a certificate of its own internal CA, proxying to `upstream`;
+    it installs nothing into this machine's trust store."""
+    home = Path(tempfile.mkdtemp(prefix="panel-proxy-"))
+    config = home / "Caddyfile"
+    config.write_text(
+        "{\n  skip_install_trust\n  admin off\n  auto_https disable_redirects\n}\n"
+        f"https://panel.test:{port} {{\n  tls internal\n  reverse_proxy {upstream}\n}}\n"
+    )
+    env = {"HOME": str(home), "XDG_DATA_HOME": str(home), "XDG_CONFIG_HOME": str(home)}
+    caddy = subprocess.Popen(
+        [str(caddy_binary()), "run", "--config", str(config), "--adapter", "caddyfile"],
+        env=env, stdout=subprocess.DEVNULL, stderr=(home / "caddy.log").open("wb"),
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not _listens(port):
+            assert time.monotonic() < deadline and caddy.poll() is None, "Caddy did not start"
+            time.sleep(0.2)
+        yield f"https://panel.test:{port}"
+    finally:
+        caddy.terminate()
+        try:
+            caddy.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # connections still open (a live page's stream)
+            caddy.kill()
+            caddy.wait(timeout=10)
+
+
+def _listens(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
 
 
 # Module scope: the sync API keeps an event loop running in this thread while it lives.

@@ -3,7 +3,7 @@
 # installed when running as root and missing.
 set -eu
 packages="docker.io openssh-server openssh-client iproute2 iptables debootstrap busybox-static
-docker-registry apache2-utils redis-server postgresql chromium git restic ca-certificates
+docker-compose docker-registry apache2-utils redis-server postgresql chromium git restic ca-certificates
 e2fsprogs util-linux curl openssl $*"
 missing=""
 for package in $packages; do

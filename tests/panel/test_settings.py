@@ -57,3 +57,25 @@ def test_check_deploy_has_no_warnings_with_production_settings(tmp_path: Path) -
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
+
+
+def test_an_empty_allowed_hosts_as_compose_passes_it_means_the_base_urls_host(
+    tmp_path: Path,
+) -> None:
+    env = {"PANEL_DATA_DIR": str(tmp_path), "ALLOWED_HOSTS": "",
+           "PANEL_BASE_URL": "https://panel.example.com"}  # fmt: skip
+    result = _manage("shell", "-c", "from django.conf import settings as s; print(s.ALLOWED_HOSTS)",
+                     env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "panel.example.com" in result.stdout
+
+
+def test_redis_hands_no_job_to_a_second_worker_while_the_longest_may_still_run() -> None:
+    from django.conf import settings
+
+    from panel.celery import app
+
+    app.loader.import_default_modules()
+    limits = [task.time_limit for task in app.tasks.values() if task.time_limit]
+    assert limits and settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
+    assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] > max(limits)

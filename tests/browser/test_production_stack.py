@@ -1,0 +1,184 @@
+"""The production install, proven on the lab: the panel's image built as production builds it,
+compose.yaml brought up with Debian's docker-compose, a real Caddy in front. No page before the
+first admin; then, in Chromium: sign in, add a lab host, deploy an app built from git over SSH,
+back up the panel's database; `down` and `up` keep it all; an upgrade to an image with a new
+migration keeps the data and the record of a job the upgrade cut short."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import CHROMIUM_FLAGS, caddy_in_front
+from tests.browser.steps import add_server, sign_in, wait_for_job
+from tests.conftest import ARTIFACTS
+from tests.deployments.test_git_lab import commit, new_repo
+from tests.lab import panel_stack
+from tests.lab.images import service_image
+from tests.lab.lab import Lab
+from tests.lab.proc import free_port
+
+pytestmark = [pytest.mark.lab, pytest.mark.browser]
+
+NEXT_MIGRATION = """\
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("panel", "{latest}")]
+    operations = [
+        migrations.RunSQL(
+            "CREATE TABLE panel_upgrade_probe (id integer)", "DROP TABLE panel_upgrade_probe"
+        )
+    ]
+"""
+
+
+@pytest.fixture(scope="module")
+def panel_image() -> str:
+    return panel_stack.build_panel_image()
+
+
+def next_version(image: str) -> str:
+    """The panel's image with one migration more, as its next release would bring."""
+    folder = panel_stack.ROOT / "panel" / "migrations"
+    latest = max(path.stem for path in folder.glob("0*.py"))
+    source = NEXT_MIGRATION.format(latest=latest)
+    return panel_stack.with_migration(image, "panel-lab/panel:next", "panel", "9000_probe", source)
+
+
+def served_repository(lab: Lab, work: Path) -> tuple[str, Path]:
+    """A repository served by a lab host's sshd, as a git host serves one: its URL and path."""
+    new_repo(work, "smoke-one")
+    host = lab.hosts[1]
+    served = Path(f"/home/{host.user}/smoke-{uuid.uuid4().hex[:6]}.git")
+    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(served)], check=True)
+    subprocess.run(["chown", "-R", f"{host.user}:{host.user}", str(served)], check=True)
+    return f"ssh://{host.user}@{host.address}{served}", served
+
+
+def push(work: Path, served: Path) -> None:
+    """Push to the served repository (ours while pushing: git refuses one owned by another)."""
+    owner = served.owner()
+    subprocess.run(["chown", "-R", "root:root", str(served)], check=True)
+    subprocess.run(["git", "-C", str(work), "push", "-q", str(served), "main"], check=True)
+    subprocess.run(["chown", "-R", f"{owner}:{owner}", str(served)], check=True)
+
+
+def wait_for_log(stack: panel_stack.Stack, service: str, text: str, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in stack.logs(service):
+        assert time.monotonic() < deadline, stack.logs(service)[-3000:]
+        time.sleep(1)
+
+
+def create_git_app(page: Any, base: str, name: str, url: str, domain: str, server: str) -> None:
+    page.goto(f"{base}/apps/new")
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Image").fill(f"panel-lab/{name}")
+    page.get_by_text("Build from git instead").click()
+    page.get_by_label("Git repository").fill(url)
+    page.get_by_label("Branch", exact=True).fill("main")
+    page.get_by_label("Deploy key").select_option(label="lab")
+    page.get_by_label("Domains").fill(domain)
+    page.get_by_label(server, exact=True).first.check()
+    page.get_by_label("Deploy timeout").fill("20")
+    page.get_by_label("Drain timeout").fill("1")
+    page.get_by_role("button", name="Create app").click()
+
+
+def back_up_the_panel(page: Any, base: str, server: str) -> None:
+    page.goto(f"{base}/backups/repositories/new")
+    page.get_by_label("Name").fill("panel-smoke")
+    page.get_by_label("Where").select_option("local")
+    page.get_by_label("Server").select_option(label=server)
+    page.get_by_label("Folder", exact=True).fill(f"/tmp/panel-smoke-{uuid.uuid4().hex[:6]}")
+    page.get_by_label("restic image").fill(service_image("restic"))
+    page.get_by_role("button", name="Add repository").click()
+    page.goto(f"{base}/backups/panel")
+    page.get_by_label("Repository").select_option(label="panel-smoke")
+    page.get_by_label("Through").select_option(label=server)
+    page.get_by_role("button", name="Back it up on this schedule").click()
+    page.locator("#panel-backup-button").click()
+    wait_for_job(page, "of the panel's database")
+
+
+def test_the_production_stack_from_first_start_to_an_upgrade(
+    lab: Lab, chromium: Any, panel_image: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    host = lab.hosts[2]
+    domain = f"smoke.{host.name}.test"
+    git_url, served = served_repository(lab, tmp_path / "work")
+    port = free_port()
+    base = f"https://panel.test:{port}"
+    stack = panel_stack.Stack.create("panelsmoke", panel_image, lab.registry, base)
+    try:
+        started = time.monotonic()
+        stack.up()
+        wait_for_log(stack, "web", "No account exists yet")
+        assert not stack.healthy()  # nothing is served before the first admin exists
+        password = stack.ensure_admin()
+        stack.wait_until_up()
+        print(f"first start to /up (the first admin made): {time.monotonic() - started:.0f} s")
+
+        rules = ", ".join(
+            f"MAP *.{lab_host.name}.test {lab_host.address}" for lab_host in lab.hosts
+        )
+        browser = chromium.browser_type.launch(
+            executable_path=shutil.which("chromium"),
+            args=[*CHROMIUM_FLAGS, f"--host-resolver-rules=MAP panel.test 127.0.0.1, {rules}"],
+        )
+        with caddy_in_front(port, f"127.0.0.1:{stack.port}"):
+            page = browser.new_page(
+                ignore_https_errors=True, viewport={"width": 1280, "height": 900}
+            )
+            page.on("dialog", lambda dialog: dialog.accept())
+            sign_in(page, base, "admin", password)
+            page.wait_for_url(f"{base}/")
+            add_server(page, base, host, "smoke-host")
+
+            create_git_app(page, base, "smoke", git_url, domain, "smoke-host")
+            page.locator("#deploy-button").click()
+            wait_for_job(page, "is live.")
+            visitor = browser.new_page()
+            visitor.goto(f"http://{domain}/")
+            assert visitor.locator("body").inner_text().strip() == "smoke-one"
+            back_up_the_panel(page, base, "smoke-host")
+
+            stack.compose("down")
+            stack.up()
+            stack.wait_until_up()
+            page.goto(f"{base}/backups/panel")
+            expect(page.locator("#panel-runs")).to_contain_text("Succeeded")
+            page.goto(f"{base}/apps/")
+            page.get_by_role("link", name="smoke", exact=True).click()
+            expect(page.locator("main")).to_contain_text("show smoke-one")
+
+            # A deploy whose build is still running when the panel is upgraded under it.
+            commit(tmp_path / "work", "smoke-two", "FROM panel-lab/app:v1\nRUN sleep 120\n")
+            push(tmp_path / "work", served)
+            page.locator("#deploy-button").click()
+            expect(page.locator("#job-status")).to_have_text("Running", timeout=60_000)
+            job_page = page.url
+            stack.variables["PANEL_IMAGE"] = next_version(panel_image)
+            stack.up()
+            stack.wait_until_up()
+            assert "[X] 9000_probe" in stack.manage("showmigrations", "panel")
+            page.goto(job_page)
+            expect(page.locator("#job-status")).to_have_text("Interrupted", timeout=120_000)
+            expect(page.locator("#job-log")).to_contain_text("started on")
+            page.screenshot(path=str(ARTIFACTS / "production-upgrade-job.png"), full_page=True)
+            visitor.goto(f"http://{domain}/")
+            assert visitor.locator("body").inner_text().strip() == "smoke-one"
+        browser.close()
+    finally:
+        stack.remove()
+        shutil.rmtree(served, ignore_errors=True)
