@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
 from deployments.accessory_kinds import KINDS
@@ -353,14 +354,39 @@ class _Mapper:
                             "(a password it makes and keeps encrypted); apps get it through a "
                             "link (Accessories → Link)")  # fmt: skip
         for key in sorted(set(spec) - {"image", "host", "hosts", "roles", "port", "env",
-                                       "volumes", "cmd"}):  # fmt: skip
-            why = "upload it on the accessory's page" if key in {"files", "directories"} else ""
+                                       "volumes", "directories", "cmd"}):  # fmt: skip
+            why = "upload it on the accessory's page" if key == "files" else ""
             self._unsupported((*where, key), f"not supported{': ' + why if why else ''}")
         self._done(where, f"a {kind} accessory on {hosts[0]}")
         volumes = [str(v) for v in spec.get("volumes") or []]
+        volumes += self._directories(name, kind, (*where, "directories"), spec.get("directories"))
         command = self._command((*where, "cmd"), spec.get("cmd", ""))
         return AccessoryPlan(name, kind, image, str(hosts[0]), publish, command, volumes,
                              variables)  # fmt: skip
+
+    def _directories(self, accessory: str, kind: str, path: Path, given: Any) -> list[str]:
+        """Kamal's host folders (`NAME:/in/container`) as Docker volumes of the accessory's; the
+        engine's data folder is the volume the panel makes for it already."""
+        if given in (None, []):
+            return []
+        if not isinstance(given, list):
+            raise KamalError("directories are a list", path, self._line(path))
+        volumes = []
+        for index, entry in enumerate(given):
+            folder, _, inside = str(entry).partition(":")
+            if not inside.startswith("/"):
+                raise KamalError("a directory is NAME:/path/in/container", (*path, index),
+                                 self._line((*path, index)))  # fmt: skip
+            if kind != "custom" and inside == KINDS[kind].data_path:
+                self._different((*path, index), f"its data lives in the Docker volume the panel "
+                                f"makes for it (panel-accessory-{accessory}-data), not in a folder "
+                                f"on the host")  # fmt: skip
+                continue
+            volume = f"{accessory}-{PurePosixPath(folder).name or 'data'}"
+            self._different((*path, index), f"the Docker volume {volume} at {inside}, in place "
+                            f"of the host folder {folder}")  # fmt: skip
+            volumes.append(f"{volume}:{inside}")
+        return volumes
 
     def _publish(self, path: Path, port: Any) -> list[str]:
         """Kamal's `port` (PORT, HOST_PORT:PORT or ADDRESS:HOST_PORT:PORT) as Docker's publish

@@ -91,10 +91,16 @@ def test_accessories_of_each_kind() -> None:
     assert db.variables == []
     secrets = {s.name for s in plan.review.secrets}
     assert "POSTGRES_PASSWORD" not in secrets and "MEILI_MASTER_KEY" in secrets
-    assert {"accessories.db.directories", "accessories.search.options"} <= paths(
-        plan.review.unsupported
-    )
+    assert "accessories.search.options" in paths(plan.review.unsupported)
     assert {"accessories.db.env", "accessories.search.hosts"} <= paths(plan.review.different)
+    # Kamal's host folders: the engine's data folder is the panel's own volume; others become
+    # volumes of the accessory's.
+    assert {"accessories.db.directories[0]", "accessories.search.directories[0]"} <= paths(
+        plan.review.different
+    )
+    search = next(a for a in plan.accessories if a.name == "search")
+    assert search.volumes == ["meili:/meili_data", "search-dumps:/meili_data/dumps"]
+    assert not any(":/var/lib/postgresql/data" in volume for volume in db.volumes)
     assert "192.0.2.41" in [host.address for host in plan.hosts]
 
 
