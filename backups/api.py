@@ -18,7 +18,7 @@ from panel.api.auth import ApiError, actor_of, needs
 from panel.api.bodies import StrictBody, valid
 from panel.api.idempotency import idempotent
 from panel.api.jobs import JobStarted, started
-from panel.api.lookup import TEAM, by_name, by_pk, in_teams
+from panel.api.lookup import TEAM, by_name, by_pk, in_teams, named_in_team
 from panel.api.pages import paged
 from panel.forms import current_data, form_data
 from panel.permissions import Action
@@ -98,7 +98,10 @@ def policy_create(request: ApiRequest, body: PolicyBody, team: str | None = TEAM
     """Back an accessory up on a schedule, keeping snapshots as asked."""
     accessory = by_name(request, ACCESSORIES, body.accessory, Action.MANAGE_BACKUPS, team)
     sent = body.model_dump(exclude_unset=True, exclude={"accessory"})
-    repositories = [_repository(accessory, name).pk for name in body.repositories]
+    repositories = [
+        named_in_team(accessory.team_id, Repository, "repositories", name).pk
+        for name in body.repositories
+    ]
     blank = current_data(PolicyForm(team_id=accessory.team_id))
     form = PolicyForm(
         {**blank, **form_data(sent), "repositories": repositories}, team_id=accessory.team_id
@@ -147,19 +150,11 @@ def run_list(
 def back_up_now(request: ApiRequest, body: BackUpNowBody, team: str | None = TEAM) -> Any:
     """Back the accessory up now into the repository; the run appears when the job ends."""
     accessory = by_name(request, ACCESSORIES, body.accessory, Action.MANAGE_BACKUPS, team)
-    form = BackupNowForm(
-        {"repository": _repository(accessory, body.repository).pk}, team_id=accessory.team_id
-    )
+    named = named_in_team(accessory.team_id, Repository, "repository", body.repository)
+    form = BackupNowForm({"repository": named.pk}, team_id=accessory.team_id)
     repository = valid(form)["repository"]
     actor = actor_of(request)
     try:
         return started(lambda: services.start_backup(actor, accessory, repository))
     except DeployRefused as refusal:
         raise ApiError(409, str(refusal)) from refusal
-
-
-def _repository(accessory: Accessory, name: str) -> Repository:
-    found = Repository.objects.filter(team_id=accessory.team_id, name=name).first()
-    if found is None:
-        raise ApiError(400, f"repository: the team has none named {name!r}.", {"repository": "?"})
-    return found

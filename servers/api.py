@@ -12,7 +12,7 @@ from panel.api.auth import ApiError, actor_of, needs
 from panel.api.bodies import StrictBody, valid
 from panel.api.idempotency import idempotent
 from panel.api.jobs import JobStarted, started
-from panel.api.lookup import TEAM, by_name, in_teams, team_for
+from panel.api.lookup import TEAM, by_name, in_teams, named_in_team, team_for
 from panel.api.pages import paged
 from panel.forms import current_data, form_data
 from panel.permissions import Action
@@ -73,9 +73,7 @@ def server_create(request: ApiRequest, body: ServerBody, team: str | None = TEAM
     """Add a server and read the key its host presents: trusted at once when it matches
     `expected_fingerprint`, else offered until confirmed on the server's page."""
     into = team_for(request, team, Action.MANAGE_SERVERS)
-    key = SshKey.objects.filter(team=into, name=body.ssh_key).first()
-    if key is None:
-        raise ApiError(400, "ssh_key: this team has no SSH key of that name.", {"ssh_key": "?"})
+    key = named_in_team(into.pk, SshKey, "ssh_key", body.ssh_key)
     sent = form_data({**body.model_dump(), "ssh_key": key.pk})
     form = NewServerForm({**current_data(NewServerForm(team=into)), **sent}, team=into)
     data = valid(form)

@@ -21,7 +21,7 @@ from panel.api.auth import ApiError, actor_of, needs
 from panel.api.bodies import StrictBody, valid
 from panel.api.idempotency import idempotent
 from panel.api.jobs import JobStarted, started
-from panel.api.lookup import TEAM, by_name, in_teams, team_for
+from panel.api.lookup import TEAM, by_name, in_teams, named_in_team, team_for
 from panel.api.pages import paged
 from panel.forms import form_data
 from panel.models import Job, Team
@@ -343,13 +343,16 @@ def _forms(team: Team, app: App | None, body: AppBody) -> tuple[AppForm, Any]:
     roles_sent = sent.pop("roles", None)
     for field, model in (("git_key", SshKey), ("build_server", Server)):
         if sent.get(field):
-            sent[field] = _pk_named(team, model, field, sent[field])
+            sent[field] = named_in_team(team.pk, model, field, sent[field]).pk
     if app is None and not {"name", "image"} <= sent.keys() - {None}:
         raise ApiError(400, "name and image are needed.", {"name": "required"})
     roles = None
     if roles_sent is not None:
         roles = [
-            {**role, "servers": [_pk_named(team, Server, "roles", s) for s in role["servers"]]}
+            {
+                **role,
+                "servers": [named_in_team(team.pk, Server, "roles", s).pk for s in role["servers"]],
+            }
             for role in roles_sent
         ]
     form, formset = app_forms(team, app, sent, roles)
@@ -358,13 +361,6 @@ def _forms(team: Team, app: App | None, body: AppBody) -> tuple[AppForm, Any]:
         problem = formset_problems(formset) or "not valid"
         raise ApiError(400, f"roles: {problem}", {"roles": problem})
     return form, formset
-
-
-def _pk_named(team: Team, model: Any, field: str, name: str) -> Any:
-    pk = model.objects.filter(team=team, name=name).values_list("pk", flat=True).first()
-    if pk is None:
-        raise ApiError(400, f"{field}: this team has none named {name!r}.", {field: "unknown"})
-    return pk
 
 
 def _env_fields(variable: EnvVar) -> dict[str, Any]:

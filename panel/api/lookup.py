@@ -40,6 +40,15 @@ def by_name(
     return rows[0]
 
 
+def named_in_team(team_id: int, model: type[M], field: str, name: str) -> M:
+    """A row a body names in the operation's team (a key, a server, a repository): 400 when the
+    team has none of that name."""
+    found = model._default_manager.filter(team_id=team_id, name=name).first()
+    if found is None:
+        raise ApiError(400, f"{field}: this team has none named {name!r}.", {field: "unknown"})
+    return found
+
+
 def team_for(request: ApiRequest, slug: str | None, action: Action) -> Team:
     """The team an operation creates in or lists: `?team=<slug>`, or the user's only team."""
     teams = teams_of(request.user)
