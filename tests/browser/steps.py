@@ -113,20 +113,16 @@ def app_code(key: bytes, later: float = 0) -> str:
     return f"{totp.token():06d}"
 
 
-def remove_leftovers(host: LabHost, app: str, accessory: str) -> None:
+def remove_leftovers(host: LabHost, app: str, accessory: str = "") -> None:
     """What an earlier run that failed half-way left on the host: the app's containers, the
     accessory's containers and data volumes."""
     env = docker_env(host.spec)
     listed = sh("docker", "ps", "-aq", "--filter", f"label=panel.app={app}", env=env).stdout
-    sh(
-        "docker",
-        "rm",
-        "-f",
-        f"panel-accessory-{accessory}",
-        f"panel-accessory-{accessory}-scratch",
-        *listed.decode().split(),
-        env=env,
-        check=False,
-    )
-    sh("docker", "volume", "rm", "-f", f"panel-accessory-{accessory}-data",
-       f"panel-accessory-{accessory}-scratch-data", env=env, check=False)  # fmt: skip
+    containers = listed.decode().split()
+    if accessory:
+        containers += [f"panel-accessory-{accessory}", f"panel-accessory-{accessory}-scratch"]
+        sh("docker", "rm", "-f", *containers, env=env, check=False)
+        sh("docker", "volume", "rm", "-f", f"panel-accessory-{accessory}-data",
+           f"panel-accessory-{accessory}-scratch-data", env=env, check=False)  # fmt: skip
+    elif containers:
+        sh("docker", "rm", "-f", *containers, env=env, check=False)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import CHROMIUM_FLAGS, caddy_in_front
-from tests.browser.steps import add_server, sign_in, wait_for_job
+from tests.browser.steps import add_server, remove_leftovers, sign_in, wait_for_job
 from tests.conftest import ARTIFACTS
 from tests.deployments.test_git_lab import commit, new_repo
 from tests.lab import panel_stack
@@ -93,12 +93,12 @@ def create_git_app(page: Any, base: str, name: str, url: str, domain: str, serve
     page.get_by_role("button", name="Create app").click()
 
 
-def back_up_the_panel(page: Any, base: str, server: str) -> None:
+def back_up_the_panel(page: Any, base: str, server: str, folder: Path) -> None:
     page.goto(f"{base}/backups/repositories/new")
     page.get_by_label("Name").fill("panel-smoke")
     page.get_by_label("Where").select_option("local")
     page.get_by_label("Server").select_option(label=server)
-    page.get_by_label("Folder", exact=True).fill(f"/tmp/panel-smoke-{uuid.uuid4().hex[:6]}")
+    page.get_by_label("Folder", exact=True).fill(str(folder))
     page.get_by_label("restic image").fill(service_image("restic"))
     page.get_by_role("button", name="Add repository").click()
     page.goto(f"{base}/backups/panel")
@@ -116,7 +116,9 @@ def test_the_production_stack_from_first_start_to_an_upgrade(
 
     host = lab.hosts[2]
     domain = f"smoke.{host.name}.test"
+    remove_leftovers(host, app="smoke")
     git_url, served = served_repository(lab, tmp_path / "work")
+    backups = Path(f"/tmp/panel-smoke-{uuid.uuid4().hex[:6]}")  # on the lab host
     port = free_port()
     base = f"https://panel.test:{port}"
     stack = panel_stack.Stack.create("panelsmoke", panel_image, lab.registry, base)
@@ -151,7 +153,7 @@ def test_the_production_stack_from_first_start_to_an_upgrade(
             visitor = browser.new_page()
             visitor.goto(f"http://{domain}/")
             assert visitor.locator("body").inner_text().strip() == "smoke-one"
-            back_up_the_panel(page, base, "smoke-host")
+            back_up_the_panel(page, base, "smoke-host", backups)
 
             stack.compose("down")
             stack.up()
@@ -173,7 +175,7 @@ def test_the_production_stack_from_first_start_to_an_upgrade(
             stack.wait_until_up()
             assert "[X] 9000_probe" in stack.manage("showmigrations", "panel")
             page.goto(job_page)
-            expect(page.locator("#job-status")).to_have_text("Interrupted", timeout=120_000)
+            expect(page.locator("#job-status")).to_have_text("Interrupted", timeout=180_000)
             expect(page.locator("#job-log")).to_contain_text("started on")
             page.screenshot(path=str(ARTIFACTS / "production-upgrade-job.png"), full_page=True)
             visitor.goto(f"http://{domain}/")
@@ -181,4 +183,6 @@ def test_the_production_stack_from_first_start_to_an_upgrade(
         browser.close()
     finally:
         stack.remove()
+        remove_leftovers(host, app="smoke")
         shutil.rmtree(served, ignore_errors=True)
+        shutil.rmtree(backups, ignore_errors=True)
