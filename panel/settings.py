@@ -194,7 +194,7 @@ PANEL_WORKER_QUEUES = "celery,webhooks"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis hands an unacknowledged job to another worker after this long: above the longest
 # job's hard time limit (12 hours), or a job still running would be delivered twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 13 * 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 13 * 3600} if REDIS_URL else {}
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-jobs": {"task": "panel.reap_stale_jobs", "schedule": 15.0},
     "prune-job-logs": {"task": "panel.prune_job_logs", "schedule": 3600.0},

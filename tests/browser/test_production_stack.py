@@ -165,7 +165,8 @@ def test_the_production_stack_from_first_start_to_an_upgrade(
             expect(page.locator("main")).to_contain_text("show smoke-one")
 
             # A deploy whose build is still running when the panel is upgraded under it.
-            commit(tmp_path / "work", "smoke-two", "FROM panel-lab/app:v1\nRUN sleep 120\n")
+            slow = f"FROM panel-lab/app:v1\nRUN echo {uuid.uuid4().hex} && sleep 120\n"  # no cache
+            commit(tmp_path / "work", "smoke-two", slow)
             push(tmp_path / "work", served)
             page.locator("#deploy-button").click()
             expect(page.locator("#job-status")).to_have_text("Running", timeout=60_000)

@@ -46,9 +46,9 @@ def served_env() -> Iterator[dict[str, str]]:
     yield env
 
 
-def _compose_gunicorn(port: int) -> list[str]:
-    command = re.search(r"exec (gunicorn [^\"]+)\"", (ROOT / "compose.yaml").read_text())
-    assert command, "compose.yaml's web command execs gunicorn"
+def _image_gunicorn(port: int) -> list[str]:
+    command = re.search(r"exec (gunicorn [^\"]+)\"", (ROOT / "Dockerfile").read_text())
+    assert command, "the image's command execs gunicorn"
     argv = shlex.split(command.group(1).replace("0.0.0.0:8000", f"127.0.0.1:{port}"))
     return [sys.executable, "-m", *argv]
 
@@ -57,7 +57,7 @@ def _serve(port: int) -> list[str]:
     return [sys.executable, "manage.py", "serve", "--port", str(port)]
 
 
-@pytest.mark.parametrize("server", [_serve, _compose_gunicorn], ids=["serve", "gunicorn"])
+@pytest.mark.parametrize("server", [_serve, _image_gunicorn], ids=["serve", "gunicorn"])
 def test_a_forwarded_for_header_does_not_choose_the_recorded_address(
     served_env: dict[str, str], server: object
 ) -> None:
