@@ -161,6 +161,12 @@ def _listens(port: int) -> bool:
     return True
 
 
+def lab_host_rules(lab: Any) -> str:
+    """Chromium's resolver rules by which visitors of `<anything>.<host name>.test` reach that
+    lab host, as DNS would send them."""
+    return ", ".join(f"MAP *.{host.name}.test {host.address}" for host in lab.hosts)
+
+
 # Module scope: the sync API keeps an event loop running in this thread while it lives.
 @pytest.fixture(scope="module")
 def chromium(lab: Any) -> Iterator[object]:
@@ -172,10 +178,9 @@ def chromium(lab: Any) -> Iterator[object]:
             pytest.fail("Chromium is not installed; make test installs Debian's chromium.")
         pytest.skip("Chromium is not installed.")
     with sync_playwright() as playwright:
-        # Visitors of `<anything>.<host name>.test` reach that lab host, like DNS would send them.
-        rules = ", ".join(f"MAP *.{host.name}.test {host.address}" for host in lab.hosts)
         browser = playwright.chromium.launch(
-            executable_path=executable, args=[*CHROMIUM_FLAGS, f"--host-resolver-rules={rules}"]
+            executable_path=executable,
+            args=[*CHROMIUM_FLAGS, f"--host-resolver-rules={lab_host_rules(lab)}"],
         )
         yield browser
         browser.close()

@@ -70,10 +70,15 @@ def fill_new_app(page: Any, lab: Lab, name: str, domain: str, server: str) -> No
     `server` with short timeouts (not submitted)."""
     page.get_by_role("link", name="Apps", exact=True).click()
     page.locator("#add-app").click()
-    page.get_by_label("Name", exact=True).fill(name)
-    page.get_by_label("Image").fill(lab.app_images["v1"].rsplit(":", 1)[0])
+    fill_app(page, name, lab.app_images["v1"].rsplit(":", 1)[0], domain, server)
     page.get_by_label("Registry username").fill(lab.registry_user)
     page.get_by_label("Registry password").fill(lab.registry_password)
+
+
+def fill_app(page: Any, name: str, image: str, domain: str, server: str) -> None:
+    """The app form's name, image, domain and server, with short timeouts (not submitted)."""
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Image").fill(image)
     page.get_by_label("Domains").fill(domain)
     page.get_by_label(server, exact=True).first.check()
     page.get_by_label("Deploy timeout").fill("20")

@@ -15,14 +15,21 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM_FLAGS, caddy_in_front
-from tests.browser.steps import add_server, remove_leftovers, sign_in, wait_for_job
+from tests.browser.conftest import CHROMIUM_FLAGS, caddy_in_front, lab_host_rules
+from tests.browser.steps import (
+    add_server,
+    fill_app,
+    open_app,
+    remove_leftovers,
+    sign_in,
+    wait_for_job,
+)
 from tests.conftest import ARTIFACTS
-from tests.deployments.test_git_lab import commit, new_repo
+from tests.deployments.test_git_lab import commit, new_repo, served_over_ssh
 from tests.lab import panel_stack
 from tests.lab.images import service_image
 from tests.lab.lab import Lab
-from tests.lab.proc import free_port
+from tests.lab.proc import free_port, wait_for
 
 pytestmark = [pytest.mark.lab, pytest.mark.browser]
 
@@ -53,16 +60,6 @@ def next_version(image: str) -> str:
     return panel_stack.with_migration(image, "panel-lab/panel:next", "panel", "9000_probe", source)
 
 
-def served_repository(lab: Lab, work: Path) -> tuple[str, Path]:
-    """A repository served by a lab host's sshd, as a git host serves one: its URL and path."""
-    new_repo(work, "smoke-one")
-    host = lab.hosts[1]
-    served = Path(f"/home/{host.user}/smoke-{uuid.uuid4().hex[:6]}.git")
-    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(served)], check=True)
-    subprocess.run(["chown", "-R", f"{host.user}:{host.user}", str(served)], check=True)
-    return f"ssh://{host.user}@{host.address}{served}", served
-
-
 def push(work: Path, served: Path) -> None:
     """Push to the served repository (ours while pushing: git refuses one owned by another)."""
     owner = served.owner()
@@ -71,25 +68,17 @@ def push(work: Path, served: Path) -> None:
     subprocess.run(["chown", "-R", f"{owner}:{owner}", str(served)], check=True)
 
 
-def wait_for_log(stack: panel_stack.Stack, service: str, text: str, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while text not in stack.logs(service):
-        assert time.monotonic() < deadline, stack.logs(service)[-3000:]
-        time.sleep(1)
+def wait_for_log(stack: panel_stack.Stack, service: str, text: str) -> None:
+    wait_for(lambda: text in stack.logs(service), f"{text!r} in the {service} log", 180, 1)
 
 
 def create_git_app(page: Any, base: str, name: str, url: str, domain: str, server: str) -> None:
     page.goto(f"{base}/apps/new")
-    page.get_by_label("Name", exact=True).fill(name)
-    page.get_by_label("Image").fill(f"panel-lab/{name}")
+    fill_app(page, name, f"panel-lab/{name}", domain, server)
     page.get_by_text("Build from git instead").click()
     page.get_by_label("Git repository").fill(url)
     page.get_by_label("Branch", exact=True).fill("main")
     page.get_by_label("Deploy key").select_option(label="lab")
-    page.get_by_label("Domains").fill(domain)
-    page.get_by_label(server, exact=True).first.check()
-    page.get_by_label("Deploy timeout").fill("20")
-    page.get_by_label("Drain timeout").fill("1")
     page.get_by_role("button", name="Create app").click()
 
 
@@ -117,7 +106,9 @@ def test_the_production_stack_from_first_start_to_an_upgrade(
     host = lab.hosts[2]
     domain = f"smoke.{host.name}.test"
     remove_leftovers(host, app="smoke")
-    git_url, served = served_repository(lab, tmp_path / "work")
+    work = tmp_path / "smoke"
+    new_repo(work, "smoke-one")
+    git_url, served = served_over_ssh(lab.hosts[1], work)
     backups = Path(f"/tmp/panel-smoke-{uuid.uuid4().hex[:6]}")  # on the lab host
     port = free_port()
     base = f"https://panel.test:{port}"
@@ -131,12 +122,12 @@ def test_the_production_stack_from_first_start_to_an_upgrade(
         stack.wait_until_up()
         print(f"first start to /up (the first admin made): {time.monotonic() - started:.0f} s")
 
-        rules = ", ".join(
-            f"MAP *.{lab_host.name}.test {lab_host.address}" for lab_host in lab.hosts
-        )
         browser = chromium.browser_type.launch(
             executable_path=shutil.which("chromium"),
-            args=[*CHROMIUM_FLAGS, f"--host-resolver-rules=MAP panel.test 127.0.0.1, {rules}"],
+            args=[
+                *CHROMIUM_FLAGS,
+                f"--host-resolver-rules=MAP panel.test 127.0.0.1, {lab_host_rules(lab)}",
+            ],
         )
         with caddy_in_front(port, f"127.0.0.1:{stack.port}"):
             page = browser.new_page(
@@ -160,14 +151,13 @@ def test_the_production_stack_from_first_start_to_an_upgrade(
             stack.wait_until_up()
             page.goto(f"{base}/backups/panel")
             expect(page.locator("#panel-runs")).to_contain_text("Succeeded")
-            page.goto(f"{base}/apps/")
-            page.get_by_role("link", name="smoke", exact=True).click()
+            open_app(page, "smoke")
             expect(page.locator("main")).to_contain_text("show smoke-one")
 
             # A deploy whose build is still running when the panel is upgraded under it.
             slow = f"FROM panel-lab/app:v1\nRUN echo {uuid.uuid4().hex} && sleep 120\n"  # no cache
-            commit(tmp_path / "work", "smoke-two", slow)
-            push(tmp_path / "work", served)
+            commit(work, "smoke-two", slow)
+            push(work, served)
             page.locator("#deploy-button").click()
             expect(page.locator("#job-status")).to_have_text("Running", timeout=60_000)
             job_page = page.url

@@ -25,7 +25,7 @@ from servers.targets import target_for
 from tests.conftest import Crew
 from tests.deployments import https_git
 from tests.deployments.conftest import MakeApp, job_for, log_of, wait_for_body
-from tests.lab.lab import Lab
+from tests.lab.lab import Lab, LabHost
 from tests.servers.conftest import lab_key
 
 pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
@@ -50,6 +50,15 @@ def new_repo(repo: Path, body: str, dockerfile: str = "") -> str:
     """A repository with one commit; its SHA."""
     subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
     return commit(repo, body, dockerfile) if dockerfile else commit(repo, body)
+
+
+def served_over_ssh(host: LabHost, work: Path) -> tuple[str, Path]:
+    """`work` as a bare repository in a lab host user's home, served by its sshd as a git host
+    serves one: its ssh URL and its folder (removed by the caller)."""
+    served = Path(f"/home/{host.user}/{work.name}-{uuid.uuid4().hex[:6]}.git")
+    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(served)], check=True)
+    subprocess.run(["chown", "-R", f"{host.user}:{host.user}", str(served)], check=True)
+    return f"ssh://{host.user}@{host.address}{served}", served
 
 
 def deploy_ref(crew: Crew, app: App, ref: str = "") -> tuple[str | None, Release, str]:
@@ -105,12 +114,10 @@ def test_a_repository_over_ssh_with_a_deploy_key(
 ) -> None:
     """The repository is served by a lab host's sshd; the panel reads it with a deploy key
     (an SSH key of the team), never asking for a password."""
-    work = tmp_path / "work"
+    work = tmp_path / "site"
     new_repo(work, "over-ssh")
     host = lab.hosts[1]
-    served = Path(f"/home/{host.user}/site-{uuid.uuid4().hex[:6]}.git")
-    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(served)], check=True)
-    subprocess.run(["chown", "-R", f"{host.user}:{host.user}", str(served)], check=True)
+    url, served = served_over_ssh(host, work)
     try:
         key = lab_key(crew, lab.hosts[0])
         app = make_app(
@@ -118,7 +125,7 @@ def test_a_repository_over_ssh_with_a_deploy_key(
             web_servers[:1],
             image="panel-lab/overssh",
             registry_username="",
-            git_url=f"ssh://{host.user}@{host.address}{served}",
+            git_url=url,
             git_key=key,
         )
         outcome, release, log = deploy_ref(crew, app)

@@ -9,14 +9,13 @@ import re
 import secrets
 import subprocess
 import tempfile
-import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from panel.keyfiles import new_encryption_key_line
 from tests.lab import images
-from tests.lab.proc import LabError, free_port, sh
+from tests.lab.proc import LabError, free_port, sh, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON_IMAGE = "panel-lab/python:3.11"
@@ -114,14 +113,11 @@ class Stack:
     def manage(self, *args: str) -> str:
         return self.compose("exec", "-T", "web", "python", "manage.py", *args).stdout.decode()
 
-    def wait_until_up(self, timeout: float = 180) -> float:
-        """Seconds until /up answers 200."""
-        started = time.monotonic()
-        while not self.healthy():
-            if time.monotonic() - started > timeout:
-                raise LabError(f"/up did not answer in {timeout:g} s:\n{self.logs()[-4000:]}")
-            time.sleep(0.5)
-        return time.monotonic() - started
+    def wait_until_up(self, timeout: float = 180) -> None:
+        try:
+            wait_for(self.healthy, "/up to answer 200", timeout, interval=0.5)
+        except LabError as error:
+            raise LabError(f"{error}:\n{self.logs()[-4000:]}") from error
 
     def healthy(self) -> bool:
         """Whether /up answers 200 (the database answering the web server)."""
